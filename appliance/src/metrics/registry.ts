@@ -1,0 +1,63 @@
+// Every Prometheus metric of the appliance, defined once. Labels are ids only (camera, sink, stage):
+// never pixels, plate text or anything a person could be recognised by.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'roadside_process_' });
+  const cam = ['camera'] as const;
+  const m = {
+    registry,
+    framesDecoded: new Counter({ name: 'roadside_frames_decoded_total', help: 'Frames read from ffmpeg', labelNames: cam, registers: [registry] }),
+    framesAnalysed: new Counter({ name: 'roadside_frames_analysed_total', help: 'Frames that went through detection', labelNames: cam, registers: [registry] }),
+    framesDropped: new Counter({
+      name: 'roadside_frames_dropped_total',
+      help: 'Frames skipped because the detector was still busy with an earlier one',
+      labelNames: cam,
+      registers: [registry],
+    }),
+    inferenceSeconds: new Histogram({
+      name: 'roadside_inference_seconds',
+      help: 'Detector latency per frame',
+      labelNames: cam,
+      buckets: [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2],
+      registers: [registry],
+    }),
+    cameraUp: new Gauge({ name: 'roadside_camera_up', help: '1 while the camera is streaming', labelNames: cam, registers: [registry] }),
+    cameraState: new Gauge({
+      name: 'roadside_camera_state',
+      help: '1 for the state the camera is in (connecting, streaming, stalled, backoff, stopped)',
+      labelNames: ['camera', 'state'] as const,
+      registers: [registry],
+    }),
+    cameraRestarts: new Counter({ name: 'roadside_camera_restarts_total', help: 'ffmpeg restarts after a lost or stalled stream', labelNames: cam, registers: [registry] }),
+    cameraFps: new Gauge({ name: 'roadside_camera_fps', help: 'Analysed frames per second over the last 10 s', labelNames: cam, registers: [registry] }),
+    tracksActive: new Gauge({ name: 'roadside_tracks_active', help: 'Confirmed tracks in the last frame', labelNames: cam, registers: [registry] }),
+    incidentsOpen: new Gauge({ name: 'roadside_incidents_open', help: 'Open incidents', labelNames: ['camera', 'kind'] as const, registers: [registry] }),
+    eventsProduced: new Counter({ name: 'roadside_events_produced_total', help: 'Events stored in the outbox', labelNames: ['type'] as const, registers: [registry] }),
+    outboxBacklog: new Gauge({ name: 'roadside_outbox_backlog', help: 'Events stored but not yet delivered to the sink', labelNames: ['sink'] as const, registers: [registry] }),
+    outboxStoredEvents: new Gauge({ name: 'roadside_outbox_stored_events', help: 'Events held in the outbox', registers: [registry] }),
+    outboxDropped: new Counter({
+      name: 'roadside_outbox_dropped_total',
+      help: 'Events removed by retention before every sink had them',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    outboxWriteErrors: new Counter({ name: 'roadside_outbox_write_errors_total', help: 'Failed outbox writes (disk full, I/O error)', registers: [registry] }),
+    sinkDelivered: new Counter({ name: 'roadside_sink_delivered_total', help: 'Events acknowledged by the sink', labelNames: ['sink'] as const, registers: [registry] }),
+    sinkFailures: new Counter({ name: 'roadside_sink_failures_total', help: 'Failed delivery attempts', labelNames: ['sink'] as const, registers: [registry] }),
+    sinkUp: new Gauge({ name: 'roadside_sink_up', help: '1 when the last delivery attempt succeeded', labelNames: ['sink'] as const, registers: [registry] }),
+    anonymizedImages: new Counter({ name: 'roadside_anonymized_images_total', help: 'Images blurred and released', registers: [registry] }),
+    anonymizationWithheld: new Counter({
+      name: 'roadside_anonymization_withheld_total',
+      help: 'Images withheld because blurring failed (fail closed)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    authFailures: new Counter({ name: 'roadside_auth_failures_total', help: 'Requests refused for a missing or wrong token', registers: [registry] }),
+    dataDiskFreeBytes: new Gauge({ name: 'roadside_data_disk_free_bytes', help: 'Free bytes on the data volume', registers: [registry] }),
+    dataDiskSizeBytes: new Gauge({ name: 'roadside_data_disk_size_bytes', help: 'Size of the data volume', registers: [registry] }),
+  };
+  return m;
+}
+export type Metrics = ReturnType<typeof createMetrics>;
