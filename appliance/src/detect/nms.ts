@@ -1,0 +1,34 @@
+import type { Box, Detection } from '../core/types.js';
+
+export function iou(a: Box, b: Box): number {
+  const x1 = Math.max(a.x, b.x);
+  const y1 = Math.max(a.y, b.y);
+  const x2 = Math.min(a.x + a.w, b.x + b.w);
+  const y2 = Math.min(a.y + a.h, b.y + b.h);
+  const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
+  const union = a.w * a.h + b.w * b.h - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+/** Greedy non-maximum suppression within each class (a car and a person may overlap). */
+export function classWiseNms(dets: Detection[], iouThreshold: number): Detection[] {
+  const byClass = new Map<string, Detection[]>();
+  for (const d of dets) {
+    const list = byClass.get(d.cls);
+    if (list) list.push(d);
+    else byClass.set(d.cls, [d]);
+  }
+  const kept: Detection[] = [];
+  for (const list of byClass.values()) {
+    list.sort((a, b) => b.score - a.score);
+    const suppressed = new Uint8Array(list.length);
+    for (let i = 0; i < list.length; i++) {
+      if (suppressed[i]) continue;
+      kept.push(list[i]);
+      for (let j = i + 1; j < list.length; j++) {
+        if (!suppressed[j] && iou(list[i].box, list[j].box) > iouThreshold) suppressed[j] = 1;
+      }
+    }
+  }
+  return kept.sort((a, b) => b.score - a.score);
+}

@@ -1,0 +1,185 @@
+// One camera's ffmpeg child process, its watchdog and its reconnect loop.
+// Any ffmpeg exit is a lost stream; frames that stop for stallSeconds mean a frozen server
+// (ffmpeg then hangs forever), so the watchdog kills it: SIGTERM, then SIGKILL.
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Logger } from '../core/log.js';
+import type { CameraState, Frame } from '../core/types.js';
+import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import { ffmpegArgs } from './ffmpeg-args.js';
+import { FrameAssembler } from './frame-reader.js';
+
+export interface CameraStreamOptions {
+  cameraId: string;
+  url: string;
+  fps: number;
+  width: number;
+  height: number;
+  stallSeconds: number;
+  backoff: BackoffPolicy;
+  /** Grace between SIGTERM and SIGKILL. */
+  killGraceMs?: number;
+  ffmpegPath?: string;
+  log: Logger;
+  onFrame: (frame: Frame) => void;
+  onState?: (state: CameraState, reason: string) => void;
+}
+
+export interface CameraStreamStatus {
+  state: CameraState;
+  since: number;
+  reason: string;
+  restarts: number;
+  framesDecoded: number;
+  lastFrameAt: number | null;
+  nextAttemptAt: number | null;
+}
+
+export class CameraStream {
+  private child: ChildProcess | null = null;
+  private state: CameraState = 'stopped';
+  private since = Date.now();
+  private reason = 'not started';
+  private restarts = 0;
+  private attempt = 0;
+  private seq = 0;
+  private framesDecoded = 0;
+  private lastFrameAt: number | null = null;
+  private lastProgressAt = 0;
+  private nextAttemptAt: number | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
+  private readonly assembler: FrameAssembler;
+
+  constructor(private readonly o: CameraStreamOptions) {
+    this.assembler = new FrameAssembler(o.width * o.height * 3);
+  }
+
+  status(): CameraStreamStatus {
+    return {
+      state: this.state,
+      since: this.since,
+      reason: this.reason,
+      restarts: this.restarts,
+      framesDecoded: this.framesDecoded,
+      lastFrameAt: this.lastFrameAt,
+      nextAttemptAt: this.nextAttemptAt,
+    };
+  }
+
+  start(): void {
+    this.stopping = false;
+    this.launch();
+    const tick = Math.min(1000, Math.max(100, (this.o.stallSeconds * 1000) / 4));
+    this.watchdog = setInterval(() => this.checkStall(), tick);
+    this.watchdog.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.watchdog) clearInterval(this.watchdog);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.watchdog = this.retryTimer = null;
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      this.kill(child);
+      await exited;
+    }
+    this.setState('stopped', 'stopped');
+  }
+
+  private setState(state: CameraState, reason: string): void {
+    if (state === this.state && reason === this.reason) return;
+    this.state = state;
+    this.reason = reason;
+    this.since = Date.now();
+    this.o.log.info({ state, reason }, 'camera state');
+    this.o.onState?.(state, reason);
+  }
+
+  private launch(): void {
+    this.nextAttemptAt = null;
+    this.assembler.reset();
+    this.lastProgressAt = Date.now();
+    this.setState('connecting', `connecting to the stream`);
+    const args = ffmpegArgs({ url: this.o.url, fps: this.o.fps, width: this.o.width, height: this.o.height, socketTimeoutMs: Math.max(2000, this.o.stallSeconds * 1000) });
+    const child = spawn(this.o.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    let stderrTail = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (s: string) => {
+      // ffmpeg error lines name the stream and the cause; keep the last few for the exit log.
+      stderrTail = (stderrTail + s).slice(-500);
+    });
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (this.child !== child) return;
+      this.assembler.push(chunk, (data) => this.emitFrame(data));
+    });
+    child.on('error', (err) => {
+      this.o.log.error({ err: err.message }, 'cannot start ffmpeg');
+    });
+    child.on('close', (code, signal) => {
+      if (this.child !== child) return;
+      this.child = null;
+      if (this.stopping) return;
+      const why = signal ? `ffmpeg killed by ${signal}` : `ffmpeg exited with code ${code}`;
+      this.o.log.warn({ code, signal, stderr: redactUrl(stderrTail.trim(), this.o.url) }, 'stream lost');
+      this.scheduleRestart(why);
+    });
+  }
+
+  private emitFrame(data: Buffer): void {
+    const now = Date.now();
+    this.lastFrameAt = this.lastProgressAt = now;
+    this.framesDecoded++;
+    if (this.state !== 'streaming') {
+      this.attempt = 0;
+      this.setState('streaming', 'frames flowing');
+    }
+    this.o.onFrame({ cameraId: this.o.cameraId, seq: this.seq++, timestampMs: now, width: this.o.width, height: this.o.height, data });
+  }
+
+  private checkStall(): void {
+    const child = this.child;
+    if (!child || this.stopping) return;
+    // While connecting, allow a little longer (RTSP handshake + first keyframe).
+    const limit = this.o.stallSeconds * 1000 * (this.state === 'connecting' ? 1.5 : 1);
+    if (Date.now() - this.lastProgressAt > limit) {
+      this.setState('stalled', `no frame for ${this.o.stallSeconds} s`);
+      this.lastProgressAt = Date.now();
+      this.kill(child);
+    }
+  }
+
+  private kill(child: ChildProcess): void {
+    child.kill('SIGTERM');
+    const t = setTimeout(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }, this.o.killGraceMs ?? 2000);
+    t.unref();
+    child.once('exit', () => clearTimeout(t));
+  }
+
+  private scheduleRestart(why: string): void {
+    this.restarts++;
+    const delay = backoffDelay(this.attempt++, this.o.backoff);
+    this.nextAttemptAt = Date.now() + delay;
+    this.setState('backoff', `${why}; retry in ${delay} ms`);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.stopping) this.launch();
+    }, delay);
+  }
+}
+
+/** Camera URLs can hold credentials (rtsp://user:pass@...): never log them. */
+export function redactUrl(text: string, url: string): string {
+  let out = text.split(url).join(safeUrl(url));
+  out = out.replace(/(rtsps?:\/\/)[^@/\s]+@/g, '$1***@');
+  return out;
+}
+
+export function safeUrl(url: string): string {
+  return url.replace(/(rtsps?:\/\/)[^@/\s]+@/, '$1***@');
+}

@@ -1,0 +1,88 @@
+// Starts the real GStreamer RTSP server (appliance/demo/rtsp-loop-server.py, Debian's python3-gi)
+// on 127.0.0.1 for a test, and lets the test stop, restart, freeze and thaw it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { resolve } from 'node:path';
+
+const SCRIPT = resolve('appliance/demo/rtsp-loop-server.py');
+
+export class TestRtspServer {
+  private child: ChildProcess | null = null;
+  url = '';
+  port = 0;
+
+  constructor(
+    private readonly clip: string,
+    private readonly path = '/cam',
+  ) {}
+
+  async start(port = this.port): Promise<string> {
+    const child = spawn('/usr/bin/python3', [SCRIPT, '--clip', this.clip, '--host', '127.0.0.1', '--port', String(port), '--path', this.path], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    let err = '';
+    child.stderr!.on('data', (d) => (err = (err + String(d)).slice(-2000)));
+    const lines = createInterface({ input: child.stdout! });
+    this.url = await new Promise<string>((resolveUrl, reject) => {
+      const timer = setTimeout(() => reject(new Error(`RTSP server did not start within 15 s: ${err}`)), 15_000);
+      lines.on('line', (line) => {
+        const m = /^READY (rtsp:\/\/\S+)/.exec(line);
+        if (m) {
+          clearTimeout(timer);
+          resolveUrl(m[1]);
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`RTSP server exited with ${code}: ${err}`));
+      });
+    });
+    this.port = Number(new URL(this.url).port);
+    return this.url;
+  }
+
+  /** Stops the server (the stream drops for every client). */
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null) return;
+    if (child.signalCode === 'SIGSTOP') child.kill('SIGCONT');
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(t);
+  }
+
+  /** Freezes the server process: TCP stays open, no data flows (the case where ffmpeg hangs). */
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.child?.kill('SIGCONT');
+  }
+}
+
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<number> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return Date.now() - t0;
+}

@@ -1,0 +1,130 @@
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { CameraStream, backoffDelay, FrameAssembler, ffmpegArgs, redactUrl } from '../appliance/src/ingest/index.js';
+import type { CameraState, Frame } from '../appliance/src/core/types.js';
+import { TestRtspServer, freePort, waitFor } from './helpers/rtsp-server.js';
+import { CLIPS } from './helpers/paths.js';
+
+const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
+
+describe('ingest units', () => {
+  test('FrameAssembler emits whole frames whatever the chunking', () => {
+    const frames: Buffer[] = [];
+    const a = new FrameAssembler(6);
+    a.push(Buffer.from([1, 2, 3, 4]), (f) => frames.push(f));
+    a.push(Buffer.from([5, 6, 7, 8, 9, 10, 11, 12, 13]), (f) => frames.push(f));
+    assert.deepEqual(frames.map((f) => [...f]), [
+      [1, 2, 3, 4, 5, 6],
+      [7, 8, 9, 10, 11, 12],
+    ]);
+  });
+
+  test('backoff grows exponentially, is capped, and is jittered', () => {
+    const p = { initialMs: 500, maxMs: 8000 };
+    assert.equal(backoffDelay(0, p, () => 0), 250);
+    assert.equal(backoffDelay(0, p, () => 1), 500);
+    assert.equal(backoffDelay(3, p, () => 1), 4000);
+    assert.equal(backoffDelay(10, p, () => 1), 8000);
+    assert.equal(backoffDelay(10, p, () => 0), 4000);
+  });
+
+  test('ffmpeg args pull RTSP over TCP with a socket timeout and fast scaling', () => {
+    const args = ffmpegArgs({ url: 'rtsp://h/x', fps: 5, width: 320, height: 180, socketTimeoutMs: 5000 });
+    const s = args.join(' ');
+    assert.match(s, /-rtsp_transport tcp/);
+    assert.match(s, /-timeout 5000000/);
+    assert.match(s, /fps=5,scale=320:180:flags=fast_bilinear/);
+    assert.match(s, /-pix_fmt rgb24 pipe:1/);
+  });
+
+  test('credentials in camera URLs never reach a log line', () => {
+    const url = 'rtsp://admin:hunter2@10.0.0.5/stream';
+    assert.equal(redactUrl(`${url}: Connection refused`, url), 'rtsp://***@10.0.0.5/stream: Connection refused');
+  });
+});
+
+describe('ingest against a real RTSP server on 127.0.0.1', () => {
+  const servers: TestRtspServer[] = [];
+  const streams: CameraStream[] = [];
+  after(async () => {
+    await Promise.all(streams.map((s) => s.stop()));
+    await Promise.all(servers.map((s) => s.stop()));
+  });
+
+  function camera(url: string, frames: Frame[], states: CameraState[], stallSeconds = 3): CameraStream {
+    const s = new CameraStream({
+      cameraId: 'cam1',
+      url,
+      fps: 5,
+      width: 160,
+      height: 90,
+      stallSeconds,
+      backoff: { initialMs: 200, maxMs: 1000 },
+      killGraceMs: 500,
+      log,
+      onFrame: (f) => frames.push(f),
+      onState: (st) => states.push(st),
+    });
+    streams.push(s);
+    return s;
+  }
+
+  test('frames flow, the stream drops and comes back, frames flow again', async () => {
+    const server = new TestRtspServer(CLIPS.opendatacam);
+    servers.push(server);
+    const url = await server.start(await freePort());
+    const frames: Frame[] = [];
+    const states: CameraState[] = [];
+    const cam = camera(url, frames, states);
+    cam.start();
+    await waitFor(() => frames.length >= 5, 20_000, 'first frames');
+    const f = frames[0];
+    assert.equal(f.data.length, 160 * 90 * 3);
+    assert.equal(f.cameraId, 'cam1');
+    assert.ok(frames[4].seq > frames[0].seq);
+    assert.equal(cam.status().state, 'streaming');
+
+    await server.stop();
+    await waitFor(() => cam.status().state === 'backoff' || cam.status().state === 'connecting', 10_000, 'stream lost');
+    await server.start();
+    const before = frames.length;
+    const recoveredMs = await waitFor(() => frames.length >= before + 5, 25_000, 'frames after restart');
+    assert.ok(recoveredMs < 25_000);
+    assert.ok(cam.status().restarts >= 1, 'a restart was counted');
+    assert.ok(states.includes('backoff'));
+    assert.equal(cam.status().state, 'streaming');
+  });
+
+  test('a frozen server (SIGSTOP) is detected by the watchdog and recovered', async () => {
+    const server = new TestRtspServer(CLIPS.opendatacam, '/frozen');
+    servers.push(server);
+    const url = await server.start(await freePort());
+    const frames: Frame[] = [];
+    const states: CameraState[] = [];
+    const cam = camera(url, frames, states, 2);
+    cam.start();
+    await waitFor(() => frames.length >= 3, 20_000, 'first frames');
+    server.freeze();
+    await waitFor(() => states.includes('stalled'), 8_000, 'watchdog to call the stream stalled');
+    const restartsAtStall = cam.status().restarts;
+    server.thaw();
+    const before = frames.length;
+    await waitFor(() => frames.length >= before + 5, 30_000, 'frames after thaw');
+    assert.ok(cam.status().restarts > restartsAtStall || restartsAtStall >= 1, 'ffmpeg was restarted by the watchdog');
+    assert.equal(cam.status().state, 'streaming');
+  });
+
+  test('an unreachable camera backs off and keeps retrying without throwing', async () => {
+    const port = await freePort();
+    const frames: Frame[] = [];
+    const states: CameraState[] = [];
+    const cam = camera(`rtsp://127.0.0.1:${port}/nothing`, frames, states);
+    cam.start();
+    await waitFor(() => cam.status().restarts >= 2, 15_000, 'two failed attempts');
+    assert.equal(frames.length, 0);
+    assert.ok(states.includes('backoff'));
+    await cam.stop();
+    assert.equal(cam.status().state, 'stopped');
+  });
+});
