@@ -1,6 +1,7 @@
 // Payloads of every exported event type: one TypeBox schema each, used to type the producers
 // (analytics), to validate in tests, and published as JSON Schema by the API.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import './formats.js';
 import { OBJECT_CLASSES, type EventType } from './types.js';
 
 const ObjectClassSchema = Type.Union(OBJECT_CLASSES.map((c) => Type.Literal(c)));

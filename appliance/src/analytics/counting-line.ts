@@ -1,0 +1,183 @@
+// A counting line: a track is counted once per direction when its bottom-centre anchor has been seen
+// at least `minTravel` (relative units, perpendicular to the line) on one side and then at least
+// `minTravel` on the other, and the anchor's path crossed the line inside the segment. The
+// hysteresis band absorbs box flicker and stop-and-go; near a frame edge the band is narrowed to the
+// room that is left, and a track first seen between the edge and the line while heading across it
+// is taken to come from that edge, so edge lines neither miss nor double count.
+import type { CountingLineConfig } from '../config/schema.js';
+import type { DomainEvent, ObjectClass, Point } from '../core/types.js';
+import type { CountIntervalData } from '../core/event-data.js';
+import { binFields, type Bin } from './bins.js';
+import { distanceToFrameEdge, dot, mean, sub, unit } from './geometry.js';
+import type { TrackView } from './types.js';
+
+export type Direction = 'forward' | 'backward';
+
+interface LineTrackState {
+  /** Side the anchor was last seen beyond the hysteresis band: +1 forward side, −1 backward side, 0 unknown. */
+  side: -1 | 0 | 1;
+  prev: Point | null;
+  /** Position along the segment (0..1) where the anchor's path last changed side. */
+  lastCrossT: number | null;
+  counted: Set<Direction>;
+}
+
+export interface LineCrossing {
+  lineId: string;
+  trackId: number;
+  direction: Direction;
+  cls: ObjectClass;
+  tMs: number;
+  speedKmh: number | null;
+}
+
+interface BinAcc {
+  counts: Map<string, number>;
+  speeds: number[];
+}
+
+export class CountingLine {
+  readonly id: string;
+  private readonly a: Point;
+  private readonly u: Point;
+  private readonly len: number;
+  /** Unit normal pointing to the forward side (relative coordinates). */
+  private readonly n: Point;
+  private readonly minTravel: number;
+  private readonly classes: ReadonlySet<ObjectClass> | null;
+  private readonly tracks = new Map<number, LineTrackState>();
+  private readonly acc = new Map<number, BinAcc>();
+  private readonly totals = { forward: 0, backward: 0 };
+  /** Counted tracks whose speed was not yet known at the crossing (too young for the speed window). */
+  private readonly pendingSpeed = new Set<number>();
+
+  constructor(cfg: CountingLineConfig) {
+    this.id = cfg.id;
+    this.a = { x: cfg.from.x, y: cfg.from.y };
+    const d = sub(cfg.to, cfg.from);
+    this.len = Math.hypot(d.x, d.y);
+    if (this.len < 1e-6) throw new RangeError(`counting line '${cfg.id}': from and to are the same point`);
+    this.u = unit(d);
+    // Default forward = left normal of from→to as seen on screen (y points down): (dy, −dx).
+    const left = { x: this.u.y, y: -this.u.x };
+    if (cfg.direction) {
+      const s = dot(cfg.direction, left);
+      if (Math.abs(s) < 1e-9) throw new RangeError(`counting line '${cfg.id}': direction is parallel to the line`);
+      this.n = s > 0 ? left : { x: -left.x, y: -left.y };
+    } else {
+      this.n = left;
+    }
+    this.minTravel = cfg.minTravel ?? 0.02;
+    this.classes = cfg.classes ? new Set(cfg.classes) : null;
+  }
+
+  /** Feed one observation of a confirmed track; returns the crossing if this one counts. */
+  observe(tv: TrackView, tMs: number): LineCrossing | null {
+    if (this.pendingSpeed.has(tv.id) && tv.speedKmh !== null) {
+      this.pendingSpeed.delete(tv.id);
+      for (const acc of this.acc.values()) acc.speeds.push(tv.speedKmh);
+    }
+    const p = tv.anchorRel;
+    let st = this.tracks.get(tv.id);
+    if (!st) {
+      st = { side: 0, prev: null, lastCrossT: null, counted: new Set() };
+      this.tracks.set(tv.id, st);
+    }
+    const rel = sub(p, this.a);
+    const d = dot(rel, this.n);
+    const t = dot(rel, this.u) / this.len;
+    if (st.prev) {
+      const dPrev = dot(sub(st.prev, this.a), this.n);
+      if (dPrev !== 0 && d !== 0 && Math.sign(dPrev) !== Math.sign(d)) {
+        const f = dPrev / (dPrev - d);
+        const q = { x: st.prev.x + f * (p.x - st.prev.x), y: st.prev.y + f * (p.y - st.prev.y) };
+        st.lastCrossT = dot(sub(q, this.a), this.u) / this.len;
+      }
+    }
+    st.prev = { x: p.x, y: p.y };
+    if (d === 0) return null;
+    const raw: -1 | 1 = d > 0 ? 1 : -1;
+    const foot = { x: this.a.x + this.u.x * t * this.len, y: this.a.y + this.u.y * t * this.len };
+    if (Math.abs(d) < this.threshold(foot, raw)) return null;
+
+    if (st.side === 0) {
+      // First sure sighting. If the anchor sits between a near frame edge and the line and moves
+      // across the line, the object just came in through that edge: treat it as coming from there.
+      const room = distanceToFrameEdge(foot, { x: -raw * this.n.x, y: -raw * this.n.y });
+      const vn = dot(tv.velocityRel, this.n);
+      const towards = vn * raw > 0;
+      const inSegment = t >= 0 && t <= 1;
+      // Bounded by how far it could have come since entering (a confirmed track is < 1 s old then),
+      // so a track re-born mid-frame after an occlusion is not counted a second time.
+      const reach = room + 4 * this.minTravel + Math.abs(vn) * 0.6;
+      if (room < 2 * this.minTravel && towards && inSegment && Math.abs(d) < reach) {
+        st.side = (-raw) as -1 | 1;
+        st.lastCrossT = t;
+      } else {
+        st.side = raw;
+        return null;
+      }
+    }
+    if (raw === st.side) return null;
+    st.side = raw;
+    const direction: Direction = raw > 0 ? 'forward' : 'backward';
+    const crossT = st.lastCrossT ?? t;
+    if (crossT < -0.01 || crossT > 1.01) return null;
+    if (st.counted.has(direction)) return null;
+    if (this.classes && !this.classes.has(tv.cls)) return null;
+    st.counted.add(direction);
+    const crossing: LineCrossing = { lineId: this.id, trackId: tv.id, direction, cls: tv.cls, tMs, speedKmh: tv.speedKmh };
+    this.record(crossing);
+    return crossing;
+  }
+
+  /** Hysteresis on side `s` at point `foot` of the line: minTravel, narrowed near a frame edge. */
+  private threshold(foot: Point, s: -1 | 1): number {
+    const room = distanceToFrameEdge(foot, { x: s * this.n.x, y: s * this.n.y });
+    return Math.max(1e-4, Math.min(this.minTravel, 0.5 * room));
+  }
+
+  private record(c: LineCrossing): void {
+    this.totals[c.direction]++;
+    for (const acc of this.acc.values()) {
+      const key = `${c.direction}|${c.cls}`;
+      acc.counts.set(key, (acc.counts.get(key) ?? 0) + 1);
+      if (c.speedKmh !== null) acc.speeds.push(c.speedKmh);
+    }
+    if (c.speedKmh === null) this.pendingSpeed.add(c.trackId);
+  }
+
+  openBin(binSeconds: number): void {
+    if (!this.acc.has(binSeconds)) this.acc.set(binSeconds, { counts: new Map(), speeds: [] });
+  }
+
+  closeBin(cameraId: string, bin: Bin): DomainEvent<CountIntervalData> {
+    const acc = this.acc.get(bin.binSeconds) ?? { counts: new Map<string, number>(), speeds: [] };
+    this.acc.delete(bin.binSeconds);
+    const counts = [...acc.counts.entries()]
+      .map(([k, count]) => {
+        const [direction, cls] = k.split('|') as [Direction, ObjectClass];
+        return { direction, cls, count };
+      })
+      .sort((x, y) => (x.direction + x.cls).localeCompare(y.direction + y.cls));
+    return {
+      type: 'count.interval',
+      cameraId,
+      timeMs: bin.endMs,
+      data: { ...binFields(cameraId, bin), lineId: this.id, counts, meanSpeedKmh: mean(acc.speeds) },
+    };
+  }
+
+  endTrack(id: number): void {
+    this.tracks.delete(id);
+    this.pendingSpeed.delete(id);
+  }
+
+  totalsSinceStart(): { forward: number; backward: number } {
+    return { ...this.totals };
+  }
+
+  stateSize(): number {
+    return this.tracks.size + this.pendingSpeed.size;
+  }
+}

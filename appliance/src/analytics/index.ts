@@ -1,0 +1,247 @@
+// The per-camera analytics façade the pipeline calls once per frame of tracks: counting lines, zones,
+// turning movements, speeds and incident rules, all binned into wall-clock intervals.
+import { Value } from '@sinclair/typebox/value';
+import { IncidentRulesSchema, type CameraConfig, type IncidentRulesConfig } from '../config/schema.js';
+import { VEHICLE_CLASSES, type DomainEvent, type FrameTracks, type Point } from '../core/types.js';
+import { groundMapper, type CalibrationFile } from '../../../calibration/file.js';
+import { BinClock, type Bin } from './bins.js';
+import { CountingLine } from './counting-line.js';
+import { anchorOf } from './geometry.js';
+import {
+  IncidentManager,
+  PedestrianOnCarriagewayRule,
+  QueueRule,
+  StoppedVehicleRule,
+  WrongWayRule,
+  type IncidentRule,
+  type OpenIncidentSummary,
+} from './incidents.js';
+import { DEFAULT_MOTION_OPTIONS, TrackMotion, type MotionEstimate } from './motion.js';
+import { SpeedStats } from './speed.js';
+import type { FrameContext, GroundMapper, TrackView } from './types.js';
+import { MovementCounter, ZoneCounter, ZoneShape } from './zones.js';
+
+export { loadCalibration, buildCalibration, rescaleCalibration, groundMapper, type CalibrationFile } from '../../../calibration/file.js';
+export { CalibrationError } from '../../../calibration/homography.js';
+export { CountingLine, type LineCrossing, type Direction } from './counting-line.js';
+export { ZoneCounter, ZoneShape, MovementCounter } from './zones.js';
+export { StoppedVehicleRule, WrongWayRule, QueueRule, PedestrianOnCarriagewayRule, IncidentManager } from './incidents.js';
+export { TrackMotion } from './motion.js';
+export { BinClock } from './bins.js';
+export type { TrackView, FrameContext, GroundMapper } from './types.js';
+
+export interface CameraAnalyticsOptions {
+  camera: CameraConfig;
+  binSeconds: number[];
+  calibration: CalibrationFile | null;
+  /** Window of the anchor speed fit (s). */
+  speedWindowSeconds?: number;
+  /** Frames a track must spend on the other side of a zone edge before its membership flips. */
+  zoneDebounceFrames?: number;
+}
+
+export interface LiveSummary {
+  cameraId: string;
+  timestampMs: number | null;
+  /** Confirmed tracks in the last frame. */
+  tracks: number;
+  /** Counts since start, per line and direction. */
+  lines: Array<{ lineId: string; forward: number; backward: number }>;
+  zones: Array<{ zoneId: string; occupancy: number }>;
+  movements: Array<{ fromZone: string; toZone: string; cls: string; count: number }>;
+  /** Mean speed of the vehicles in view with a calibrated speed, km/h. */
+  meanSpeedKmh: number | null;
+  openIncidents: OpenIncidentSummary[];
+  calibrated: boolean;
+}
+
+export class CameraAnalytics {
+  readonly cameraId: string;
+  private readonly clock: BinClock;
+  private readonly lines: CountingLine[];
+  private readonly zones: ZoneShape[];
+  private readonly zoneCounters: ZoneCounter[];
+  private readonly movements: MovementCounter;
+  private readonly speeds = new SpeedStats();
+  private readonly motion: TrackMotion;
+  private readonly lastMotion = new Map<number, MotionEstimate>();
+  private readonly incidents: IncidentManager;
+  private readonly calibration: CalibrationFile | null;
+  private mapper: { w: number; h: number; m: GroundMapper } | null = null;
+  /** Track ids present in the previous frame; one missing from a frame has been dropped by the tracker. */
+  private known = new Set<number>();
+  private last: { tMs: number; tracks: TrackView[] } | null = null;
+
+  constructor(opts: CameraAnalyticsOptions) {
+    const cam = opts.camera;
+    this.cameraId = cam.id;
+    this.clock = new BinClock(opts.binSeconds);
+    this.calibration = opts.calibration;
+    this.lines = (cam.lines ?? []).map((l) => new CountingLine(l));
+    this.zones = (cam.zones ?? []).map((z) => new ZoneShape(z));
+    this.zoneCounters = this.zones.map((z) => new ZoneCounter(z, opts.zoneDebounceFrames ?? 2));
+    this.movements = new MovementCounter(new Set(this.zones.filter((z) => z.kind === 'area').map((z) => z.id)));
+    this.motion = new TrackMotion({ ...DEFAULT_MOTION_OPTIONS, windowSeconds: opts.speedWindowSeconds ?? DEFAULT_MOTION_OPTIONS.windowSeconds });
+    const rules = withDefaults(cam.incidents);
+    const list: IncidentRule[] = [];
+    if (rules.stoppedVehicle.enabled) list.push(new StoppedVehicleRule(rules.stoppedVehicle, this.zones));
+    if (rules.wrongWay.enabled) list.push(new WrongWayRule(rules.wrongWay, this.zones));
+    if (rules.queue.enabled) list.push(new QueueRule(rules.queue, this.zones));
+    if (rules.pedestrian.enabled) list.push(new PedestrianOnCarriagewayRule(rules.pedestrian, this.zones));
+    this.incidents = new IncidentManager(cam.id, list, rules.clearSeconds, rules.updateSeconds);
+  }
+
+  update(ft: FrameTracks): DomainEvent[] {
+    const events: DomainEvent[] = [];
+    const tMs = ft.timestampMs;
+    const present = ft.tracks.filter((t) => t.status !== 'tentative');
+
+    // 1. Tracks the tracker dropped end now, in the bins they were last seen in.
+    const ids = new Set(present.map((t) => t.id));
+    this.endTracks([...this.known].filter((id) => !ids.has(id)));
+    this.known = ids;
+
+    // 2. Intervals this frame has passed are complete.
+    events.push(...this.closeBins(this.clock.closeUntil(tMs)));
+    this.clock.openAt(tMs);
+    for (const b of this.clock.binSeconds) this.openBin(b);
+
+    // 3. Geometry of every track, once.
+    const mapper = this.mapperFor(ft.width, ft.height);
+    const views: TrackView[] = present.map((t) => {
+      const anchorPx = anchorOf(t.box);
+      const anchorRel = { x: anchorPx.x / ft.width, y: anchorPx.y / ft.height };
+      const ground = mapper ? mapper.toGround(anchorPx) : null;
+      let est: MotionEstimate;
+      if (t.status === 'confirmed') {
+        est = this.motion.observe(t.id, tMs, anchorPx, ground);
+        this.lastMotion.set(t.id, est);
+      } else {
+        // A lost track's box is a prediction: keep its last measured speed, add no samples.
+        est = this.lastMotion.get(t.id) ?? { speedPxPerSec: null, speedKmh: null };
+      }
+      return {
+        id: t.id,
+        cls: t.cls,
+        status: t.status,
+        isVehicle: VEHICLE_CLASSES.includes(t.cls),
+        anchorPx,
+        anchorRel,
+        ground,
+        velocityRel: { x: t.velocity.x / ft.width, y: t.velocity.y / ft.height },
+        speedPxPerSec: est.speedPxPerSec,
+        speedKmh: mapper ? est.speedKmh : null,
+        zones: this.zones.filter((z) => z.contains(anchorRel)).map((z) => z.id),
+      };
+    });
+
+    // 4. Lines, zones, movements, speeds.
+    for (const tv of views) {
+      if (tv.status !== 'confirmed') continue;
+      for (const line of this.lines) line.observe(tv, tMs);
+      this.movements.updateClass(tv.id, tv.cls);
+    }
+    const clsOf = new Map(views.map((v) => [v.id, v.cls]));
+    for (const zc of this.zoneCounters) {
+      for (const tr of zc.observeFrame(views, tMs)) if (tr.kind === 'entry') this.movements.onEntry(tr, clsOf.get(tr.trackId) ?? 'car');
+    }
+    this.speeds.observeFrame(views);
+
+    // 5. Incidents.
+    const ctx: FrameContext = {
+      cameraId: this.cameraId,
+      tMs,
+      width: ft.width,
+      height: ft.height,
+      groundOfRel: mapper ? (rel: Point) => mapper.toGround({ x: rel.x * ft.width, y: rel.y * ft.height }) : null,
+      tracks: views,
+    };
+    events.push(...this.incidents.step(ctx));
+    this.last = { tMs, tracks: views };
+    return events;
+  }
+
+  /**
+   * End of stream (shutdown, stall, reconfiguration): every track ends, every open interval is
+   * emitted (the last one partial) and open incidents close. Safe to follow with a new tracker.
+   */
+  flush(nowMs: number): DomainEvent[] {
+    this.endTracks([...this.known]);
+    this.known = new Set();
+    const events: DomainEvent[] = [...this.closeBins(this.clock.closeAll()), ...this.incidents.closeAll(nowMs)];
+    this.last = null;
+    return events;
+  }
+
+  liveSummary(): LiveSummary {
+    const tracks = this.last?.tracks ?? [];
+    const speeds = tracks.filter((t) => t.status === 'confirmed' && t.isVehicle && t.speedKmh !== null).map((t) => t.speedKmh as number);
+    return {
+      cameraId: this.cameraId,
+      timestampMs: this.last?.tMs ?? null,
+      tracks: tracks.filter((t) => t.status === 'confirmed').length,
+      lines: this.lines.map((l) => ({ lineId: l.id, ...l.totalsSinceStart() })),
+      zones: this.zoneCounters.map((z) => ({ zoneId: z.zone.id, occupancy: z.currentOccupancy() })),
+      movements: this.movements.totalsSinceStart(),
+      meanSpeedKmh: speeds.length ? Math.round((speeds.reduce((a, b) => a + b, 0) / speeds.length) * 10) / 10 : null,
+      openIncidents: this.incidents.openIncidents(),
+      calibrated: this.calibration !== null,
+    };
+  }
+
+  /** Per-track entries held across all stages (bounded by the tracks in view). */
+  stateSize(): number {
+    return (
+      this.known.size +
+      this.motion.size() +
+      this.lastMotion.size +
+      this.lines.reduce((s, l) => s + l.stateSize(), 0) +
+      this.zoneCounters.reduce((s, z) => s + z.stateSize(), 0) +
+      this.movements.stateSize() +
+      this.incidents.stateSize()
+    );
+  }
+
+  private endTracks(ids: number[]): void {
+    if (ids.length === 0) return;
+    for (const id of ids) {
+      for (const zc of this.zoneCounters) zc.endTrack(id);
+      this.movements.endTrack(id);
+      for (const l of this.lines) l.endTrack(id);
+      this.motion.forget(id);
+      this.lastMotion.delete(id);
+    }
+    this.incidents.forget(ids);
+  }
+
+  private openBin(b: number): void {
+    for (const l of this.lines) l.openBin(b);
+    for (const z of this.zoneCounters) z.openBin(b);
+    this.movements.openBin(b);
+    this.speeds.openBin(b);
+  }
+
+  private closeBins(bins: Bin[]): DomainEvent[] {
+    const events: DomainEvent[] = [];
+    for (const bin of bins.sort((a, b) => a.endMs - b.endMs || a.binSeconds - b.binSeconds)) {
+      for (const l of this.lines) events.push(l.closeBin(this.cameraId, bin));
+      for (const z of this.zoneCounters) events.push(z.closeBin(this.cameraId, bin));
+      if (this.movements && this.zones.some((z) => z.kind === 'area')) events.push(this.movements.closeBin(this.cameraId, bin));
+      if (this.calibration) events.push(this.speeds.closeBin(this.cameraId, bin));
+      else this.speeds.closeBin(this.cameraId, bin);
+    }
+    return events;
+  }
+
+  private mapperFor(w: number, h: number): GroundMapper | null {
+    if (!this.calibration) return null;
+    if (!this.mapper || this.mapper.w !== w || this.mapper.h !== h) this.mapper = { w, h, m: groundMapper(this.calibration, w, h) };
+    return this.mapper.m;
+  }
+}
+
+/** Fill the rule defaults of the schema, so a hand-built CameraConfig works too. */
+function withDefaults(cfg: Partial<IncidentRulesConfig> | undefined): IncidentRulesConfig {
+  const v = Value.Default(IncidentRulesSchema, structuredClone(cfg ?? {})) as IncidentRulesConfig;
+  return v;
+}

@@ -1,0 +1,7 @@
+// String formats used by our TypeBox schemas. TypeBox's Value.Check knows no formats until they are
+// registered; importing this module once registers them for the whole process.
+import { FormatRegistry } from '@sinclair/typebox';
+
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => DATE_TIME.test(v) && !Number.isNaN(Date.parse(v)));

@@ -1,0 +1,269 @@
+// ByteTrack-style multi-object tracker: Kalman prediction, then two-stage association (high-score
+// detections first, low-score ones only to keep existing tracks alive) solved with the Hungarian
+// method on IoU cost. Young and lost tracks are matched with a buffered IoU (C-BIoU) because their
+// predicted position is uncertain, which keeps tracks alive at the low frame rates (5 fps) an edge
+// box analyses. Input and output are plain data; the input is never mutated.
+import type { Box, Detection, FrameDetections, FrameTracks, ObjectClass, Track, TrackStatus } from '../core/types.js';
+import { assign } from './hungarian.js';
+import { DEFAULT_KALMAN_NOISE, initiate, predict, update, type KalmanNoise, type KalmanState } from './kalman.js';
+
+export interface TrackerOptions {
+  /** Detections at or above this score take part in the first association (ByteTrack track_thresh). */
+  highScore: number;
+  /** Detections below this score are ignored altogether. */
+  lowScore: number;
+  /** A new track starts only from an unmatched detection at or above this score. */
+  newTrackScore: number;
+  /** Max cost (1 − IoU) in the first association. */
+  matchCost: number;
+  /** Max cost in the second (low-score) association: stricter, these detections are doubtful. */
+  lowMatchCost: number;
+  /** Max cost when matching tentative tracks. */
+  tentativeMatchCost: number;
+  /** Hits needed before a track is confirmed (and output). */
+  minHits: number;
+  /** A track unmatched this many frames in a row is removed. */
+  maxLostFrames: number;
+  /** IoU buffer (fraction of w/h added on each side) for tracks without a reliable velocity yet. */
+  youngBuffer: number;
+  /** Extra buffer per missed frame, for lost tracks. */
+  lostBufferPerFrame: number;
+  maxBuffer: number;
+  /** Include lost tracks (with their predicted box) in the output. */
+  outputLost: boolean;
+  /** Include tentative tracks in the output (off: consumers see confirmed and lost only). */
+  outputTentative: boolean;
+  /**
+   * Detections overlapping a higher-scored one by at least this IoU are dropped whatever their
+   * class: detectors run NMS per class, so one vehicle can come as both 'car' and 'truck', which
+   * would otherwise start two tracks (and count twice). 1 disables.
+   */
+  duplicateIou: number;
+  /** Time step used for the first prediction when timestamps do not advance (s). */
+  minDtSeconds: number;
+  noise: KalmanNoise;
+}
+
+export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
+  highScore: 0.5,
+  lowScore: 0.1,
+  newTrackScore: 0.5,
+  matchCost: 0.8,
+  lowMatchCost: 0.5,
+  tentativeMatchCost: 0.7,
+  minHits: 3,
+  maxLostFrames: 30,
+  youngBuffer: 1.0,
+  lostBufferPerFrame: 0.1,
+  maxBuffer: 1.0,
+  outputLost: true,
+  outputTentative: false,
+  minDtSeconds: 1e-3,
+  duplicateIou: 0.7,
+  noise: DEFAULT_KALMAN_NOISE,
+};
+
+/** Internal state of one track. Never handed out: output tracks are fresh copies. */
+interface TrackState {
+  id: number;
+  kf: KalmanState;
+  status: TrackStatus;
+  /** Score-weighted class votes; the output class is the arg max. */
+  votes: Map<ObjectClass, number>;
+  score: number;
+  age: number;
+  hits: number;
+  /** Consecutive frames without a match. */
+  missed: number;
+  firstSeenMs: number;
+}
+
+export class MultiObjectTracker {
+  private readonly opts: TrackerOptions;
+  private tracks: TrackState[] = [];
+  private nextId = 1;
+  private lastMs: number | null = null;
+
+  constructor(opts: Partial<TrackerOptions> = {}) {
+    this.opts = { ...DEFAULT_TRACKER_OPTIONS, ...opts, noise: { ...DEFAULT_TRACKER_OPTIONS.noise, ...(opts.noise ?? {}) } };
+    if (this.opts.lowScore > this.opts.highScore) throw new RangeError('lowScore must be ≤ highScore');
+    if (this.opts.minHits < 1) throw new RangeError('minHits must be ≥ 1');
+    if (this.opts.maxLostFrames < 0) throw new RangeError('maxLostFrames must be ≥ 0');
+  }
+
+  /** Number of tracks held in memory (tentative, confirmed and lost): bounded by what is in view. */
+  stateSize(): number {
+    return this.tracks.length;
+  }
+
+  reset(): void {
+    this.tracks = [];
+    this.lastMs = null;
+  }
+
+  update(fd: FrameDetections): FrameTracks {
+    const o = this.opts;
+    const dt = this.lastMs === null ? o.minDtSeconds : Math.max((fd.timestampMs - this.lastMs) / 1000, o.minDtSeconds);
+    this.lastMs = this.lastMs === null ? fd.timestampMs : Math.max(this.lastMs, fd.timestampMs);
+
+    for (const t of this.tracks) {
+      // A track that has not moved in size keeps a sane height; a collapsing one would blow up noise.
+      predict(t.kf, dt, o.noise);
+      if (t.kf.x[3] < 1) t.kf.x[3] = 1;
+      t.age++;
+    }
+
+    const valid = dropDuplicates(
+      fd.detections.filter((d) => isFiniteBox(d.box) && d.box.w > 0 && d.box.h > 0 && d.score >= o.lowScore),
+      o.duplicateIou,
+    );
+    const high = valid.filter((d) => d.score >= o.highScore);
+    const low = valid.filter((d) => d.score < o.highScore);
+
+    const matched = new Set<TrackState>();
+    const active = this.tracks.filter((t) => t.status !== 'tentative');
+    const tentative = this.tracks.filter((t) => t.status === 'tentative');
+
+    // Stage 1: high-score detections against confirmed and lost tracks.
+    const s1 = this.associate(active, high, o.matchCost, true);
+    for (const [ti, di] of s1.matches) this.apply(active[ti], high[di], matched);
+    let remainingHigh = s1.unmatchedCols.map((j) => high[j]);
+
+    // Stage 2: low-score detections only rescue tracks that were being tracked last frame
+    // (ByteTrack: occluded objects give low scores; lost tracks are not revived by doubtful boxes).
+    const tracked = s1.unmatchedRows.map((i) => active[i]).filter((t) => t.status === 'confirmed');
+    const s2 = this.associate(tracked, low, o.lowMatchCost, false);
+    for (const [ti, di] of s2.matches) this.apply(tracked[ti], low[di], matched);
+
+    // Stage 3: remaining high-score detections against tentative tracks.
+    const s3 = this.associate(tentative, remainingHigh, o.tentativeMatchCost, true);
+    for (const [ti, di] of s3.matches) this.apply(tentative[ti], remainingHigh[di], matched);
+    remainingHigh = s3.unmatchedCols.map((j) => remainingHigh[j]);
+
+    // Unmatched tracks: tentative ones die at once, confirmed ones become lost, lost ones age out.
+    const kept: TrackState[] = [];
+    for (const t of this.tracks) {
+      if (!matched.has(t)) {
+        t.missed++;
+        if (t.status === 'tentative') continue;
+        t.status = 'lost';
+        if (t.missed > o.maxLostFrames) continue;
+      }
+      kept.push(t);
+    }
+    for (const d of remainingHigh) {
+      if (d.score < o.newTrackScore) continue;
+      kept.push(this.newTrack(d, fd.timestampMs));
+    }
+    this.tracks = kept;
+
+    const out: Track[] = [];
+    for (const t of this.tracks) {
+      if (t.status === 'lost' && !o.outputLost) continue;
+      if (t.status === 'tentative' && !o.outputTentative) continue;
+      out.push(this.toTrack(t));
+    }
+    return { cameraId: fd.cameraId, seq: fd.seq, timestampMs: fd.timestampMs, width: fd.width, height: fd.height, tracks: out };
+  }
+
+  private associate(tracks: TrackState[], dets: Detection[], maxCost: number, buffered: boolean) {
+    const cost: number[][] = tracks.map((t) => {
+      const tb = stateBox(t.kf);
+      const b = buffered ? this.bufferOf(t) : 0;
+      return dets.map((d) => 1 - bufferedIou(tb, d.box, b));
+    });
+    if (tracks.length === 0 || dets.length === 0) {
+      return { matches: [] as Array<[number, number]>, unmatchedRows: tracks.map((_, i) => i), unmatchedCols: dets.map((_, j) => j) };
+    }
+    return assign(cost, maxCost);
+  }
+
+  private bufferOf(t: TrackState): number {
+    const o = this.opts;
+    let b = t.hits < 2 ? o.youngBuffer : 0;
+    b += t.missed * o.lostBufferPerFrame;
+    return Math.min(b, o.maxBuffer);
+  }
+
+  private apply(t: TrackState, d: Detection, matched: Set<TrackState>): void {
+    update(t.kf, boxToZ(d.box), this.opts.noise);
+    t.hits++;
+    t.missed = 0;
+    t.score = d.score;
+    t.votes.set(d.cls, (t.votes.get(d.cls) ?? 0) + d.score);
+    if (t.status === 'lost') t.status = 'confirmed';
+    else if (t.status === 'tentative' && t.hits >= this.opts.minHits) t.status = 'confirmed';
+    matched.add(t);
+  }
+
+  private newTrack(d: Detection, ms: number): TrackState {
+    const t: TrackState = {
+      id: this.nextId++,
+      kf: initiate(boxToZ(d.box), this.opts.noise),
+      status: this.opts.minHits <= 1 ? 'confirmed' : 'tentative',
+      votes: new Map([[d.cls, d.score]]),
+      score: d.score,
+      age: 0,
+      hits: 1,
+      missed: 0,
+      firstSeenMs: ms,
+    };
+    return t;
+  }
+
+  private toTrack(t: TrackState): Track {
+    let cls: ObjectClass = 'car';
+    let best = -1;
+    for (const [c, v] of t.votes) {
+      if (v > best) {
+        best = v;
+        cls = c;
+      }
+    }
+    return {
+      id: t.id,
+      cls,
+      box: stateBox(t.kf),
+      score: t.score,
+      status: t.status,
+      velocity: { x: t.kf.x[4], y: t.kf.x[5] },
+      age: t.age,
+      hits: t.hits,
+      firstSeenMs: t.firstSeenMs,
+    };
+  }
+}
+
+function boxToZ(b: Box): number[] {
+  return [b.x + b.w / 2, b.y + b.h / 2, b.w / b.h, b.h];
+}
+
+function stateBox(kf: KalmanState): Box {
+  const [cx, cy, a, h] = kf.x;
+  const w = Math.max(a, 1e-3) * h;
+  return { x: cx - w / 2, y: cy - h / 2, w, h };
+}
+
+/** Class-agnostic suppression of near-identical boxes (keeps the higher score; input untouched). */
+function dropDuplicates(dets: Detection[], maxIou: number): Detection[] {
+  if (maxIou >= 1 || dets.length < 2) return dets;
+  const sorted = [...dets].sort((a, b) => b.score - a.score);
+  const kept: Detection[] = [];
+  for (const d of sorted) if (!kept.some((k) => bufferedIou(k.box, d.box) >= maxIou)) kept.push(d);
+  return kept;
+}
+
+function isFiniteBox(b: Box): boolean {
+  return Number.isFinite(b.x) && Number.isFinite(b.y) && Number.isFinite(b.w) && Number.isFinite(b.h);
+}
+
+/** IoU of two boxes each grown by `buffer` × its size on every side (C-BIoU). */
+export function bufferedIou(a: Box, b: Box, buffer = 0): number {
+  const ax = a.x - buffer * a.w, ay = a.y - buffer * a.h, aw = a.w * (1 + 2 * buffer), ah = a.h * (1 + 2 * buffer);
+  const bx = b.x - buffer * b.w, by = b.y - buffer * b.h, bw = b.w * (1 + 2 * buffer), bh = b.h * (1 + 2 * buffer);
+  const iw = Math.min(ax + aw, bx + bw) - Math.max(ax, bx);
+  const ih = Math.min(ay + ah, by + bh) - Math.max(ay, by);
+  if (iw <= 0 || ih <= 0) return 0;
+  const inter = iw * ih;
+  return inter / (aw * ah + bw * bh - inter);
+}

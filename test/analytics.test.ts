@@ -1,0 +1,206 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { FormatRegistry } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { CameraAnalytics } from '../appliance/src/analytics/index.js';
+import { MultiObjectTracker } from '../appliance/src/track/index.js';
+import { CountIntervalData } from '../appliance/src/core/event-data.js';
+import type { CameraConfig, CountingLineConfig } from '../appliance/src/config/schema.js';
+import type { DomainEvent, FrameTracks, ObjectClass, Track } from '../appliance/src/core/types.js';
+import { seededRandom } from '../appliance/src/track/synthetic.js';
+
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => !Number.isNaN(Date.parse(v)) && /^\d{4}-\d\d-\d\dT/.test(v));
+
+const W = 640;
+const H = 360;
+const T0 = Date.UTC(2024, 0, 1, 12, 0, 30); // 30 s into a minute: the first 60 s bin is partial
+
+function camera(lines: CountingLineConfig[], extra: Partial<CameraConfig> = {}): CameraConfig {
+  return {
+    id: 'cam1',
+    url: 'rtsp://example/stream',
+    enabled: true,
+    fps: 10,
+    width: W,
+    height: H,
+    stallSeconds: 10,
+    lines,
+    zones: [],
+    incidents: {} as CameraConfig['incidents'],
+    ...extra,
+  };
+}
+const hLine = (y: number, over: Partial<CountingLineConfig> = {}): CountingLineConfig => ({
+  id: 'l1',
+  from: { x: 0.1, y },
+  to: { x: 0.9, y },
+  minTravel: 0.02,
+  ...over,
+});
+
+/** A confirmed track whose box bottom-centre is at (ax, ay) in relative coordinates. */
+function track(id: number, ax: number, ay: number, cls: ObjectClass = 'car', vy = 0): Track {
+  const w = 40;
+  const h = 30;
+  return {
+    id,
+    cls,
+    box: { x: ax * W - w / 2, y: ay * H - h, w, h },
+    score: 0.9,
+    status: 'confirmed',
+    velocity: { x: 0, y: vy * H },
+    age: 1,
+    hits: 1,
+    firstSeenMs: T0,
+  };
+}
+function ft(i: number, tracks: Track[], dtMs = 100): FrameTracks {
+  return { cameraId: 'cam1', seq: i, timestampMs: T0 + i * dtMs, width: W, height: H, tracks };
+}
+
+/** Runs a scripted path (anchor y per frame) for one track and returns the line totals. */
+function runPath(ys: number[], line: CountingLineConfig, opts: { x?: number; cls?: ObjectClass } = {}) {
+  const a = new CameraAnalytics({ camera: camera([line]), binSeconds: [60], calibration: null });
+  const events: DomainEvent[] = [];
+  ys.forEach((y, i) => {
+    // Velocity as the tracker reports it once a track is confirmed (known from the first frame here).
+    const vy = i > 0 ? (y - ys[i - 1]) * 10 : ys.length > 1 ? (ys[1] - y) * 10 : 0;
+    events.push(...a.update(ft(i, [track(1, opts.x ?? 0.5, y, opts.cls, vy)])));
+  });
+  events.push(...a.update(ft(ys.length, [])));
+  events.push(...a.flush(T0 + (ys.length + 1) * 100));
+  return { totals: a.liveSummary().lines[0], events };
+}
+const ramp = (from: number, to: number, n: number) => Array.from({ length: n }, (_, i) => from + ((to - from) * i) / (n - 1));
+
+describe('CountingLine', () => {
+  test('counts a crossing once, forward along the left normal by default', () => {
+    // from→to points right (+x); its left normal on screen points up (−y).
+    assert.deepEqual(runPath(ramp(0.8, 0.2, 30), hLine(0.5)).totals, { lineId: 'l1', forward: 1, backward: 0 });
+    assert.deepEqual(runPath(ramp(0.2, 0.8, 30), hLine(0.5)).totals, { lineId: 'l1', forward: 0, backward: 1 });
+  });
+
+  test('a configured direction vector decides what forward is', () => {
+    assert.deepEqual(runPath(ramp(0.2, 0.8, 30), hLine(0.5, { direction: { x: 0, y: 1 } })).totals, { lineId: 'l1', forward: 1, backward: 0 });
+    assert.throws(() => runPath([0.5], hLine(0.5, { direction: { x: 1, y: 0 } })), /parallel/);
+  });
+
+  test('uses the bottom-centre anchor, not the box centre', () => {
+    // The box centre (15 px above the anchor = 0.042) crosses y=0.5, the anchor stays above it.
+    assert.deepEqual(runPath(ramp(0.3, 0.49, 20), hLine(0.5)).totals.backward, 0);
+    assert.deepEqual(runPath(ramp(0.3, 0.53, 20), hLine(0.5)).totals.backward, 1);
+  });
+
+  test('stop-and-go on the line counts once', () => {
+    const rnd = seededRandom(1);
+    const ys = [...ramp(0.3, 0.5, 15), ...Array.from({ length: 200 }, () => 0.5 + (rnd() - 0.5) * 0.03), ...ramp(0.5, 0.8, 15)];
+    assert.deepEqual(runPath(ys, hLine(0.5)).totals, { lineId: 'l1', forward: 0, backward: 1 });
+  });
+
+  test('box flicker across the line within the hysteresis band never counts', () => {
+    const ys = Array.from({ length: 300 }, (_, i) => 0.5 + (i % 2 ? 0.015 : -0.015));
+    assert.deepEqual(runPath([0.4, 0.42, 0.45, ...ys, 0.46, 0.44], hLine(0.5)).totals, { lineId: 'l1', forward: 0, backward: 0 });
+  });
+
+  test('once per line and direction: a car going back and forth counts at most one each way', () => {
+    const ys = [...ramp(0.3, 0.7, 20), ...ramp(0.7, 0.3, 20), ...ramp(0.3, 0.7, 20), ...ramp(0.7, 0.3, 20)];
+    assert.deepEqual(runPath(ys, hLine(0.5)).totals, { lineId: 'l1', forward: 1, backward: 1 });
+  });
+
+  test('a line near the bottom edge counts vehicles that leave the frame right after it', () => {
+    // Line at 0.985: the anchor can only get 0.015 past it before leaving the frame.
+    const ys = [...ramp(0.8, 1.0, 25)];
+    assert.deepEqual(runPath(ys, hLine(0.985)).totals, { lineId: 'l1', forward: 0, backward: 1 });
+    // ...but jitter right at the line does not double count.
+    const jitter = Array.from({ length: 100 }, (_, i) => 0.985 + (i % 2 ? 0.004 : -0.004));
+    const r = runPath([...ramp(0.8, 0.98, 10), ...jitter, 1.0, 1.0], hLine(0.985));
+    assert.equal(r.totals.backward, 1);
+    assert.equal(r.totals.forward, 0);
+  });
+
+  test('a line near the top edge counts vehicles first seen just past it', () => {
+    // Vehicles enter at the top; their anchor is first seen at y≈0.05, already past a line at 0.02.
+    assert.deepEqual(runPath(ramp(0.05, 0.5, 20), hLine(0.02)).totals, { lineId: 'l1', forward: 0, backward: 1 });
+    // A car parked just past the line (not heading across) is not counted.
+    assert.deepEqual(runPath(Array(50).fill(0.05), hLine(0.02)).totals, { lineId: 'l1', forward: 0, backward: 0 });
+  });
+
+  test('crossings outside the segment and of other classes do not count', () => {
+    assert.equal(runPath(ramp(0.3, 0.7, 20), hLine(0.5), { x: 0.95 }).totals.backward, 0);
+    assert.equal(runPath(ramp(0.3, 0.7, 20), hLine(0.5, { classes: ['truck', 'bus'] })).totals.backward, 0);
+    assert.equal(runPath(ramp(0.3, 0.7, 20), hLine(0.5, { classes: ['truck', 'bus'] }), { cls: 'truck' }).totals.backward, 1);
+  });
+});
+
+describe('count.interval bins', () => {
+  test('bins are wall-clock aligned, emitted when a frame passes their end, zero bins included, gaps not invented', () => {
+    const a = new CameraAnalytics({ camera: camera([hLine(0.5)]), binSeconds: [60, 900], calibration: null });
+    const events: DomainEvent[] = [];
+    // 1 frame per second for 150 s (T0 is hh:00:30); one car crosses at ~t=10 s and two at ~t=70 s.
+    for (let s = 0; s < 150; s++) {
+      const tracks: Track[] = [];
+      if (s >= 5 && s < 15) tracks.push(track(1, 0.5, 0.3 + (s - 5) * 0.04, 'car', 0.04));
+      if (s >= 65 && s < 75) tracks.push(track(2, 0.3, 0.7 - (s - 65) * 0.04, 'truck', -0.04), track(3, 0.6, 0.3 + (s - 65) * 0.04, 'car', 0.04));
+      events.push(...a.update(ft(s, tracks, 1000)));
+    }
+    // A 200 s outage, then frames resume.
+    for (let s = 350; s < 360; s++) events.push(...a.update(ft(s, [], 1000)));
+    const counts = events.filter((e) => e.type === 'count.interval') as DomainEvent<CountIntervalData>[];
+    for (const e of counts) assert.ok(Value.Check(CountIntervalData, e.data), JSON.stringify([...Value.Errors(CountIntervalData, e.data)]));
+    const minute = counts.filter((e) => e.data.binSeconds === 60);
+    assert.deepEqual(
+      minute.map((e) => e.data.intervalStart),
+      ['2024-01-01T12:00:00.000Z', '2024-01-01T12:01:00.000Z', '2024-01-01T12:02:00.000Z'],
+      'the partial first minute, then full minutes; the minutes of the outage are absent',
+    );
+    assert.deepEqual(minute[0].data.counts, [{ direction: 'backward', cls: 'car', count: 1 }]);
+    assert.deepEqual(minute[1].data.counts, [
+      { direction: 'backward', cls: 'car', count: 1 },
+      { direction: 'forward', cls: 'truck', count: 1 },
+    ]);
+    assert.deepEqual(minute[2].data.counts, [], 'a minute with frames but no crossing is emitted with zero counts');
+    assert.equal(minute[0].timeMs, Date.UTC(2024, 0, 1, 12, 1, 0));
+    assert.equal(minute[0].data.meanSpeedKmh, null, 'no calibration, no speed');
+    assert.equal(counts.filter((e) => e.data.binSeconds === 900).length, 0, 'the quarter hour is still open');
+    const flushed = a.flush(T0 + 360_000).filter((e) => e.type === 'count.interval') as DomainEvent<CountIntervalData>[];
+    assert.deepEqual(
+      flushed.map((e) => [e.data.binSeconds, e.data.intervalStart]),
+      [
+        [60, '2024-01-01T12:06:00.000Z'],
+        [900, '2024-01-01T12:00:00.000Z'],
+      ],
+    );
+    const quarter = flushed[1].data.counts;
+    assert.equal(quarter.reduce((s, c) => s + c.count, 0), 3);
+  });
+});
+
+describe('tracker + lines end to end', () => {
+  test('noisy detections of cars in two directions are counted exactly', () => {
+    const trk = new MultiObjectTracker();
+    const a = new CameraAnalytics({ camera: camera([{ id: 'v', from: { x: 0.5, y: 0.05 }, to: { x: 0.5, y: 0.95 }, minTravel: 0.02 }]), binSeconds: [60], calibration: null });
+    const rnd = seededRandom(5);
+    const j = () => (rnd() - 0.5) * 4;
+    // 10 cars rightwards in the upper lane, 7 leftwards in the lower lane, 10 fps, 8 % missed detections.
+    const cars = [
+      ...Array.from({ length: 10 }, (_, k) => ({ y: 80, x0: -60 - k * 260, v: 150 })),
+      ...Array.from({ length: 7 }, (_, k) => ({ y: 220, x0: 700 + k * 330, v: -170 })),
+    ];
+    for (let i = 0; i < 300; i++) {
+      const t = i / 10;
+      const detections = cars
+        .map((c) => ({ x: c.x0 + c.v * t, y: c.y }))
+        .filter((p) => p.x > -50 && p.x < W - 10 && rnd() > 0.08)
+        .map((p) => {
+          const x0 = Math.max(0, p.x + j());
+          const x1 = Math.min(W, p.x + 60 + j());
+          return { box: { x: x0, y: p.y + j(), w: x1 - x0, h: 40 + j() }, cls: 'car' as const, score: 0.6 + rnd() * 0.3 };
+        })
+        .filter((d) => d.box.w > 8);
+      a.update(trk.update({ cameraId: 'cam1', seq: i, timestampMs: T0 + i * 100, width: W, height: H, detections }));
+    }
+    const totals = a.liveSummary().lines[0];
+    // from→to points down: the left normal on screen points right (+x).
+    assert.deepEqual(totals, { lineId: 'v', forward: 10, backward: 7 });
+  });
+});

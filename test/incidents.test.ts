@@ -1,0 +1,284 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { FormatRegistry } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { CameraAnalytics, buildCalibration } from '../appliance/src/analytics/index.js';
+import { IncidentData } from '../appliance/src/core/event-data.js';
+import type { CameraConfig, IncidentRulesConfig, ZoneConfig } from '../appliance/src/config/schema.js';
+import type { DomainEvent, FrameTracks, ObjectClass, Track } from '../appliance/src/core/types.js';
+import type { CalibrationFile } from '../calibration/index.js';
+import { seededRandom } from '../appliance/src/track/synthetic.js';
+
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => !Number.isNaN(Date.parse(v)) && /^\d{4}-\d\d-\d\dT/.test(v));
+
+const W = 640;
+const H = 360;
+const FPS = 5;
+const T0 = Date.UTC(2024, 0, 1, 12, 0, 0);
+
+const poly = (x0: number, y0: number, x1: number, y1: number) => [
+  { x: x0, y: y0 },
+  { x: x1, y: y0 },
+  { x: x1, y: y1 },
+  { x: x0, y: y1 },
+];
+// Carriageway in the middle of the frame, traffic flows down the image; sidewalk on the left.
+const ROAD: ZoneConfig = { id: 'road', kind: 'carriageway', polygon: poly(0.2, 0, 0.8, 1), laneDirection: { x: 0, y: 1 } };
+const SIDEWALK: ZoneConfig = { id: 'walk', kind: 'sidewalk', polygon: poly(0, 0, 0.25, 1) };
+const PARKING: ZoneConfig = { id: 'park', kind: 'area', polygon: poly(0.85, 0, 1, 1) };
+
+type RulesOverride = { [K in keyof IncidentRulesConfig]?: IncidentRulesConfig[K] extends object ? Partial<IncidentRulesConfig[K]> : IncidentRulesConfig[K] };
+
+function analytics(rules: RulesOverride = {}, calibration: CalibrationFile | null = null) {
+  const camera: CameraConfig = {
+    id: 'cam1',
+    url: 'rtsp://x/y',
+    enabled: true,
+    fps: FPS,
+    width: W,
+    height: H,
+    stallSeconds: 10,
+    lines: [],
+    zones: [ROAD, SIDEWALK, PARKING],
+    incidents: { clearSeconds: 5, updateSeconds: 10, ...rules } as CameraConfig['incidents'],
+  };
+  return new CameraAnalytics({ camera, binSeconds: [60], calibration });
+}
+
+/** An actor's anchor position (relative coords) as a function of time in seconds (undefined = absent). */
+type Script = { id: number; cls: ObjectClass; at: (t: number) => { x: number; y: number } | undefined };
+
+function run(a: CameraAnalytics, scripts: Script[], seconds: number, jitterPx = 0.8): DomainEvent<IncidentData>[] {
+  const rnd = seededRandom(42);
+  const events: DomainEvent[] = [];
+  const n = Math.round(seconds * FPS);
+  for (let i = 0; i <= n; i++) {
+    const t = i / FPS;
+    const tracks: Track[] = [];
+    for (const s of scripts) {
+      const p = s.at(t);
+      if (!p) continue;
+      const q = s.at(t + 1 / FPS) ?? p;
+      const w = s.cls === 'person' ? 12 : 40;
+      const h = s.cls === 'person' ? 30 : 30;
+      tracks.push({
+        id: s.id,
+        cls: s.cls,
+        box: { x: p.x * W - w / 2 + (rnd() - 0.5) * 2 * jitterPx, y: p.y * H - h + (rnd() - 0.5) * 2 * jitterPx, w, h },
+        score: 0.9,
+        status: 'confirmed',
+        velocity: { x: (q.x - p.x) * W * FPS, y: (q.y - p.y) * H * FPS },
+        age: i,
+        hits: i,
+        firstSeenMs: T0,
+      });
+    }
+    const ft: FrameTracks = { cameraId: 'cam1', seq: i, timestampMs: T0 + i * (1000 / FPS), width: W, height: H, tracks };
+    events.push(...a.update(ft));
+  }
+  const incidents = events.filter((e) => e.type.startsWith('incident.')) as DomainEvent<IncidentData>[];
+  for (const e of incidents) assert.ok(Value.Check(IncidentData, e.data), JSON.stringify([...Value.Errors(IncidentData, e.data)]));
+  return incidents;
+}
+const sec = (e: DomainEvent) => (e.timeMs - T0) / 1000;
+/** Piecewise-linear path through (t, y) keyframes at a fixed x; absent outside [first t, last t]. */
+function path(x: number, keys: Array<[number, number]>): (t: number) => { x: number; y: number } | undefined {
+  return (t) => {
+    if (t < keys[0][0] || t > keys[keys.length - 1][0]) return undefined;
+    for (let k = 1; k < keys.length; k++) {
+      const [t0, y0] = keys[k - 1];
+      const [t1, y1] = keys[k];
+      if (t <= t1) return { x, y: y0 + ((y1 - y0) * (t - t0)) / Math.max(t1 - t0, 1e-9) };
+    }
+    return undefined;
+  };
+}
+
+describe('StoppedVehicleRule', () => {
+  test('opens after minSeconds stopped, updates at most every updateSeconds, closes clearSeconds after it leaves', () => {
+    const a = analytics({ stoppedVehicle: { minSeconds: 30 } });
+    // Drives 5 s, stops at y=0.5 for 45 s, drives off and leaves the frame.
+    const ev = run(a, [{ id: 7, cls: 'car', at: path(0.5, [[0, 0.1], [5, 0.5], [50, 0.5], [55, 0.95]]) }], 60);
+    const kinds = ev.map((e) => e.type);
+    assert.equal(kinds[0], 'incident.opened');
+    assert.equal(kinds[kinds.length - 1], 'incident.closed');
+    const opened = ev[0];
+    assert.equal(opened.data.kind, 'stopped-vehicle');
+    assert.equal(opened.data.zoneId, 'road');
+    assert.deepEqual(opened.data.trackIds, [7]);
+    assert.ok(sec(opened) >= 35 && sec(opened) <= 37, `opened at ${sec(opened)} s`);
+    assert.ok(Math.abs(Date.parse(opened.data.startedAt) - (T0 + 5000)) <= 1500, 'started when it stopped');
+    assert.ok(opened.data.measures.stoppedSeconds >= 30);
+    assert.ok(opened.data.measures.speedPxPerSec <= 4);
+    assert.equal(opened.data.endedAt, null);
+    const updates = ev.filter((e) => e.type === 'incident.updated');
+    assert.ok(updates.length >= 1 && updates.length <= 2, `${updates.length} updates`);
+    for (let k = 1; k < ev.length - 1; k++) assert.ok(ev[k].timeMs - ev[k - 1].timeMs >= 10_000);
+    const closed = ev[ev.length - 1];
+    assert.equal(closed.data.incidentId, opened.data.incidentId);
+    assert.ok(sec(closed) >= 55 && sec(closed) <= 57.5, `closed at ${sec(closed)} s`);
+    assert.ok(closed.data.endedAt !== null && Date.parse(closed.data.endedAt) <= closed.timeMs);
+  });
+
+  test('near misses: a 25 s stop of a 30 s threshold, and a car parked outside the carriageway', () => {
+    const a = analytics({ stoppedVehicle: { minSeconds: 30 } });
+    const ev = run(
+      a,
+      [
+        { id: 1, cls: 'car', at: path(0.5, [[0, 0.1], [3, 0.4], [28, 0.4], [31, 0.95]]) },
+        { id: 2, cls: 'car', at: path(0.92, [[0, 0.5], [60, 0.5]]) },
+        // Creeping at ~7 px/s in a jam is slow but not stopped.
+        { id: 3, cls: 'truck', at: path(0.35, [[0, 0.1], [60, 0.1 + (7 * 60) / H]]) },
+      ],
+      60,
+    );
+    assert.deepEqual(ev, []);
+  });
+
+  test('with calibration the threshold is in km/h', () => {
+    const cal = buildCalibration({
+      imageSize: { width: W, height: H },
+      points: [
+        { image: { x: 128, y: 360 }, ground: { x: 0, y: 0 } },
+        { image: { x: 512, y: 360 }, ground: { x: 12, y: 0 } },
+        { image: { x: 512, y: 0 }, ground: { x: 12, y: 60 } },
+        { image: { x: 128, y: 0 }, ground: { x: 0, y: 60 } },
+      ],
+    });
+    const a = analytics({ stoppedVehicle: { minSeconds: 10, maxSpeedKmh: 3 } }, cal);
+    const ev = run(a, [{ id: 1, cls: 'car', at: path(0.5, [[0, 0.1], [2, 0.3], [20, 0.3]]) }], 20);
+    assert.equal(ev[0]?.type, 'incident.opened');
+    assert.ok(ev[0].data.measures.speedKmh <= 3);
+    assert.equal(ev[0].data.measures.speedPxPerSec, undefined);
+  });
+});
+
+describe('WrongWayRule', () => {
+  test('fires for a vehicle driving against the lane direction over the minimum distance', () => {
+    const a = analytics({ wrongWay: { minDistanceRel: 0.15 } });
+    const ev = run(a, [{ id: 3, cls: 'car', at: path(0.5, [[0, 0.9], [4, 0.1]]) }], 12);
+    assert.deepEqual(ev.map((e) => e.type), ['incident.opened', 'incident.closed']);
+    assert.equal(ev[0].data.kind, 'wrong-way');
+    assert.ok(ev[0].data.measures.distanceRel >= 0.15);
+    // Fired after about 0.15 of the 0.8 travelled: within the first second.
+    assert.ok(sec(ev[0]) <= 1.2, `opened at ${sec(ev[0])}`);
+  });
+
+  test('near misses: the right way, jitter backwards, a short reverse, a pedestrian against the lane', () => {
+    const a = analytics({ wrongWay: { minDistanceRel: 0.15 }, pedestrian: { enabled: false } });
+    const ev = run(
+      a,
+      [
+        { id: 1, cls: 'car', at: path(0.3, [[0, 0.05], [5, 0.95]]) },
+        // Stop-and-go with the box bouncing back up to 0.05 each time.
+        { id: 2, cls: 'car', at: path(0.45, [[0, 0.1], [2, 0.3], [2.4, 0.25], [4, 0.5], [4.4, 0.45], [6, 0.7], [6.4, 0.65], [8, 0.9]]) },
+        // Reverses 0.1 (less than 0.15) to let someone out, then carries on.
+        { id: 3, cls: 'car', at: path(0.6, [[0, 0.2], [2, 0.5], [4, 0.4], [6, 0.9]]) },
+        { id: 4, cls: 'person', at: path(0.7, [[0, 0.9], [10, 0.2]]) },
+      ],
+      10,
+      1.5,
+    );
+    assert.deepEqual(ev, []);
+  });
+
+  test('with calibration the distance is in metres', () => {
+    const cal = buildCalibration({
+      imageSize: { width: W, height: H },
+      points: [
+        { image: { x: 128, y: 360 }, ground: { x: 0, y: 0 } },
+        { image: { x: 512, y: 360 }, ground: { x: 12, y: 0 } },
+        { image: { x: 512, y: 0 }, ground: { x: 12, y: 60 } },
+        { image: { x: 128, y: 0 }, ground: { x: 0, y: 60 } },
+      ],
+    });
+    // Image y grows towards the camera, ground y away: lane direction (0,1) in the image is −y on the ground.
+    const a = analytics({ wrongWay: { minDistanceM: 15 } }, cal);
+    // 0.2 of the frame height = 12 m: not enough. Then a full 0.5 = 30 m: fires.
+    assert.deepEqual(run(a, [{ id: 1, cls: 'car', at: path(0.5, [[0, 0.6], [3, 0.4]]) }], 3), []);
+    const b = analytics({ wrongWay: { minDistanceM: 15 } }, cal);
+    const ev = run(b, [{ id: 1, cls: 'car', at: path(0.5, [[0, 0.8], [4, 0.3]]) }], 4);
+    assert.equal(ev[0]?.type, 'incident.opened');
+    assert.ok(ev[0].data.measures.distanceM >= 15 && ev[0].data.measures.distanceM < 20, JSON.stringify(ev[0].data.measures));
+  });
+});
+
+describe('QueueRule', () => {
+  const cal = buildCalibration({
+    imageSize: { width: W, height: H },
+    points: [
+      { image: { x: 128, y: 360 }, ground: { x: 0, y: 0 } },
+      { image: { x: 512, y: 360 }, ground: { x: 12, y: 0 } },
+      { image: { x: 512, y: 0 }, ground: { x: 12, y: 60 } },
+      { image: { x: 128, y: 0 }, ground: { x: 0, y: 60 } },
+    ],
+  });
+  /** n vehicles in a line along the lane, each moving `pxPerS` down the image. */
+  const column = (n: number, pxPerS: number, until = 40): Script[] =>
+    Array.from({ length: n }, (_, k) => ({ id: 100 + k, cls: 'car' as const, at: path(0.5, [[0, 0.15 + 0.12 * k], [until, 0.15 + 0.12 * k + (pxPerS * until) / H]]) }));
+
+  test('fires for a slow column of vehicles, with queue length in metres when calibrated', () => {
+    const a = analytics({ queue: { minOccupancy: 5, maxMeanSpeedKmh: 10, minSeconds: 20 } }, cal);
+    const ev = run(a, column(6, 1.5), 40);
+    const opened = ev.find((e) => e.type === 'incident.opened' && e.data.kind === 'queue');
+    assert.ok(opened, JSON.stringify(ev.map((e) => e.data.kind)));
+    assert.ok(sec(opened) >= 20 && sec(opened) <= 22.5, `opened at ${sec(opened)}`);
+    assert.equal(opened.data.measures.occupancy, 6);
+    assert.equal(opened.data.trackIds.length, 6);
+    // 5 gaps of 0.12 frame height = 0.6 · 60 m = 36 m between first and last anchor.
+    assert.ok(Math.abs(opened.data.measures.queueLengthM - 36) < 1.5, `queue ${opened.data.measures.queueLengthM} m`);
+  });
+
+  test('near misses: a free-flowing column and a short slow one', () => {
+    const a = analytics({ queue: { minOccupancy: 5, maxMeanSpeedPxPerSec: 10, minSeconds: 20 }, stoppedVehicle: { enabled: false } });
+    assert.deepEqual(run(a, column(6, 60, 4), 4).filter((e) => e.data.kind === 'queue'), []);
+    const b = analytics({ queue: { minOccupancy: 5, maxMeanSpeedPxPerSec: 10, minSeconds: 20 }, stoppedVehicle: { enabled: false } });
+    assert.deepEqual(run(b, column(4, 1.5), 40), []);
+    // Slow for 15 s of a 20 s threshold, then the jam clears.
+    const c = analytics({ queue: { minOccupancy: 5, maxMeanSpeedPxPerSec: 10, minSeconds: 20 }, stoppedVehicle: { enabled: false } });
+    const clears: Script[] = column(6, 1.5, 15).map((s) => ({ ...s, at: (t: number) => (t <= 15 ? s.at(t) : (() => { const p = s.at(15)!; return { x: p.x, y: p.y + ((t - 15) * 100) / H }; })()) }));
+    assert.deepEqual(run(c, clears, 25), []);
+  });
+});
+
+describe('PedestrianOnCarriagewayRule', () => {
+  test('fires for a person on the carriageway for minSeconds', () => {
+    const a = analytics({ pedestrian: { minSeconds: 2 } });
+    const ev = run(a, [{ id: 9, cls: 'person', at: (t) => (t < 6 ? { x: 0.5, y: 0.5 } : undefined) }], 15);
+    assert.deepEqual(ev.map((e) => e.type), ['incident.opened', 'incident.closed']);
+    assert.equal(ev[0].data.kind, 'pedestrian-on-carriageway');
+    assert.ok(sec(ev[0]) >= 2 && sec(ev[0]) <= 2.5);
+    // Last seen at 5.8 s, closed clearSeconds (5) later.
+    assert.ok(sec(ev[1]) >= 10.8 && sec(ev[1]) <= 11.2, `closed ${sec(ev[1])}`);
+    assert.equal(ev[1].data.endedAt, new Date(T0 + 5800).toISOString());
+  });
+
+  test('near misses: on the sidewalk (also where it overlaps the road edge), a quick crossing, a car', () => {
+    const a = analytics({ pedestrian: { minSeconds: 2 } });
+    const ev = run(
+      a,
+      [
+        { id: 1, cls: 'person', at: () => ({ x: 0.1, y: 0.5 }) },
+        { id: 2, cls: 'person', at: () => ({ x: 0.22, y: 0.6 }) }, // sidewalk ∩ carriageway
+        { id: 3, cls: 'person', at: (t) => (t < 1.4 ? { x: 0.3 + t * 0.3, y: 0.3 } : { x: 0.9, y: 0.3 }) }, // crosses in 1.4 s
+        { id: 4, cls: 'car', at: path(0.5, [[0, 0.1], [10, 0.9]]) },
+      ],
+      10,
+    );
+    assert.deepEqual(ev, []);
+  });
+});
+
+describe('incident lifecycle', () => {
+  test('flush closes open incidents; state is evicted when tracks end', () => {
+    const a = analytics({ pedestrian: { minSeconds: 0 } });
+    const ev = run(a, [{ id: 9, cls: 'person', at: () => ({ x: 0.5, y: 0.5 }) }], 3);
+    assert.equal(ev.length, 1);
+    assert.equal(a.liveSummary().openIncidents.length, 1);
+    const closed = a.flush(T0 + 4000).filter((e) => e.type === 'incident.closed') as DomainEvent<IncidentData>[];
+    assert.equal(closed.length, 1);
+    assert.equal(closed[0].data.incidentId, ev[0].data.incidentId);
+    assert.equal(a.liveSummary().openIncidents.length, 0);
+    assert.equal(a.stateSize(), 0);
+  });
+});

@@ -1,0 +1,252 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { MultiObjectTracker, assign } from '../appliance/src/track/index.js';
+import { SyntheticScene, seededRandom } from '../appliance/src/track/synthetic.js';
+import type { Box, Detection, FrameDetections, ObjectClass } from '../appliance/src/core/types.js';
+
+function frame(seq: number, tMs: number, detections: Detection[], width = 640, height = 360): FrameDetections {
+  return { cameraId: 'cam1', seq, timestampMs: tMs, width, height, detections };
+}
+const det = (x: number, y: number, w: number, h: number, score = 0.9, cls: ObjectClass = 'car'): Detection => ({ box: { x, y, w, h }, cls, score });
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o as object)) deepFreeze(v);
+  }
+  return o;
+}
+
+describe('assign (Hungarian)', () => {
+  test('finds the minimum-cost assignment, checked against brute force', () => {
+    const rnd = seededRandom(7);
+    for (let trial = 0; trial < 200; trial++) {
+      const rows = 1 + Math.floor(rnd() * 5);
+      const cols = 1 + Math.floor(rnd() * 5);
+      const cost = Array.from({ length: rows }, () => Array.from({ length: cols }, () => rnd()));
+      const maxCost = 0.7;
+      const r = assign(cost, maxCost);
+      // Objective as lapjv with cost_limit: matched cost + maxCost/2 per unmatched row and column.
+      const objective = (pairs: Array<[number, number]>) => pairs.reduce((s, [i, j]) => s + cost[i][j], 0) + ((rows + cols - 2 * pairs.length) * maxCost) / 2;
+      let best = Infinity;
+      const search = (i: number, used: Set<number>, acc: Array<[number, number]>) => {
+        if (i === rows) {
+          best = Math.min(best, objective(acc));
+          return;
+        }
+        search(i + 1, used, acc);
+        for (let j = 0; j < cols; j++) {
+          if (used.has(j) || cost[i][j] > maxCost) continue;
+          used.add(j);
+          search(i + 1, used, [...acc, [i, j]]);
+          used.delete(j);
+        }
+      };
+      search(0, new Set(), []);
+      assert.ok(Math.abs(objective(r.matches) - best) < 1e-9, `trial ${trial}: got ${objective(r.matches)}, best ${best}`);
+      for (const [i, j] of r.matches) assert.ok(cost[i][j] <= maxCost);
+      assert.equal(r.matches.length + r.unmatchedRows.length, rows);
+      assert.equal(r.matches.length + r.unmatchedCols.length, cols);
+    }
+  });
+
+  test('prefers the globally best pairing over greedy', () => {
+    // Greedy by lowest cost takes (0,0)=0.1 and then must leave row 1 unmatched; Hungarian pairs both.
+    const r = assign(
+      [
+        [0.1, 0.2],
+        [0.15, 0.9],
+      ],
+      0.5,
+    );
+    assert.deepEqual(r.matches, [
+      [0, 1],
+      [1, 0],
+    ]);
+  });
+});
+
+describe('MultiObjectTracker', () => {
+  test('one moving object keeps one id; velocity is in px/s from timestamps', () => {
+    const trk = new MultiObjectTracker();
+    const ids = new Set<number>();
+    let last;
+    for (let i = 0; i < 40; i++) {
+      const t = 1_000_000 + i * 100; // 10 fps
+      const out = trk.update(frame(i, t, [det(50 + i * 12, 100, 60, 40)])); // 120 px/s
+      for (const tr of out.tracks) ids.add(tr.id);
+      last = out;
+    }
+    assert.equal(ids.size, 1);
+    const tr = last!.tracks[0];
+    assert.equal(tr.status, 'confirmed');
+    assert.ok(Math.abs(tr.velocity.x - 120) < 6, `vx ${tr.velocity.x}`);
+    assert.ok(Math.abs(tr.velocity.y) < 3, `vy ${tr.velocity.y}`);
+    assert.equal(tr.hits, 40);
+    assert.equal(tr.firstSeenMs, 1_000_000);
+  });
+
+  test('a track is output only once confirmed after minHits hits', () => {
+    const trk = new MultiObjectTracker({ minHits: 3 });
+    const seen: number[] = [];
+    for (let i = 0; i < 5; i++) seen.push(trk.update(frame(i, i * 100, [det(100 + i * 5, 100, 50, 30)])).tracks.length);
+    assert.deepEqual(seen, [0, 0, 1, 1, 1]);
+    const withTentative = new MultiObjectTracker({ minHits: 3, outputTentative: true });
+    const first = withTentative.update(frame(0, 0, [det(100, 100, 50, 30)]));
+    assert.equal(first.tracks[0].status, 'tentative');
+  });
+
+  test('a one-frame false positive never becomes a track', () => {
+    const trk = new MultiObjectTracker();
+    trk.update(frame(0, 0, [det(300, 200, 40, 30)]));
+    for (let i = 1; i < 10; i++) assert.equal(trk.update(frame(i, i * 100, [])).tracks.length, 0);
+    assert.equal(trk.stateSize(), 0);
+  });
+
+  test('low-score detections keep a confirmed track alive (second association stage)', () => {
+    const trk = new MultiObjectTracker({ highScore: 0.5, lowScore: 0.1 });
+    const scores = [0.9, 0.9, 0.9, 0.9, 0.2, 0.2, 0.2, 0.2, 0.9, 0.9];
+    const statuses: string[] = [];
+    const ids = new Set<number>();
+    scores.forEach((s, i) => {
+      const out = trk.update(frame(i, i * 100, [det(100 + i * 8, 100, 50, 30, s)]));
+      for (const t of out.tracks) {
+        ids.add(t.id);
+        statuses.push(t.status);
+      }
+    });
+    assert.equal(ids.size, 1);
+    assert.ok(statuses.slice(2).every((s) => s === 'confirmed'), statuses.join(','));
+    // Low-score detections alone never start a track.
+    const fresh = new MultiObjectTracker();
+    for (let i = 0; i < 10; i++) fresh.update(frame(i, i * 100, [det(100, 100, 50, 30, 0.3)]));
+    assert.equal(fresh.stateSize(), 0);
+  });
+
+  test('lost tracks are kept maxLostFrames frames, re-found with the same id, then removed', () => {
+    const trk = new MultiObjectTracker({ maxLostFrames: 5 });
+    let id = -1;
+    for (let i = 0; i < 5; i++) id = trk.update(frame(i, i * 100, [det(100 + i * 10, 100, 50, 30)])).tracks[0]?.id ?? id;
+    // Missing 3 frames: lost, predicted forward.
+    for (let i = 5; i < 8; i++) {
+      const out = trk.update(frame(i, i * 100, []));
+      assert.equal(out.tracks.length, 1);
+      assert.equal(out.tracks[0].status, 'lost');
+      assert.ok(out.tracks[0].box.x > 100 + 4 * 10, 'prediction moves on');
+    }
+    const back = trk.update(frame(8, 800, [det(180, 100, 50, 30)]));
+    assert.equal(back.tracks[0].id, id);
+    assert.equal(back.tracks[0].status, 'confirmed');
+    // Now gone for good.
+    for (let i = 9; i <= 14; i++) trk.update(frame(i, i * 100, []));
+    assert.equal(trk.stateSize(), 0);
+    assert.equal(trk.update(frame(15, 1500, [])).tracks.length, 0);
+  });
+
+  test('keeps ids of fast objects at 5 fps (box moves more than its width per frame)', () => {
+    const trk = new MultiObjectTracker();
+    const ids = new Set<number>();
+    let confirmedFrames = 0;
+    for (let i = 0; i < 12; i++) {
+      const out = trk.update(frame(i, i * 200, [det(10 + i * 55, 150, 50, 30)])); // 1.1 widths per frame
+      for (const t of out.tracks) ids.add(t.id);
+      if (out.tracks.length === 1 && out.tracks[0].status === 'confirmed') confirmedFrames++;
+    }
+    assert.equal(ids.size, 1);
+    assert.equal(confirmedFrames, 10);
+  });
+
+  test('two objects passing each other keep their ids', () => {
+    const trk = new MultiObjectTracker();
+    const byId = new Map<number, number[]>();
+    for (let i = 0; i < 50; i++) {
+      const a = det(20 + i * 12, 100, 60, 40);
+      const b = det(620 - i * 12, 112, 60, 40);
+      const out = trk.update(frame(i, i * 100, i % 2 ? [a, b] : [b, a]));
+      for (const t of out.tracks) {
+        if (t.status !== 'confirmed') continue;
+        const list = byId.get(t.id) ?? [];
+        list.push(t.velocity.x);
+        byId.set(t.id, list);
+      }
+    }
+    assert.equal(byId.size, 2);
+    for (const vs of byId.values()) {
+      const signs = new Set(vs.slice(2).map(Math.sign));
+      assert.equal(signs.size, 1, 'each id keeps one direction of motion');
+    }
+  });
+
+  test('class is a score-weighted vote over the track life', () => {
+    const trk = new MultiObjectTracker();
+    let cls = '';
+    const seq: ObjectClass[] = ['car', 'truck', 'car', 'car', 'truck', 'car', 'car', 'bus', 'car'];
+    seq.forEach((c, i) => {
+      const out = trk.update(frame(i, i * 100, [det(100 + i * 5, 100, 60, 40, 0.8, c)]));
+      if (out.tracks[0]) cls = out.tracks[0].cls;
+    });
+    assert.equal(cls, 'car');
+  });
+
+  test('never mutates its (deep-frozen) input and returns fresh objects', () => {
+    const scene = new SyntheticScene({ width: 640, height: 360, fps: 10, objects: 8, jitterPx: 2, missRate: 0.1, seed: 3, startMs: 0 });
+    const frames = Array.from({ length: 60 }, () => scene.next().fd);
+    const snapshot = JSON.stringify(frames);
+    const a = new MultiObjectTracker();
+    const b = new MultiObjectTracker();
+    const outsA = frames.map((f) => a.update(deepFreeze(structuredClone(f))));
+    const outsB = frames.map((f) => b.update(f));
+    assert.equal(JSON.stringify(frames), snapshot);
+    assert.deepEqual(outsA, outsB);
+    // Mutating an output does not reach the tracker.
+    const out = a.update(deepFreeze(structuredClone(frames[59])));
+    const before = JSON.stringify(a.update(deepFreeze(structuredClone(frames[59]))));
+    for (const t of out.tracks) t.box.x = -999;
+    const c = new MultiObjectTracker();
+    frames.forEach((f) => c.update(f));
+    c.update(frames[59]);
+    assert.equal(JSON.stringify(c.update(frames[59])), before);
+  });
+
+  test('state stays bounded over thousands of frames with objects coming and going', () => {
+    const scene = new SyntheticScene({ width: 640, height: 360, fps: 10, objects: 12, jitterPx: 2, missRate: 0.1, seed: 11, startMs: 0 });
+    const trk = new MultiObjectTracker({ maxLostFrames: 30 });
+    let maxState = 0;
+    let maxId = 0;
+    const N = 4000;
+    for (let i = 0; i < N; i++) {
+      const { fd } = scene.next();
+      // Every few hundred frames the road empties completely.
+      const out = trk.update(i % 500 >= 450 ? { ...fd, detections: [] } : fd);
+      for (const t of out.tracks) maxId = Math.max(maxId, t.id);
+      maxState = Math.max(maxState, trk.stateSize());
+    }
+    assert.ok(maxId > 200, `many objects passed (${maxId} ids)`);
+    assert.ok(maxState < 60, `state held at most ${maxState} tracks`);
+    for (let i = 0; i < 40; i++) trk.update(frame(N + i, (N + i) * 100, []));
+    assert.equal(trk.stateSize(), 0);
+  });
+
+  test('ignores malformed detections', () => {
+    const trk = new MultiObjectTracker({ minHits: 1 });
+    const bad: Box[] = [
+      { x: NaN, y: 0, w: 10, h: 10 },
+      { x: 0, y: 0, w: 0, h: 10 },
+      { x: 0, y: 0, w: 10, h: -1 },
+    ];
+    const out = trk.update(frame(0, 0, bad.map((b) => ({ box: b, cls: 'car', score: 0.9 }))));
+    assert.equal(out.tracks.length, 0);
+    assert.equal(trk.stateSize(), 0);
+  });
+});
+
+test('one object reported under two classes (per-class NMS) gives one track', () => {
+  const trk = new MultiObjectTracker();
+  const ids = new Set<number>();
+  for (let i = 0; i < 10; i++) {
+    const out = trk.update(frame(i, i * 100, [det(100 + i * 5, 100, 60, 40, 0.8, 'car'), det(101 + i * 5, 99, 61, 41, 0.6, 'truck')]));
+    for (const t of out.tracks) ids.add(t.id);
+  }
+  assert.equal(ids.size, 1);
+  assert.equal(trk.stateSize(), 1);
+});
