@@ -1,0 +1,59 @@
+# Roadside: `make run` installs what is missing and starts the appliance on the demo camera;
+# `make test` runs the tests. Both work on a fresh Debian 12 machine with Node.js 20 (as root or with sudo).
+SHELL := /bin/bash
+SHARED ?= $(abspath ../shared)
+MODELS_DIR ?= $(SHARED)/models
+DEMO_CLIP ?= $(SHARED)/data/traffic/opendatacam/opendatacam_placeholder_30fps.mp4
+DEMO_PORT ?= 8554
+CONFIG ?= appliance/config/roadside.demo.yaml
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export MODELS_DIR
+
+# Debian packages: ffmpeg (decode), GStreamer RTSP server + python3-gi (demo/test camera),
+# mosquitto (MQTT sink tests), chromium (installer page tests), prometheus (promtool), systemd (unit check).
+APT_PACKAGES := ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp gstreamer1.0-plugins-base \
+  gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav mosquitto chromium prometheus systemd
+
+.PHONY: deps apt npm build typecheck run demo-camera test bench clean
+
+deps: apt npm
+
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
+
+# onnxruntime-node's install script downloads CUDA add-ons from a host we cannot reach; its CPU
+# library ships inside the npm package, so the script is skipped.
+npm: node_modules/.package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json
+	ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+	@touch $@
+
+build: npm
+	npx tsc -p tsconfig.build.json
+
+typecheck: npm
+	npx tsc -p tsconfig.json --noEmit
+
+# The demo camera: a real RTSP server on 127.0.0.1 looping a real clip.
+demo-camera: apt
+	@test -f "$(DEMO_CLIP)" || { echo "demo clip not found: $(DEMO_CLIP) (set DEMO_CLIP=...)"; exit 1; }
+	/usr/bin/python3 appliance/demo/rtsp-loop-server.py --clip "$(DEMO_CLIP)" --port $(DEMO_PORT) --path /demo --loops 200
+
+run: deps build
+	@test -d "$(MODELS_DIR)" || { echo "models not found: $(MODELS_DIR) (set MODELS_DIR=...)"; exit 1; }
+	@/usr/bin/python3 appliance/demo/rtsp-loop-server.py --clip "$(DEMO_CLIP)" --port $(DEMO_PORT) --path /demo --loops 200 & \
+	  cam=$$!; trap "kill $$cam 2>/dev/null" EXIT INT TERM; \
+	  echo "demo camera: rtsp://127.0.0.1:$(DEMO_PORT)/demo   installer page: http://127.0.0.1:8080/ui/ (token: demo-admin-token)"; \
+	  node dist/appliance/src/main.js --config $(CONFIG)
+
+test: deps
+	npx tsc -p tsconfig.json --noEmit
+	node --import tsx --test --test-concurrency=1 --test-timeout=240000 'test/**/*.test.ts'
+
+bench: deps
+	npx tsx bench/run.ts
+
+clean:
+	rm -rf dist var test/artifacts

@@ -1,0 +1,128 @@
+// Bearer tokens with roles. Every route declares its access level in `config.access`; the hook refuses
+// anything else. Tokens are compared by sha256 (the config holds only hashes). Repeated failures from
+// one address are rate limited. The token itself is never logged (the logger redacts the header).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export type Role = 'admin' | 'installer' | 'viewer' | 'metrics';
+export type Access = 'public' | 'read' | 'write' | 'metrics';
+
+export const ROLE_ACCESS: Record<Role, readonly Access[]> = {
+  admin: ['read', 'write', 'metrics'],
+  installer: ['read', 'write'],
+  viewer: ['read'],
+  metrics: ['metrics'],
+};
+
+export interface TokenEntry {
+  name: string;
+  sha256: string;
+  role: Role;
+}
+
+export interface Principal {
+  name: string;
+  role: Role;
+}
+
+export function sha256Hex(s: string): string {
+  return createHash('sha256').update(s, 'utf8').digest('hex');
+}
+
+/** Token from `Authorization: Bearer <t>` or, for the installer page in a browser, `Basic <user:t>`. */
+export function tokenFromHeader(header: string | undefined): string | null {
+  if (!header) return null;
+  const [scheme, value] = header.split(' ', 2);
+  if (!value) return null;
+  if (/^bearer$/i.test(scheme)) return value.trim();
+  if (/^basic$/i.test(scheme)) {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const i = decoded.indexOf(':');
+    return i >= 0 ? decoded.slice(i + 1) : null;
+  }
+  return null;
+}
+
+export function authenticate(token: string | null, tokens: readonly TokenEntry[]): Principal | null {
+  if (!token) return null;
+  const digest = Buffer.from(sha256Hex(token), 'hex');
+  for (const t of tokens) {
+    const want = Buffer.from(t.sha256, 'hex');
+    if (want.length === digest.length && timingSafeEqual(want, digest)) return { name: t.name, role: t.role };
+  }
+  return null;
+}
+
+export function allowed(role: Role, access: Access): boolean {
+  return access === 'public' || ROLE_ACCESS[role].includes(access);
+}
+
+/** Failures per address in a fixed window; past the limit the address gets 429 until the window ends. */
+export class AuthFailureLimiter {
+  private readonly failures = new Map<string, { count: number; windowStart: number }>();
+
+  constructor(
+    private readonly maxFailures = 10,
+    private readonly windowMs = 60_000,
+  ) {}
+
+  blocked(ip: string, now = Date.now()): number | null {
+    const f = this.failures.get(ip);
+    if (!f || now - f.windowStart > this.windowMs) return null;
+    return f.count >= this.maxFailures ? Math.ceil((f.windowStart + this.windowMs - now) / 1000) : null;
+  }
+
+  fail(ip: string, now = Date.now()): void {
+    const f = this.failures.get(ip);
+    if (!f || now - f.windowStart > this.windowMs) this.failures.set(ip, { count: 1, windowStart: now });
+    else f.count++;
+    if (this.failures.size > 10_000) this.prune(now);
+  }
+
+  private prune(now: number): void {
+    for (const [ip, f] of this.failures) if (now - f.windowStart > this.windowMs) this.failures.delete(ip);
+  }
+}
+
+export interface AuthOptions {
+  enabled: () => boolean;
+  tokens: () => readonly TokenEntry[];
+  limiter: AuthFailureLimiter;
+  onFailure?: () => void;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export function authHook(o: AuthOptions) {
+  return async function onRequest(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const access = req.routeOptions.config?.access;
+    // A route without a declared access level is a programming error: refuse rather than expose.
+    if (!access) return void reply.code(500).send({ error: 'route has no access level' });
+    if (access === 'public') return;
+    if (!o.enabled()) {
+      req.principal = { name: 'auth-disabled', role: 'admin' };
+      return;
+    }
+    const retryAfter = o.limiter.blocked(req.ip);
+    if (retryAfter !== null) {
+      return void reply.code(429).header('retry-after', String(retryAfter)).send({ error: 'too many failed authentications' });
+    }
+    const principal = authenticate(tokenFromHeader(req.headers.authorization), o.tokens());
+    if (!principal) {
+      o.limiter.fail(req.ip);
+      o.onFailure?.();
+      // Browsers then ask for credentials, which is how the installer page logs in.
+      if ((req.headers.accept ?? '').includes('text/html')) reply.header('www-authenticate', 'Basic realm="roadside", charset="UTF-8"');
+      return void reply.code(401).send({ error: 'missing or invalid token' });
+    }
+    if (!allowed(principal.role, access)) return void reply.code(403).send({ error: `role '${principal.role}' may not ${access}` });
+    req.principal = principal;
+  };
+}

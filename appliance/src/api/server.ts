@@ -1,0 +1,270 @@
+// The HTTP API (fastify). Thin: it validates, asks the appliance, and answers. Every route declares
+// its access level; the auth hook enforces it.
+import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { installRoot } from '../core/paths.js';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Type } from '@sinclair/typebox';
+import type { Logger } from '../core/log.js';
+import { ConfigError } from '../config/load.js';
+import type { ConfigStore } from '../config/store.js';
+import type { CameraConfig } from '../config/schema.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { CameraManager } from '../pipeline/camera-manager.js';
+import { AnonymizationError, type Anonymizer } from '../privacy/index.js';
+import { buildCalibration, saveCalibration } from '../../../calibration/file.js';
+import { CalibrationError } from '../../../calibration/homography.js';
+import { safeUrl } from '../ingest/index.js';
+import { authHook, AuthFailureLimiter, type Access } from './auth.js';
+import {
+  CalibrationRequest,
+  CalibrationResult,
+  CameraBody,
+  CameraIdParams,
+  CameraListBody,
+  CameraStatusBody,
+  ErrorBody,
+} from './schemas.js';
+
+export interface ApiDeps {
+  log: Logger;
+  metrics: Metrics;
+  config: ConfigStore;
+  cameras: CameraManager;
+  /** null while it is not loaded: snapshots then answer 503. */
+  anonymizer: () => Anonymizer | null;
+  /** Reasons the appliance is not ready; empty when it is. */
+  notReady: () => string[];
+  /** Where the calibration API writes <camera>.calibration.json. */
+  calibrationDir: string;
+  /** Route plugins of other stages (events, counts, DATEX). */
+  plugins?: FastifyPluginAsync[];
+  https?: { cert: Buffer; key: Buffer } | null;
+}
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  access: Access | null;
+}
+const ROUTES = new WeakMap<object, RegisteredRoute[]>();
+
+/** Every route the server registered, with its access level (for the auth walk test and audits). */
+export function registeredRoutes(app: object): RegisteredRoute[] {
+  return ROUTES.get(app) ?? [];
+}
+
+const WEB_DIR = join(installRoot(), 'appliance/web');
+
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const opts: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } = {
+    loggerInstance: deps.log,
+    disableRequestLogging: false,
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    ...(deps.https ? { https: deps.https } : {}),
+  };
+  const app = Fastify(opts as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Routes added by plugins (swagger-ui) get an access level here; everything else must declare one.
+  const routes: RegisteredRoute[] = [];
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), access: 'read' as Access };
+    const access = (route.config as { access?: Access } | undefined)?.access ?? null;
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, access });
+  });
+  ROUTES.set(app, routes);
+  const limiter = new AuthFailureLimiter();
+  app.addHook(
+    'onRequest',
+    authHook({
+      enabled: () => deps.config.get().auth.enabled,
+      tokens: () => deps.config.get().auth.tokens,
+      limiter,
+      onFailure: () => deps.metrics.authFailures.inc(),
+    }),
+  );
+  app.setErrorHandler((err: Error & { validation?: { instancePath: string; message?: string }[]; statusCode?: number }, req, reply) => {
+    if (err.validation) {
+      return reply.code(400).send({
+        error: `invalid request: ${err.message}`,
+        issues: err.validation.map((v) => ({ path: v.instancePath || '/', message: v.message ?? 'invalid' })),
+      });
+    }
+    if (err instanceof ConfigError) return reply.code(400).send({ error: 'invalid config', issues: err.issues });
+    const code = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    if (code >= 500) req.log.error({ err: err.message }, 'request failed');
+    return reply.code(code).send({ error: code >= 500 ? 'internal error' : err.message });
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Roadside appliance API', version: '1', description: 'Aggregate traffic data, incidents and camera set-up. No raw video leaves the box.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const access = (a: Access) => ({ access: a });
+
+  app.get('/healthz', { config: access('public'), schema: { tags: ['health'], summary: 'Liveness', security: [] } }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { config: access('public'), schema: { tags: ['health'], summary: 'Readiness: config, detector and outbox loaded', security: [] } }, async (_req, reply) => {
+    const reasons = deps.notReady();
+    return reply.code(reasons.length ? 503 : 200).send({ ready: reasons.length === 0, reasons });
+  });
+
+  app.get('/metrics', { config: access('metrics'), schema: { tags: ['ops'], summary: 'Prometheus metrics' } }, async (_req, reply) => {
+    reply.header('content-type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+
+  const statusOf = (cam: CameraConfig) => {
+    const p = deps.cameras.get(cam.id);
+    if (p) return { ...p.status(), enabled: true };
+    return {
+      id: cam.id,
+      name: cam.name ?? null,
+      url: safeUrl(cam.url),
+      enabled: cam.enabled,
+      state: 'stopped',
+      stateSince: null,
+      reason: cam.enabled ? 'not started' : 'disabled in config',
+      fps: 0,
+      restarts: 0,
+      framesDecoded: 0,
+      framesAnalysed: 0,
+      framesDropped: 0,
+      lastFrameAt: null,
+      calibrated: false,
+      width: cam.width,
+      height: cam.height,
+    };
+  };
+  const findCamera = (id: string) => deps.config.get().cameras.find((c) => c.id === id);
+
+  app.get('/api/v1/cameras', { config: access('read'), schema: { tags: ['cameras'], summary: 'Cameras with state and fps', response: { 200: CameraListBody } } }, async () => ({
+    cameras: deps.config.get().cameras.map(statusOf),
+  }));
+
+  app.get(
+    '/api/v1/cameras/:id',
+    { config: access('read'), schema: { tags: ['cameras'], summary: 'One camera: state, fps and live counts', params: CameraIdParams, response: { 200: Type.Object({ status: CameraStatusBody, live: Type.Unknown() }), 404: ErrorBody } } },
+    async (req, reply) => {
+      const cam = findCamera(req.params.id);
+      if (!cam) return reply.code(404).send({ error: `no camera '${req.params.id}'` });
+      return { status: statusOf(cam), live: deps.cameras.get(cam.id)?.live() ?? null };
+    },
+  );
+
+  app.get(
+    '/api/v1/cameras/:id/config',
+    { config: access('write'), schema: { tags: ['cameras'], summary: 'The camera config as installers edit it (URL with credentials)', params: CameraIdParams, response: { 200: CameraBody, 404: ErrorBody } } },
+    async (req, reply) => {
+      const cam = findCamera(req.params.id);
+      if (!cam) return reply.code(404).send({ error: `no camera '${req.params.id}'` });
+      return reply.send(cam as never);
+    },
+  );
+
+  app.post(
+    '/api/v1/cameras',
+    { config: access('write'), schema: { tags: ['cameras'], summary: 'Add a camera; applied without a restart', body: CameraBody, response: { 201: CameraStatusBody, 400: ErrorBody, 409: ErrorBody } } },
+    async (req, reply) => {
+      if (findCamera(req.body.id)) return reply.code(409).send({ error: `camera '${req.body.id}' exists` });
+      const cfg = await deps.config.update((d) => void d.cameras.push(req.body));
+      return reply.code(201).send(statusOf(cfg.cameras.find((c) => c.id === req.body.id)!));
+    },
+  );
+
+  app.put(
+    '/api/v1/cameras/:id',
+    { config: access('write'), schema: { tags: ['cameras'], summary: 'Replace a camera config (lines, zones, rules...); applied without a restart', params: CameraIdParams, body: CameraBody, response: { 200: CameraStatusBody, 400: ErrorBody, 404: ErrorBody } } },
+    async (req, reply) => {
+      if (req.body.id !== req.params.id) return reply.code(400).send({ error: 'body id differs from the URL id', issues: [{ path: '/id', message: `must be '${req.params.id}'` }] });
+      if (!findCamera(req.params.id)) return reply.code(404).send({ error: `no camera '${req.params.id}'` });
+      const cfg = await deps.config.update((d) => {
+        d.cameras = d.cameras.map((c) => (c.id === req.params.id ? req.body : c));
+      });
+      return statusOf(cfg.cameras.find((c) => c.id === req.params.id)!);
+    },
+  );
+
+  app.delete(
+    '/api/v1/cameras/:id',
+    { config: access('write'), schema: { tags: ['cameras'], summary: 'Remove a camera', params: CameraIdParams, response: { 204: Type.Null(), 404: ErrorBody } } },
+    async (req, reply) => {
+      if (!findCamera(req.params.id)) return reply.code(404).send({ error: `no camera '${req.params.id}'` });
+      await deps.config.update((d) => {
+        d.cameras = d.cameras.filter((c) => c.id !== req.params.id);
+      });
+      return reply.code(204).send(null);
+    },
+  );
+
+  // The only route that returns image bytes: the last analysed frame, anonymized (fail closed).
+  app.get(
+    '/api/v1/cameras/:id/snapshot.jpg',
+    {
+      config: access('read'),
+      schema: { tags: ['cameras'], summary: 'Anonymized snapshot (faces and plates pixelated); 503 when blurring fails', params: CameraIdParams, response: { 404: ErrorBody, 503: ErrorBody } },
+    },
+    async (req, reply) => {
+      const p = deps.cameras.get(req.params.id);
+      if (!p) return reply.code(404).send({ error: `no running camera '${req.params.id}'` });
+      const last = p.lastAnalysed();
+      if (!last) return reply.code(503).send({ error: 'no frame analysed yet' });
+      const anonymizer = deps.anonymizer();
+      if (!anonymizer) return reply.code(503).send({ error: 'image withheld: anonymizer not loaded' });
+      // A copy: the anonymizer blurs in place, and the pipeline may still read this frame.
+      const { width, height } = last.frame;
+      const raw = { width, height, data: Buffer.from(last.frame.data) };
+      try {
+        const jpeg = await anonymizer.anonymizeToJpeg(raw, last.detections);
+        return (reply as FastifyReply).header('content-type', 'image/jpeg').header('cache-control', 'no-store').send(jpeg);
+      } catch (err) {
+        raw.data.fill(0);
+        if (err instanceof AnonymizationError) return reply.code(503).send({ error: `image withheld: ${err.reason}` });
+        throw err;
+      }
+    },
+  );
+
+  app.post(
+    '/api/v1/cameras/:id/calibration',
+    { config: access('write'), schema: { tags: ['cameras'], summary: 'Fit the camera homography from 4+ image↔ground point pairs and apply it', params: CameraIdParams, body: CalibrationRequest, response: { 200: CalibrationResult, 400: ErrorBody, 404: ErrorBody } } },
+    async (req, reply) => {
+      if (!findCamera(req.params.id)) return reply.code(404).send({ error: `no camera '${req.params.id}'` });
+      let cal;
+      try {
+        cal = buildCalibration({ imageSize: req.body.imageSize, points: req.body.points, cameraId: req.params.id });
+      } catch (err) {
+        if (err instanceof CalibrationError) return reply.code(400).send({ error: `calibration refused: ${err.message}`, issues: [{ path: '/points', message: err.message }] });
+        throw err;
+      }
+      mkdirSync(deps.calibrationDir, { recursive: true });
+      const file = join(deps.calibrationDir, `${req.params.id}.calibration.json`);
+      saveCalibration(file, cal);
+      await deps.config.update((d) => {
+        const c = d.cameras.find((x) => x.id === req.params.id);
+        if (c) c.calibration = file;
+      });
+      return { cameraId: req.params.id, file, errors: cal.errors };
+    },
+  );
+
+  // The installer page. Browsers log in with HTTP Basic (any user name, the token as password).
+  app.get('/', { config: access('read'), schema: { hide: true } }, async (_req, reply) => reply.redirect('/ui/'));
+  const page = (file: string, type: string) => async (_req: unknown, reply: { header: (k: string, v: string) => { send: (b: Buffer) => unknown } }) =>
+    reply.header('content-type', type).send(await readFile(join(WEB_DIR, file)));
+  app.get('/ui/', { config: access('read'), schema: { hide: true } }, page('index.html', 'text/html; charset=utf-8'));
+  app.get('/ui/app.js', { config: access('read'), schema: { hide: true } }, page('app.js', 'text/javascript; charset=utf-8'));
+  app.get('/ui/style.css', { config: access('read'), schema: { hide: true } }, page('style.css', 'text/css; charset=utf-8'));
+
+  for (const plugin of deps.plugins ?? []) await app.register(plugin);
+  return app;
+}

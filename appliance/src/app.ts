@@ -1,0 +1,151 @@
+// The appliance: wires config → detector → cameras → events → API, and takes it down in order.
+import { existsSync, mkdirSync, readFileSync, statfsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { loadConfigFile, ConfigError } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { ConfigStore } from './config/store.js';
+import { createLogger, type Logger } from './core/log.js';
+import { modelsDirFromEnv } from './core/models.js';
+import { installRoot } from './core/paths.js';
+import { createDetector, type Detector } from './detect/index.js';
+import { createEventPipeline, eventsRoutes, type EventPipeline } from './events/index.js';
+import { createMetrics, type Metrics } from './metrics/registry.js';
+import { CameraManager, configBaseDir } from './pipeline/camera-manager.js';
+import { DetectorQueue } from './pipeline/detector-queue.js';
+import { createAnonymizer, type Anonymizer } from './privacy/index.js';
+import { buildApi } from './api/server.js';
+import type { BackoffPolicy } from './ingest/index.js';
+
+export interface ApplianceOptions {
+  configPath: string;
+  log?: Logger;
+  /** Overrides applied on top of the file (tests: port 0, temp data dir). */
+  override?: (cfg: Config) => void;
+  backoff?: BackoffPolicy;
+  /** Bound of the graceful shutdown. */
+  shutdownTimeoutMs?: number;
+}
+
+export class Appliance {
+  private constructor(
+    readonly log: Logger,
+    readonly metrics: Metrics,
+    readonly config: ConfigStore,
+    readonly cameras: CameraManager,
+    readonly events: EventPipeline,
+    readonly api: FastifyInstance,
+    private readonly detector: Detector,
+    private readonly anonymizer: Anonymizer | null,
+    private readonly timers: NodeJS.Timeout[],
+    private readonly shutdownTimeoutMs: number,
+  ) {}
+
+  /** Loads everything; throws with a clear message (bad config, missing model) before listening. */
+  static async start(o: ApplianceOptions): Promise<Appliance> {
+    const log = o.log ?? createLogger();
+    const cfg = loadConfigFile(o.configPath);
+    o.override?.(cfg);
+    const baseDir = configBaseDir(o.configPath);
+    const fromBase = (p: string) => resolve(baseDir, p);
+    const metrics = createMetrics();
+
+    const modelsDir = modelsDirFromEnv(fromBase(cfg.models.dir));
+    const manifestPath = resolveManifest(cfg.models.manifest, baseDir);
+    const detector = await createDetector({ ...cfg.detector, modelsDir, manifestPath });
+    log.info({ model: cfg.detector.model, backend: cfg.detector.backend, modelsDir }, 'detector loaded');
+
+    // The anonymizer never blocks start: without it, image routes answer 503 and counting goes on.
+    const anonymizer = await createAnonymizer({ ...cfg.privacy, modelsDir, manifestPath, metrics }).catch((err: Error) => {
+      log.error({ err: err.message }, 'anonymizer not loaded: every image will be withheld');
+      return null;
+    });
+    if (anonymizer?.unavailable) log.error({ reason: anonymizer.unavailable }, 'anonymizer unavailable: every image will be withheld');
+
+    const dataDir = fromBase(cfg.storage.dataDir);
+    mkdirSync(dataDir, { recursive: true });
+    const events = await createEventPipeline({ config: cfg, dataDir, metrics, log });
+
+    const cameras = new CameraManager({ detector: new DetectorQueue(detector), metrics, log, events, baseDir, backoff: o.backoff });
+    const store = new ConfigStore(cfg, o.override ? null : o.configPath, async (next) => {
+      await cameras.apply(next);
+    });
+    const tls = cfg.server.tls ? { cert: readFileSync(fromBase(cfg.server.tls.cert)), key: readFileSync(fromBase(cfg.server.tls.key)) } : null;
+    const api = await buildApi({
+      log,
+      metrics,
+      config: store,
+      cameras,
+      anonymizer: () => anonymizer,
+      notReady: () => [],
+      calibrationDir: resolve(dataDir, 'calibration'),
+      plugins: [eventsRoutes({ outbox: events.outbox })],
+      https: tls,
+    });
+
+    const timers: NodeJS.Timeout[] = [];
+    const diskTick = () => {
+      try {
+        const s = statfsSync(dataDir);
+        metrics.dataDiskFreeBytes.set(s.bavail * s.bsize);
+        metrics.dataDiskSizeBytes.set(s.blocks * s.bsize);
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'cannot read free disk space');
+      }
+    };
+    diskTick();
+    timers.push(setInterval(diskTick, 30_000));
+    timers.forEach((t) => t.unref());
+
+    const app = new Appliance(log, metrics, store, cameras, events, api, detector, anonymizer, timers, o.shutdownTimeoutMs ?? 15_000);
+    await cameras.apply(cfg);
+    await api.listen({ host: cfg.server.host, port: cfg.server.port });
+    log.info({ address: app.address(), cameras: cfg.cameras.length }, 'appliance started');
+    return app;
+  }
+
+  address(): string {
+    const a = this.api.server.address();
+    if (!a || typeof a === 'string') return String(a);
+    const proto = this.config.get().server.tls ? 'https' : 'http';
+    return `${proto}://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+
+  /** SIGHUP: re-read the file; an invalid file is refused and the running config stays. */
+  async reload(): Promise<boolean> {
+    try {
+      await this.config.reload();
+      this.log.info('config reloaded');
+      return true;
+    } catch (err) {
+      if (err instanceof ConfigError) this.log.error({ issues: err.issues, file: err.source }, 'config refused; keeping the running config');
+      else this.log.error({ err: (err as Error).message }, 'config reload failed; keeping the running config');
+      return false;
+    }
+  }
+
+  /** SIGTERM: stop ingest (closing open intervals into the outbox), flush the outbox, close the DB. */
+  async stop(): Promise<void> {
+    const t0 = Date.now();
+    const work = (async () => {
+      this.timers.forEach((t) => clearInterval(t));
+      await this.api.close();
+      await this.cameras.stopAll();
+      await this.events.close();
+      await this.detector.close();
+      await this.anonymizer?.close();
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), this.shutdownTimeoutMs)));
+    const result = await Promise.race([work.then(() => 'done' as const), bound]);
+    clearTimeout(timer);
+    if (result === 'timeout') this.log.error({ ms: this.shutdownTimeoutMs }, 'graceful shutdown ran out of time');
+    else this.log.info({ ms: Date.now() - t0 }, 'appliance stopped');
+  }
+}
+
+function resolveManifest(p: string, baseDir: string): string {
+  // The manifest ships with the code: a relative path is tried beside the config, then in the install.
+  const candidates = [resolve(baseDir, p), resolve(installRoot(), p)];
+  return candidates.find((c) => existsSync(c)) ?? candidates[0];
+}

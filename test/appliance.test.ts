@@ -1,0 +1,187 @@
+// The foundation end to end: a real RTSP server, real ffmpeg, the real detector, the real API.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify, parse } from 'yaml';
+import { pino } from 'pino';
+import { Appliance } from '../appliance/src/app.js';
+import { registeredRoutes } from '../appliance/src/api/server.js';
+import { TestRtspServer, freePort, waitFor } from './helpers/rtsp-server.js';
+import { startAppliance, testConfig, TOKENS, type TestAppliance } from './helpers/appliance.js';
+import { CLIPS } from './helpers/paths.js';
+
+describe('appliance with two cameras, one of them dead', () => {
+  let rtsp: TestRtspServer;
+  let t: TestAppliance;
+  let deadPort: number;
+
+  before(async () => {
+    rtsp = new TestRtspServer(CLIPS.opendatacam);
+    const url = await rtsp.start(await freePort());
+    deadPort = await freePort();
+    t = await startAppliance([
+      { id: 'live', url, fps: 5, width: 320, height: 180, stallSeconds: 5, lines: [{ id: 'l1', from: { x: 0.17, y: 0.55 }, to: { x: 0.62, y: 0.55 } }] },
+      { id: 'dead', url: `rtsp://127.0.0.1:${deadPort}/nothing`, fps: 5, width: 320, height: 180, stallSeconds: 3 },
+    ]);
+  });
+  after(async () => {
+    await t?.stop();
+    await rtsp?.stop();
+  });
+
+  test('healthz and readyz answer without a token', async () => {
+    assert.equal((await t.get('/healthz', null)).status, 200);
+    const r = await t.get('/readyz', null);
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { ready: true, reasons: [] });
+  });
+
+  test('the live camera streams and is analysed while the dead one backs off', async () => {
+    let cams: { id: string; state: string; fps: number; framesAnalysed: number; restarts: number }[] = [];
+    await waitFor(() => {
+      void t
+        .get('/api/v1/cameras')
+        .then((r) => r.json() as Promise<{ cameras: typeof cams }>)
+        .then((b) => (cams = b.cameras));
+      const live = cams.find((c) => c.id === 'live');
+      return !!live && live.state === 'streaming' && live.framesAnalysed >= 10 && live.fps > 0;
+    }, 40_000, 'live camera analysed frames');
+    const dead = cams.find((c) => c.id === 'dead')!;
+    assert.ok(['connecting', 'backoff'].includes(dead.state), `dead camera state ${dead.state}`);
+    await waitFor(() => (cams.find((c) => c.id === 'dead')?.restarts ?? 0) >= 1, 15_000, 'dead camera retried');
+    const one = (await (await t.get('/api/v1/cameras/live')).json()) as { status: { state: string }; live: { lines: unknown[] } };
+    assert.equal(one.status.state, 'streaming');
+    assert.equal(one.live.lines.length, 1);
+  });
+
+  test('metrics carry frames, inference latency, camera up and restarts, labelled by camera id only', async () => {
+    const r = await t.get('/metrics', TOKENS.metrics);
+    assert.equal(r.status, 200);
+    const text = await r.text();
+    for (const name of ['roadside_frames_decoded_total', 'roadside_frames_analysed_total', 'roadside_inference_seconds_bucket', 'roadside_camera_up', 'roadside_camera_restarts_total']) {
+      assert.match(text, new RegExp(`^${name}\\{`, 'm'), `${name} present`);
+    }
+    assert.match(text, /^roadside_camera_up\{camera="live"\} 1$/m);
+    assert.match(text, /^roadside_camera_up\{camera="dead"\} 0$/m);
+    assert.match(text, /^roadside_camera_restarts_total\{camera="dead"\} [1-9]/m);
+    const labelSets = text.split('\n').filter((l) => /^roadside_(frames|inference|camera_up|camera_restarts)/.test(l)).map((l) => l.slice(l.indexOf('{') + 1, l.indexOf('}')));
+    for (const ls of labelSets) {
+      const keys = ls.split(',').map((kv) => kv.split('=')[0]).filter((k) => k !== 'le');
+      assert.deepEqual(keys, ['camera'], `labels ${ls}`);
+    }
+    assert.doesNotMatch(text, /rtsp:\/\//, 'no camera URL in metrics');
+  });
+
+  test('every route but /healthz and /readyz refuses a request without a token, and wrong roles get 403', async () => {
+    const routes = registeredRoutes(t.app.api).filter((r) => r.method !== 'HEAD' && r.method !== 'OPTIONS');
+    assert.ok(routes.length >= 15, `found ${routes.length} routes`);
+    const open = new Set<string>();
+    for (const r of routes) {
+      assert.ok(r.access, `${r.method} ${r.url} declares an access level`);
+      const url = r.url.replace(':id', 'live').replace(':type', 'count.interval').replace('*', 'index.html');
+      const res = await fetch(t.base + url, { method: r.method, headers: r.method === 'GET' ? {} : { 'content-type': 'application/json' }, body: r.method === 'GET' || r.method === 'DELETE' ? undefined : '{}' });
+      await res.body?.cancel();
+      if (res.status !== 401) open.add(`${r.method} ${r.url} → ${res.status}`);
+    }
+    assert.deepEqual([...open].sort(), ['GET /healthz → 200', 'GET /readyz → 200']);
+    assert.equal((await t.get('/metrics', TOKENS.viewer)).status, 403, 'viewer cannot scrape');
+    assert.equal((await t.get('/api/v1/cameras', TOKENS.metrics)).status, 403, 'metrics token cannot read cameras');
+    assert.equal((await t.send('DELETE', '/api/v1/cameras/live', undefined, TOKENS.viewer)).status, 403, 'viewer cannot change config');
+  });
+
+  test('a snapshot is only ever an anonymized JPEG', async () => {
+    const r = await t.get('/api/v1/cameras/live/snapshot.jpg', TOKENS.viewer);
+    assert.ok(r.status === 200 || r.status === 503, `status ${r.status}`);
+    if (r.status === 200) {
+      assert.equal(r.headers.get('content-type'), 'image/jpeg');
+      const b = Buffer.from(await r.arrayBuffer());
+      assert.equal(b[0], 0xff);
+      assert.equal(b[1], 0xd8);
+    } else {
+      assert.match(((await r.json()) as { error: string }).error, /withheld|no frame/);
+    }
+  });
+
+  test('an invalid camera body is refused with every field named, and the running config is kept', async () => {
+    const before = (await (await t.get('/api/v1/cameras')).json()) as { cameras: unknown[] };
+    const r = await t.send('POST', '/api/v1/cameras', { id: 'Bad Id', url: 'http://nope', fps: -3 });
+    assert.equal(r.status, 400);
+    const body = (await r.json()) as { issues: { path: string }[] };
+    const paths = body.issues.map((i) => i.path).sort();
+    assert.deepEqual(paths, ['/fps', '/id', '/url']);
+    const after = (await (await t.get('/api/v1/cameras')).json()) as { cameras: unknown[] };
+    assert.equal(after.cameras.length, before.cameras.length);
+    const tooShort = await t.send('PUT', '/api/v1/cameras/dead', {
+      id: 'dead',
+      url: `rtsp://127.0.0.1:${deadPort}/nothing`,
+      lines: [{ id: 'x', from: { x: 0.5, y: 0.5 }, to: { x: 0.5, y: 0.5 } }],
+    });
+    assert.equal(tooShort.status, 400);
+    assert.match(JSON.stringify(await tooShort.json()), /cameras\/1\/lines\/0.*too short/);
+  });
+
+  test('a config change through the API applies without a restart and is saved to the file', async () => {
+    const r = await t.send('PUT', '/api/v1/cameras/dead', { id: 'dead', url: `rtsp://127.0.0.1:${deadPort}/nothing`, enabled: false });
+    assert.equal(r.status, 200);
+    const cams = ((await (await t.get('/api/v1/cameras')).json()) as { cameras: { id: string; state: string; enabled: boolean }[] }).cameras;
+    assert.equal(cams.find((c) => c.id === 'dead')!.enabled, false);
+    assert.equal(cams.find((c) => c.id === 'live')!.state, 'streaming', 'the other camera kept running');
+    const saved = parse(readFileSync(t.configPath, 'utf8')) as { cameras: { id: string; enabled: boolean }[] };
+    assert.equal(saved.cameras.find((c) => c.id === 'dead')!.enabled, false);
+  });
+
+  test('SIGHUP with an invalid file keeps the last good config', async () => {
+    const good = readFileSync(t.configPath, 'utf8');
+    writeFileSync(t.configPath, 'cameras:\n  - id: live\n    url: 42\n');
+    assert.equal(await t.app.reload(), false);
+    assert.equal(t.app.config.get().cameras.length, 2);
+    writeFileSync(t.configPath, good);
+    assert.equal(await t.app.reload(), true);
+  });
+});
+
+describe('start-up refuses bad input with a clear message', () => {
+  // `make` exports MODELS_DIR, which wins over the config: these tests point at their own folders.
+  let saved: string | undefined;
+  before(() => {
+    saved = process.env.MODELS_DIR;
+    delete process.env.MODELS_DIR;
+  });
+  after(() => {
+    if (saved !== undefined) process.env.MODELS_DIR = saved;
+  });
+
+  test('a missing model file names the file and MODELS_DIR', async () => {
+    const dir = (await import('node:fs')).mkdtempSync(join((await import('node:os')).tmpdir(), 'roadside-nomodel-'));
+    const cfg = testConfig(dir, []);
+    (cfg.models as { dir: string }).dir = dir;
+    const path = join(dir, 'c.yaml');
+    writeFileSync(path, stringify(cfg));
+    await assert.rejects(Appliance.start({ configPath: path, log: pino({ level: 'silent' }) }), /yolox_nano.*weight file missing at .*yolox_nano\.onnx.*MODELS_DIR/);
+  });
+
+  test('a model file with the wrong checksum is refused', async () => {
+    const fs = await import('node:fs');
+    const dir = fs.mkdtempSync(join((await import('node:os')).tmpdir(), 'roadside-badmodel-'));
+    fs.writeFileSync(join(dir, 'yolox_nano.onnx'), 'not a model');
+    const cfg = testConfig(dir, []);
+    (cfg.models as { dir: string }).dir = dir;
+    const path = join(dir, 'c.yaml');
+    writeFileSync(path, stringify(cfg));
+    await assert.rejects(Appliance.start({ configPath: path, log: pino({ level: 'silent' }) }), /checksum mismatch/);
+  });
+
+  test('an invalid config file lists every error with its path', async () => {
+    const fs = await import('node:fs');
+    const dir = fs.mkdtempSync(join((await import('node:os')).tmpdir(), 'roadside-badcfg-'));
+    const path = join(dir, 'c.yaml');
+    writeFileSync(path, 'server:\n  port: 99999\ncameras:\n  - id: a\n    url: ftp://x\n    fps: 0\n');
+    await assert.rejects(Appliance.start({ configPath: path, log: pino({ level: 'silent' }) }), (err: Error) => {
+      assert.match(err.message, /\/server\/port/);
+      assert.match(err.message, /\/cameras\/0\/url/);
+      assert.match(err.message, /\/cameras\/0\/fps/);
+      return true;
+    });
+  });
+});
