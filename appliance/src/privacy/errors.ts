@@ -1,0 +1,14 @@
+// The one error the anonymizer throws. Its message never carries pixels, plate text or file contents.
+
+export type AnonymizationReason = 'model-missing' | 'model-error' | 'timeout' | 'invalid-image';
+
+/** The image was withheld: nothing was encoded, nothing may leave the box. */
+export class AnonymizationError extends Error {
+  override name = 'AnonymizationError';
+  constructor(
+    readonly reason: AnonymizationReason,
+    message: string,
+  ) {
+    super(`image withheld (${reason}): ${message}`);
+  }
+}

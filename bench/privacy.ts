@@ -1,0 +1,200 @@
+// Privacy benchmark: how much of the ground-truth plates and faces the anonymizer's mask covers, how
+// much of the picture it masks, and how long it takes on a 1080p frame.
+//
+// Criterion: a plate / face counts as covered when >= 70 % of its ground-truth box lies under the mask
+// (the union of every region anonymizeToJpeg pixelates, taken from maskPlan, i.e. exactly what is
+// blurred). Vehicle and person boxes come from the appliance's YOLOX-nano detector, as in the live
+// pipeline. Only numbers are printed: no plate text, no file names, no pixels.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { Box, Detection, RgbImage } from '../appliance/src/core/types.js';
+import { createDetector } from '../appliance/src/detect/index.js';
+import { coveredFraction, createAnonymizer, maskedAreaFraction, type MaskPlan } from '../appliance/src/privacy/index.js';
+
+const DATA = '../shared/data';
+const COVER = 0.7;
+
+export interface PrivacyBenchOptions {
+  /** Take every n-th US plate photo (the set is 222 near-identical roadside frames). */
+  usStride?: number;
+  threads?: number;
+}
+
+async function readRgb(path: string): Promise<RgbImage> {
+  const { data, info } = await sharp(path).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data };
+}
+
+interface Sample {
+  image: string;
+  gt: Box[];
+}
+
+function plateSamples(set: 'us' | 'eu', stride: number): Sample[] {
+  const dir = join(DATA, 'plates', set);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.txt'))
+    .sort()
+    .filter((_, i) => i % stride === 0)
+    .map((f) => {
+      const [file, x, y, w, h] = readFileSync(join(dir, f), 'utf8').trim().split('\t'); // text column ignored
+      return { image: join(dir, file), gt: [{ x: +x, y: +y, w: +w, h: +h }] };
+    });
+}
+
+function faceSamples(): Sample[] {
+  const out: Sample[] = [];
+  for (const xmlFile of ['training.xml', 'testing.xml']) {
+    const xml = readFileSync(join(DATA, 'faces/dlib', xmlFile), 'utf8');
+    for (const m of xml.matchAll(/<image file='([^']+)'[^>]*>([\s\S]*?)<\/image>/g)) {
+      const gt = [...m[2].matchAll(/<box top='(\d+)' left='(\d+)' width='(\d+)' height='(\d+)'/g)].map((b) => ({ x: +b[2], y: +b[1], w: +b[3], h: +b[4] }));
+      out.push({ image: join(DATA, 'faces/dlib', m[1]), gt });
+    }
+  }
+  const annDir = join(DATA, 'faces/mask/annotations');
+  for (const f of readdirSync(annDir).filter((f) => f.endsWith('.xml')).sort()) {
+    const xml = readFileSync(join(annDir, f), 'utf8');
+    const file = /<filename>([^<]+)<\/filename>/.exec(xml)?.[1] ?? f.replace(/\.xml$/, '.png');
+    const gt = [...xml.matchAll(/<xmin>(\d+)<\/xmin>\s*<ymin>(\d+)<\/ymin>\s*<xmax>(\d+)<\/xmax>\s*<ymax>(\d+)<\/ymax>/g)].map((b) => ({ x: +b[1], y: +b[2], w: +b[3] - +b[1], h: +b[4] - +b[2] }));
+    out.push({ image: join(DATA, 'faces/mask/images', file), gt });
+  }
+  return out;
+}
+
+interface Tally {
+  objects: number;
+  byDetector: number;
+  withFallback: number;
+  /** covered by the geometric fallback alone (what is left if the detector misses everything) */
+  byFallbackOnly: number;
+  areaSum: number;
+  /** masked area by source, to see where over-blurring comes from */
+  faceAreaSum: number;
+  plateAreaSum: number;
+  fallbackAreaSum: number;
+  images: number;
+}
+
+const newTally = (): Tally => ({ objects: 0, byDetector: 0, withFallback: 0, byFallbackOnly: 0, areaSum: 0, faceAreaSum: 0, plateAreaSum: 0, fallbackAreaSum: 0, images: 0 });
+
+function add(t: Tally, gt: Box[], plan: MaskPlan, detectorBoxes: Box[], width: number, height: number): void {
+  t.images++;
+  t.areaSum += maskedAreaFraction(width, height, plan.all);
+  t.faceAreaSum += maskedAreaFraction(width, height, plan.faces);
+  t.plateAreaSum += maskedAreaFraction(width, height, plan.plates);
+  t.fallbackAreaSum += maskedAreaFraction(width, height, plan.fallback);
+  for (const g of gt) {
+    t.objects++;
+    if (coveredFraction(g, detectorBoxes) >= COVER) t.byDetector++;
+    if (coveredFraction(g, plan.all) >= COVER) t.withFallback++;
+    if (coveredFraction(g, plan.fallback) >= COVER) t.byFallbackOnly++;
+  }
+}
+
+const r3 = (v: number): number => Math.round(v * 1000) / 1000;
+
+export async function runPrivacyBench(o: PrivacyBenchOptions = {}) {
+  const threads = o.threads ?? 2;
+  const usStride = o.usStride ?? 3;
+  const started = performance.now();
+  const detector = await createDetector({ modelsDir: '../shared/models', manifestPath: 'models/manifest.json', backend: 'onnx-cpu', model: 'yolox_nano', scoreThreshold: 0.3, nmsIou: 0.45, threads });
+  const anonymizer = await createAnonymizer({
+    modelsDir: '../shared/models',
+    manifestPath: 'models/manifest.json',
+    faceModel: 'yunet_n',
+    faceScoreThreshold: 0.3,
+    plateModel: 'ppocr_v4_det',
+    timeoutMs: 60_000,
+    jpegQuality: 80,
+    threads,
+  });
+  if (anonymizer.unavailable) throw new Error(`anonymizer unavailable: ${anonymizer.unavailable}`);
+
+  const plates = { us: newTally(), eu: newTally() };
+  let plateNoVehicle = 0;
+  for (const set of ['us', 'eu'] as const) {
+    for (const s of plateSamples(set, set === 'us' ? usStride : 1)) {
+      const img = await readRgb(s.image);
+      const objects = await detector.detect(img);
+      const vehicles = objects.filter((d) => d.cls !== 'person' && d.cls !== 'bicycle');
+      if (!s.gt.some((g) => vehicles.some((v) => coveredFraction(g, [v.box]) >= 0.5))) plateNoVehicle++;
+      const plan = await anonymizer.maskPlan(img, objects);
+      add(plates[set], s.gt, plan, plan.plates, img.width, img.height);
+    }
+  }
+
+  const faces = { dlib: newTally(), mask: newTally() };
+  for (const s of faceSamples()) {
+    const img = await readRgb(s.image);
+    const objects = await detector.detect(img);
+    const plan = await anonymizer.maskPlan(img, objects);
+    add(s.image.includes('/dlib/') ? faces.dlib : faces.mask, s.gt, plan, plan.faces, img.width, img.height);
+  }
+
+  // Time per 1080p frame: the US roadside photos scaled to 1920x1080, full anonymizeToJpeg
+  // (face passes, plate crops, mosaic, JPEG) with YOLOX objects given; detection timed apart.
+  const timing = plateSamples('us', 37).slice(0, 6);
+  let anonMs = 0;
+  let detMs = 0;
+  for (const s of timing) {
+    const { data } = await sharp(s.image).removeAlpha().resize(1920, 1080, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+    const frame: RgbImage = { width: 1920, height: 1080, data };
+    let t = performance.now();
+    const objects: Detection[] = await detector.detect(frame);
+    detMs += performance.now() - t;
+    t = performance.now();
+    await anonymizer.anonymizeToJpeg(frame, objects);
+    anonMs += performance.now() - t;
+  }
+  await anonymizer.close();
+  await detector.close();
+
+  const share = (t: Tally, k: 'byDetector' | 'withFallback' | 'byFallbackOnly'): number => r3(t[k] / Math.max(1, t.objects));
+  const both = (a: Tally, b: Tally): Tally => {
+    const t = newTally();
+    for (const k of Object.keys(t) as Array<keyof Tally>) t[k] = a[k] + b[k];
+    return t;
+  };
+  const areas = (t: Tally) => ({ all: r3(t.areaSum / t.images), faces: r3(t.faceAreaSum / t.images), plates: r3(t.plateAreaSum / t.images), fallback: r3(t.fallbackAreaSum / t.images) });
+  const allPlates = both(plates.us, plates.eu);
+  const allFaces = both(faces.dlib, faces.mask);
+  const result = {
+    coverCriterion: COVER,
+    plateImagesUs: plates.us.images,
+    plateImagesEu: plates.eu.images,
+    usStride,
+    plateCoverageTextDetector: share(allPlates, 'byDetector'),
+    plateCoverageWithFallback: share(allPlates, 'withFallback'),
+    plateCoverageFallbackOnly: share(allPlates, 'byFallbackOnly'),
+    plateCoverageUs: share(plates.us, 'withFallback'),
+    plateCoverageEu: share(plates.eu, 'withFallback'),
+    platesWithoutVehicleBox: plateNoVehicle,
+    plateMaskedAreaFraction: r3(allPlates.areaSum / allPlates.images),
+    plateMaskedAreaBySource: areas(allPlates),
+    faceCount: allFaces.objects,
+    faceCoverageDetector: share(allFaces, 'byDetector'),
+    faceCoverageWithFallback: share(allFaces, 'withFallback'),
+    faceCoverageFallbackOnly: share(allFaces, 'byFallbackOnly'),
+    faceCoverageDlib: share(faces.dlib, 'withFallback'),
+    faceCoverageMask: share(faces.mask, 'withFallback'),
+    faceMaskedAreaFraction: r3(allFaces.areaSum / allFaces.images),
+    faceMaskedAreaBySource: areas(allFaces),
+    msPerFrame1080p: Math.round(anonMs / timing.length),
+    yoloxMsPerFrame1080p: Math.round(detMs / timing.length),
+    threads,
+    benchSeconds: Math.round((performance.now() - started) / 1000),
+  };
+  const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
+  const summary = [
+    `privacy: plates covered >=${pct(COVER)}: ${pct(result.plateCoverageWithFallback)} with fallback, ${pct(result.plateCoverageTextDetector)} by text detector alone, ${pct(result.plateCoverageFallbackOnly)} by the vehicle-band fallback alone (${allPlates.objects} plates: ${plates.us.images} US (every ${usStride}th, subsampled for time), ${plates.eu.images} EU; ${plateNoVehicle} without a YOLOX vehicle box); mean masked area ${pct(result.plateMaskedAreaFraction)} (plates ${pct(result.plateMaskedAreaBySource.plates)}, faces ${pct(result.plateMaskedAreaBySource.faces)}, fallback ${pct(result.plateMaskedAreaBySource.fallback)})`,
+    `privacy: faces covered >=${pct(COVER)}: ${pct(result.faceCoverageWithFallback)} with fallback, ${pct(result.faceCoverageDetector)} by YuNet alone, ${pct(result.faceCoverageFallbackOnly)} by the person-head fallback alone (${allFaces.objects} faces: dlib ${pct(result.faceCoverageDlib)}, mask ${pct(result.faceCoverageMask)}); mean masked area ${pct(result.faceMaskedAreaFraction)} (faces ${pct(result.faceMaskedAreaBySource.faces)}, fallback ${pct(result.faceMaskedAreaBySource.fallback)})`,
+    `privacy: ${result.msPerFrame1080p} ms per 1080p frame to anonymize + encode (YOLOX ${result.yoloxMsPerFrame1080p} ms apart), ${threads} threads`,
+  ];
+  return { ...result, summary };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await runPrivacyBench();
+  console.log(JSON.stringify(r, null, 2));
+}
