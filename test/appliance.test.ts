@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { Appliance } from '../appliance/src/app.js';
 import { registeredRoutes } from '../appliance/src/api/server.js';
 import { TestRtspServer, freePort, waitFor } from './helpers/rtsp-server.js';
-import { startAppliance, testConfig, TOKENS, type TestAppliance } from './helpers/appliance.js';
+import { allTokens, startAppliance, testConfig, TOKENS, type TestAppliance } from './helpers/appliance.js';
 import { CLIPS } from './helpers/paths.js';
 
 describe('appliance with two cameras, one of them dead', () => {
@@ -23,7 +23,7 @@ describe('appliance with two cameras, one of them dead', () => {
     t = await startAppliance([
       { id: 'live', url, fps: 5, width: 320, height: 180, stallSeconds: 5, lines: [{ id: 'l1', from: { x: 0.17, y: 0.55 }, to: { x: 0.62, y: 0.55 } }] },
       { id: 'dead', url: `rtsp://127.0.0.1:${deadPort}/nothing`, fps: 5, width: 320, height: 180, stallSeconds: 3 },
-    ]);
+    ], { auth: { tokens: allTokens(), maxFailures: 1000 } });
   });
   after(async () => {
     await t?.stop();
@@ -183,5 +183,26 @@ describe('start-up refuses bad input with a clear message', () => {
       assert.match(err.message, /\/cameras\/0\/fps/);
       return true;
     });
+  });
+});
+
+describe('auth failures are rate limited per address', () => {
+  test('after maxFailures wrong tokens the address gets 429, even with a right token, and no token is logged', async () => {
+    const { Writable } = await import('node:stream');
+    let logText = '';
+    const sink = new Writable({ write: (c, _e, cb) => ((logText += String(c)), cb()) });
+    const t = await startAppliance([], { auth: { tokens: allTokens(), maxFailures: 3, failureWindowSeconds: 60 } }, sink);
+    try {
+      assert.equal((await t.get('/api/v1/cameras', TOKENS.viewer)).status, 200);
+      for (let i = 0; i < 3; i++) assert.equal((await t.get('/api/v1/cameras', `wrong-token-${i}`)).status, 401);
+      const blocked = await t.get('/api/v1/cameras', TOKENS.admin);
+      assert.equal(blocked.status, 429);
+      assert.ok(Number(blocked.headers.get('retry-after')) > 0);
+      assert.match(await t.app.metrics.registry.getSingleMetricAsString('roadside_auth_failures_total'), /roadside_auth_failures_total 3/);
+    } finally {
+      await t.stop();
+    }
+    assert.match(logText, /"url":"\/api\/v1\/cameras"/, 'requests are logged');
+    for (const secret of [TOKENS.viewer, TOKENS.admin, 'wrong-token-0']) assert.ok(!logText.includes(secret), `token ${secret.slice(0, 8)}… never logged`);
   });
 });

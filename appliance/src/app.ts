@@ -36,7 +36,7 @@ export class Appliance {
     readonly events: EventPipeline,
     readonly api: FastifyInstance,
     private readonly detector: Detector,
-    private readonly anonymizer: Anonymizer | null,
+    readonly anonymizer: Anonymizer | null,
     private readonly timers: NodeJS.Timeout[],
     private readonly shutdownTimeoutMs: number,
   ) {}

@@ -6,9 +6,14 @@ import { stringify } from 'yaml';
 import { pino } from 'pino';
 import { Appliance } from '../../appliance/src/app.js';
 import { sha256Hex } from '../../appliance/src/api/auth.js';
+import { createLogger } from '../../appliance/src/core/log.js';
 import { MANIFEST, MODELS_DIR } from './paths.js';
 
 export const TOKENS = { admin: 'test-admin-token-0123456789', installer: 'test-installer-token-0123', viewer: 'test-viewer-token-012345', metrics: 'test-metrics-token-01234' } as const;
+
+export function allTokens() {
+  return Object.entries(TOKENS).map(([role, t]) => ({ name: `${role}-1`, sha256: sha256Hex(t), role }));
+}
 
 export interface TestAppliance {
   app: Appliance;
@@ -26,17 +31,22 @@ export function testConfig(dir: string, cameras: unknown[], extra: Record<string
     server: { host: '127.0.0.1', port: 0 },
     models: { dir: MODELS_DIR, manifest: MANIFEST },
     storage: { dataDir: join(dir, 'data') },
-    auth: { enabled: true, tokens: Object.entries(TOKENS).map(([role, t]) => ({ name: `${role}-1`, sha256: sha256Hex(t), role })) },
+    auth: { enabled: true, tokens: allTokens() },
     cameras,
     ...extra,
   };
 }
 
-export async function startAppliance(cameras: unknown[], extra: Record<string, unknown> = {}, logLevel = process.env.TEST_LOG ?? 'silent'): Promise<TestAppliance> {
+export async function startAppliance(
+  cameras: unknown[],
+  extra: Record<string, unknown> = {},
+  logTo?: NodeJS.WritableStream,
+): Promise<TestAppliance> {
   const dir = mkdtempSync(join(tmpdir(), 'roadside-test-'));
   const configPath = join(dir, 'roadside.yaml');
   writeFileSync(configPath, stringify(testConfig(dir, cameras, extra)));
-  const app = await Appliance.start({ configPath, log: pino({ level: logLevel }), backoff: { initialMs: 200, maxMs: 2000 }, shutdownTimeoutMs: 10_000 });
+  const log = logTo ? createLogger({ level: 'debug', destination: logTo }) : pino({ level: process.env.TEST_LOG ?? 'silent' });
+  const app = await Appliance.start({ configPath, log, backoff: { initialMs: 200, maxMs: 2000 }, shutdownTimeoutMs: 10_000 });
   const base = app.address();
   const auth = (token: string | null | undefined): Record<string, string> => (token === null ? {} : { authorization: `Bearer ${token ?? TOKENS.admin}` });
   return {

@@ -77,7 +77,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url, access });
   });
   ROUTES.set(app, routes);
-  const limiter = new AuthFailureLimiter();
+  const auth0 = deps.config.get().auth;
+  const limiter = new AuthFailureLimiter(auth0.maxFailures, auth0.failureWindowSeconds * 1000);
   app.addHook(
     'onRequest',
     authHook({

@@ -207,6 +207,9 @@ export const ConfigSchema = Type.Object(
         /** Off only for local demos: every route but /healthz and /readyz then is open. */
         enabled: Type.Boolean({ default: true }),
         tokens: Type.Array(TokenSchema, { default: [] }),
+        /** Failed authentications per address and window before the address gets 429. */
+        maxFailures: Type.Integer({ minimum: 1, default: 10 }),
+        failureWindowSeconds: Type.Integer({ minimum: 1, default: 60 }),
       },
       { additionalProperties: false, default: {} },
     ),

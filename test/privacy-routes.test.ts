@@ -1,0 +1,108 @@
+// Every route that can return image bytes, found by walking the registered routes, returns only
+// anonymized pixels; when blurring cannot be done the image is withheld with a clear reason.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import sharp from 'sharp';
+import { registeredRoutes } from '../appliance/src/api/server.js';
+import type { Box, RgbImage } from '../appliance/src/core/types.js';
+import { TestRtspServer, freePort, waitFor } from './helpers/rtsp-server.js';
+import { startAppliance, TOKENS, type TestAppliance } from './helpers/appliance.js';
+import { CLIPS } from './helpers/paths.js';
+
+function isImage(ct: string | null, body: Buffer): boolean {
+  const jpeg = body[0] === 0xff && body[1] === 0xd8;
+  const png = body.subarray(0, 4).toString('latin1') === '\x89PNG';
+  return (ct ?? '').startsWith('image/') || jpeg || png;
+}
+
+/** PSNR between two RGB images over the pixels where `mask` is (or is not) set. */
+function psnr(a: Buffer, b: Buffer, mask: Uint8Array, inside: boolean): number {
+  let se = 0;
+  let n = 0;
+  for (let p = 0; p < mask.length; p++) {
+    if ((mask[p] === 1) !== inside) continue;
+    for (let c = 0; c < 3; c++) {
+      const d = a[p * 3 + c] - b[p * 3 + c];
+      se += d * d;
+    }
+    n += 3;
+  }
+  return n === 0 ? Infinity : 10 * Math.log10((255 * 255) / (se / n));
+}
+
+function maskOf(img: RgbImage, boxes: Box[]): Uint8Array {
+  const m = new Uint8Array(img.width * img.height);
+  for (const b of boxes) {
+    for (let y = Math.max(0, Math.floor(b.y)); y < Math.min(img.height, Math.ceil(b.y + b.h)); y++)
+      for (let x = Math.max(0, Math.floor(b.x)); x < Math.min(img.width, Math.ceil(b.x + b.w)); x++) m[y * img.width + x] = 1;
+  }
+  return m;
+}
+
+describe('image routes', () => {
+  let rtsp: TestRtspServer;
+  let t: TestAppliance;
+
+  before(async () => {
+    rtsp = new TestRtspServer(CLIPS.opendatacam);
+    const url = await rtsp.start(await freePort());
+    t = await startAppliance([{ id: 'cam', url, fps: 5, width: 640, height: 360, stallSeconds: 30 }]);
+    await waitFor(() => (t.app.cameras.get('cam')?.lastAnalysed()?.detections.length ?? 0) >= 5, 40_000, 'an analysed frame with vehicles');
+    // Freeze the input so the frame the route encodes is the one the test compares against.
+    await rtsp.stop();
+    await new Promise((r) => setTimeout(r, 500));
+  });
+  after(async () => {
+    await t?.stop();
+    await rtsp?.stop();
+  });
+
+  test('walks every GET route: only the snapshot returns image bytes, and its pixels are pixelated where faces, plates and vehicles are', async () => {
+    const imageRoutes: string[] = [];
+    for (const r of registeredRoutes(t.app.api)) {
+      if (r.method !== 'GET' || r.url.startsWith('/docs') || r.url.includes('stream')) continue;
+      const url = r.url.replace(':id', 'cam').replace(':type', 'count.interval');
+      const res = await t.get(url, TOKENS.admin);
+      const body = Buffer.from(await res.arrayBuffer());
+      if (res.status === 200 && isImage(res.headers.get('content-type'), body)) imageRoutes.push(r.url);
+    }
+    assert.deepEqual(imageRoutes, ['/api/v1/cameras/:id/snapshot.jpg']);
+
+    const last = t.app.cameras.get('cam')!.lastAnalysed()!;
+    const raw: RgbImage = { width: last.frame.width, height: last.frame.height, data: Buffer.from(last.frame.data) };
+    const regions = await t.app.anonymizer!.maskRegions(raw, last.detections);
+    assert.ok(regions.length >= 5, `${regions.length} regions to mask`);
+    for (const url of imageRoutes) {
+      const res = await t.get(url.replace(':id', 'cam'), TOKENS.viewer);
+      const jpeg = Buffer.from(await res.arrayBuffer());
+      const decoded = await sharp(jpeg).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      assert.equal(decoded.info.width, raw.width);
+      const mask = maskOf(raw, regions);
+      const inside = psnr(decoded.data, raw.data, mask, true);
+      const outside = psnr(decoded.data, raw.data, mask, false);
+      // Outside the masks the JPEG is faithful; inside, the detail is gone.
+      assert.ok(outside > 28, `outside PSNR ${outside.toFixed(1)} dB`);
+      assert.ok(inside < outside - 6, `inside PSNR ${inside.toFixed(1)} dB vs outside ${outside.toFixed(1)} dB`);
+    }
+  });
+});
+
+describe('fail closed over HTTP', () => {
+  test('with the face model missing, the snapshot is withheld with 503 and the reason, and counting goes on', async () => {
+    const rtsp = new TestRtspServer(CLIPS.opendatacam);
+    const url = await rtsp.start(await freePort());
+    const t = await startAppliance([{ id: 'cam', url, fps: 5, width: 320, height: 180 }], { privacy: { faceModel: 'no_such_model' } });
+    try {
+      await waitFor(() => (t.app.cameras.get('cam')?.status().framesAnalysed ?? 0) >= 3, 40_000, 'frames analysed');
+      const res = await t.get('/api/v1/cameras/cam/snapshot.jpg', TOKENS.viewer);
+      assert.equal(res.status, 503);
+      assert.equal(res.headers.get('content-type')?.startsWith('application/json'), true);
+      assert.match(((await res.json()) as { error: string }).error, /withheld: model-missing/);
+      const metrics = await (await t.get('/metrics', TOKENS.metrics)).text();
+      assert.match(metrics, /roadside_anonymization_withheld_total\{reason="model-missing"\} [1-9]/);
+    } finally {
+      await t.stop();
+      await rtsp.stop();
+    }
+  });
+});
