@@ -1,0 +1,343 @@
+// Read API over the outbox: event queries, a live Server-Sent Events stream with resume, count
+// aggregates, event JSON Schemas and DATEX II export. Every route is 'read' access.
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import { EVENT_TYPES, type CloudEvent, type EventType } from '../core/types.js';
+import { CloudEventBody, eventJsonSchemas } from '../events/cloudevent.js';
+import { CountAggregator } from '../events/counts.js';
+import { toMeasuredData, toMeasurementSiteTable, toSituations } from '../events/datex.js';
+import { InvalidCursorError, type EventFilter, type Outbox, type StoredEvent } from '../events/outbox.js';
+import { ErrorBody } from './schemas.js';
+
+export interface EventsRoutesDeps {
+  outbox: Outbox;
+  /** SSE comment heartbeat period (default 15 s). */
+  heartbeatMs?: number;
+  /** Most events one aggregate request (counts, DATEX) reads; beyond it the answer says truncated. */
+  maxScan?: number;
+  /** Counting lines per camera, for the DATEX measurement site table. */
+  sites?: () => { cameraId: string; lineId: string; name?: string }[];
+  /** ISO 3166-1 alpha-2 country for DATEX publicationCreator (default 'XX'). */
+  country?: string;
+}
+
+const EventTypeSchema = Type.Unsafe<EventType>({ type: 'string', enum: [...EVENT_TYPES] });
+const Iso = Type.String({ format: 'date-time', description: 'ISO 8601 date-time' });
+
+const EventsQuery = Type.Object(
+  {
+    camera: Type.Optional(Type.String({ maxLength: 64 })),
+    type: Type.Optional(EventTypeSchema),
+    from: Type.Optional({ ...Iso, description: 'event time ≥ from' }),
+    to: Type.Optional({ ...Iso, description: 'event time < to' }),
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+    cursor: Type.Optional(Type.String({ maxLength: 1024, description: 'nextCursor of the previous page' })),
+  },
+  { additionalProperties: false },
+);
+const EventsPage = Type.Object({ events: Type.Array(CloudEventBody), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+
+const StreamQuery = Type.Object(
+  {
+    camera: Type.Optional(Type.String({ maxLength: 64 })),
+    type: Type.Optional(EventTypeSchema),
+    lastEventId: Type.Optional(Type.String({ maxLength: 64, description: 'like the Last-Event-ID header (for clients that cannot set it)' })),
+  },
+  { additionalProperties: false },
+);
+
+const CountsQuery = Type.Object(
+  {
+    camera: Type.Optional(Type.String({ maxLength: 64 })),
+    line: Type.Optional(Type.String({ maxLength: 64 })),
+    direction: Type.Optional(Type.Union([Type.Literal('forward'), Type.Literal('backward')])),
+    cls: Type.Optional(Type.String({ maxLength: 32 })),
+    binSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'bin size; default the smallest stored' })),
+    from: Type.Optional(Iso),
+    to: Type.Optional(Iso),
+    group: Type.Union([Type.Literal('total'), Type.Literal('interval')], { default: 'total' }),
+  },
+  { additionalProperties: false },
+);
+const CountsBody = Type.Object({
+  from: Type.Union([Type.String(), Type.Null()]),
+  to: Type.Union([Type.String(), Type.Null()]),
+  binSeconds: Type.Union([Type.Integer(), Type.Null()]),
+  intervals: Type.Integer(),
+  truncated: Type.Boolean(),
+  rows: Type.Array(
+    Type.Object({
+      cameraId: Type.String(),
+      lineId: Type.String(),
+      direction: Type.String(),
+      cls: Type.String(),
+      count: Type.Integer(),
+      intervalStart: Type.Optional(Type.String()),
+      intervalEnd: Type.Optional(Type.String()),
+    }),
+  ),
+});
+
+const DatexMeasuredQuery = Type.Object(
+  {
+    camera: Type.Optional(Type.String({ maxLength: 64 })),
+    binSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+    from: Type.Optional(Iso),
+    to: Type.Optional(Iso),
+  },
+  { additionalProperties: false },
+);
+const DatexSituationsQuery = Type.Object(
+  {
+    camera: Type.Optional(Type.String({ maxLength: 64 })),
+    active: Type.Boolean({ default: true, description: 'only incidents still open' }),
+    from: Type.Optional({ ...Iso, description: 'default: 24 h ago' }),
+    to: Type.Optional(Iso),
+  },
+  { additionalProperties: false },
+);
+
+const JsonObject = Type.Record(Type.String(), Type.Unknown());
+const read = { access: 'read' as const };
+const TAGS = ['events'];
+
+function range(q: { from?: string; to?: string }): Pick<EventFilter, 'fromMs' | 'toMs'> {
+  return { ...(q.from ? { fromMs: Date.parse(q.from) } : {}), ...(q.to ? { toMs: Date.parse(q.to) } : {}) };
+}
+
+export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
+  const { outbox } = deps;
+  const maxScan = deps.maxScan ?? 100_000;
+  const heartbeatMs = deps.heartbeatMs ?? 15_000;
+  const schemas = eventJsonSchemas();
+  const streams = new Set<() => void>();
+
+  /** Reads matching events, at most maxScan of them. */
+  async function collect(filter: EventFilter): Promise<{ events: CloudEvent[]; truncated: boolean }> {
+    const events: CloudEvent[] = [];
+    for await (const { event } of outbox.scan(filter)) {
+      if (events.length >= maxScan) return { events, truncated: true };
+      events.push(event);
+    }
+    return { events, truncated: false };
+  }
+
+  return async (fastify) => {
+    const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+    // SSE responses are hijacked and never end on their own: end them so app.close() does not hang.
+    app.addHook('preClose', async () => {
+      for (const end of [...streams]) end();
+    });
+
+    app.get(
+      '/api/v1/events',
+      { config: read, schema: { tags: TAGS, summary: 'Stored events (CloudEvents), filtered by camera, type and time, paginated', querystring: EventsQuery, response: { 200: EventsPage, 400: ErrorBody } } },
+      async (req, reply) => {
+        const q = req.query;
+        try {
+          return await outbox.query({ camera: q.camera, type: q.type as EventType | undefined, ...range(q), limit: q.limit, cursor: q.cursor });
+        } catch (err) {
+          if (err instanceof InvalidCursorError) return reply.code(400).send({ error: err.message, issues: [{ path: '/cursor', message: err.message }] });
+          throw err;
+        }
+      },
+    );
+
+    app.get(
+      '/api/v1/events/stream',
+      {
+        config: read,
+        schema: {
+          tags: TAGS,
+          summary: 'Live events as Server-Sent Events; resume with Last-Event-ID (replays from the outbox, then live)',
+          querystring: StreamQuery,
+          produces: ['text/event-stream'],
+        },
+      },
+      async (req, reply) => {
+        const q = req.query;
+        const header = req.headers['last-event-id'];
+        const lastId = (Array.isArray(header) ? header[0] : header) ?? q.lastEventId;
+        let after = outbox.lastSeq;
+        let unknownId = false;
+        if (lastId) {
+          const seq = await outbox.seqOfId(lastId);
+          if (seq === null) unknownId = true;
+          else after = seq;
+        }
+        const match = (e: CloudEvent) => (q.camera === undefined || e.subject === q.camera) && (q.type === undefined || e.type === q.type);
+
+        reply.hijack();
+        const res = reply.raw;
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
+        res.write(`: roadside events\nretry: 3000\n\n`);
+        if (unknownId) res.write(`: last-event-id not in the outbox (expired or unknown): live events only\n\n`);
+
+        let closed = false;
+        let sent = after;
+        const send = (s: StoredEvent): boolean => {
+          if (closed || s.seq <= sent) return true;
+          sent = s.seq;
+          if (!match(s.event)) return true;
+          return res.write(`id: ${s.event.id}\nevent: ${s.event.type}\ndata: ${JSON.stringify(s.event)}\n\n`);
+        };
+        let replaying = true;
+        const buffered: StoredEvent[] = [];
+        const unsubscribe = outbox.onAppend((items) => {
+          if (closed) return;
+          if (replaying) {
+            buffered.push(...items);
+            return;
+          }
+          for (const s of items) send(s);
+          // A client that does not read: drop it rather than buffer without bound; it resumes by id.
+          if (res.writableLength > 8 * 1024 * 1024) end();
+        });
+        const heartbeat = setInterval(() => res.write(`: heartbeat\n\n`), heartbeatMs);
+        const end = () => {
+          if (closed) return;
+          closed = true;
+          clearInterval(heartbeat);
+          unsubscribe();
+          streams.delete(end);
+          res.end();
+        };
+        streams.add(end);
+        req.raw.on('close', end);
+        res.on('error', end);
+
+        // Replay what the client missed, page by page, honouring back-pressure.
+        try {
+          let cursor = after;
+          while (!closed) {
+            const { items, scannedTo } = await outbox.readBatch(cursor, 500);
+            if (scannedTo === cursor) break;
+            let ok = true;
+            for (const s of items) ok = send(s) && ok;
+            cursor = scannedTo;
+            if (!ok && !closed) await new Promise<void>((r) => res.once('drain', () => r()).once('close', () => r()));
+          }
+        } catch (err) {
+          req.log.error({ err: (err as Error).message }, 'event stream replay failed');
+          end();
+          return;
+        }
+        replaying = false;
+        for (const s of buffered.splice(0)) send(s);
+      },
+    );
+
+    app.get(
+      '/api/v1/counts',
+      {
+        config: read,
+        schema: { tags: TAGS, summary: 'Vehicle counts from count.interval events, per camera, line, direction and class (optionally per interval)', querystring: CountsQuery, response: { 200: CountsBody } },
+      },
+      async (req) => {
+        const q = req.query;
+        const agg = new CountAggregator({ line: q.line, direction: q.direction, cls: q.cls, binSeconds: q.binSeconds, perInterval: q.group === 'interval' });
+        let scanned = 0;
+        let truncated = false;
+        for await (const { event } of outbox.scan({ camera: q.camera, type: 'count.interval', ...range(q) })) {
+          if (++scanned > maxScan) {
+            truncated = true;
+            break;
+          }
+          agg.add(event);
+        }
+        return { from: q.from ?? null, to: q.to ?? null, truncated, ...agg.result() };
+      },
+    );
+
+    app.get(
+      '/api/v1/schemas/events',
+      { config: read, schema: { tags: TAGS, summary: 'JSON Schema of every event type (CloudEvents envelope + payload)' } },
+      async () => ({ types: [...EVENT_TYPES], schemas }),
+    );
+
+    app.get(
+      '/api/v1/schemas/events/:type',
+      { config: read, schema: { tags: TAGS, summary: 'JSON Schema of one event type', params: Type.Object({ type: Type.String() }), response: { 200: JsonObject, 404: ErrorBody } } },
+      async (req, reply) => {
+        const s = (schemas as Record<string, unknown>)[req.params.type];
+        if (!s) return reply.code(404).send({ error: `no event type '${req.params.type}'`, issues: [{ path: '/type', message: `one of ${EVENT_TYPES.join(', ')}` }] });
+        return reply.header('content-type', 'application/schema+json').send(s as Record<string, unknown>);
+      },
+    );
+
+    app.get(
+      '/api/v1/datex/measured-data',
+      {
+        config: read,
+        schema: {
+          tags: TAGS,
+          summary: 'DATEX II MeasuredDataPublication (JSON): flows and speeds per measurement site (camera + line); without from/to the latest interval per site',
+          querystring: DatexMeasuredQuery,
+        },
+      },
+      async (req) => {
+        const q = req.query as Static<typeof DatexMeasuredQuery>;
+        const latestOnly = !q.from && !q.to;
+        // Latest-only: look back one day; the newest interval per site and bin size wins.
+        const filter = latestOnly ? { fromMs: Date.now() - 86_400_000 } : range(q);
+        const counts = await collect({ camera: q.camera, type: q.camera ? undefined : 'count.interval', ...filter });
+        const speeds = q.camera ? { events: [] as CloudEvent[] } : await collect({ type: 'speed.interval', ...filter });
+        let events = [...counts.events, ...speeds.events].filter((e) => e.type === 'count.interval' || e.type === 'speed.interval');
+        const binOf = (e: CloudEvent) => (e.data as { binSeconds: number }).binSeconds;
+        const bin = q.binSeconds ?? (events.length ? Math.min(...events.map(binOf)) : undefined);
+        events = events.filter((e) => binOf(e) === bin);
+        if (latestOnly) {
+          const last = new Map<string, CloudEvent>();
+          for (const e of events) {
+            const d = e.data as { cameraId: string; lineId?: string };
+            const key = `${e.type}|${d.cameraId}|${d.lineId ?? ''}`;
+            const cur = last.get(key);
+            if (!cur || e.time >= cur.time) last.set(key, e);
+          }
+          events = [...last.values()].sort((a, b) => a.time.localeCompare(b.time));
+        }
+        return toMeasuredData(events, { applianceId: outbox.applianceId, country: deps.country });
+      },
+    );
+
+    app.get(
+      '/api/v1/datex/measurement-sites',
+      { config: read, schema: { tags: TAGS, summary: 'DATEX II MeasurementSiteTablePublication (JSON): one site per camera + counting line' } },
+      async () => {
+        let sites = deps.sites?.();
+        if (!sites) {
+          // Without the config, derive the sites from the count events of the last day.
+          const seen = new Map<string, { cameraId: string; lineId: string }>();
+          for await (const { event } of outbox.scan({ type: 'count.interval', fromMs: Date.now() - 86_400_000 })) {
+            const d = event.data as { cameraId: string; lineId: string };
+            seen.set(`${d.cameraId}|${d.lineId}`, { cameraId: d.cameraId, lineId: d.lineId });
+            if (seen.size > 10_000) break;
+          }
+          sites = [...seen.values()];
+        }
+        return toMeasurementSiteTable(sites, { applianceId: outbox.applianceId, country: deps.country });
+      },
+    );
+
+    app.get(
+      '/api/v1/datex/situations',
+      { config: read, schema: { tags: TAGS, summary: 'DATEX II SituationPublication (JSON): incidents as situation records', querystring: DatexSituationsQuery } },
+      async (req) => {
+        const q = req.query as Static<typeof DatexSituationsQuery>;
+        const filter = { camera: q.camera, fromMs: q.from ? Date.parse(q.from) : Date.now() - 86_400_000, ...(q.to ? { toMs: Date.parse(q.to) } : {}) };
+        const isIncident = (e: CloudEvent) => e.type.startsWith('incident.');
+        const all: CloudEvent[] = [];
+        if (q.camera) all.push(...(await collect(filter)).events.filter(isIncident));
+        else for (const type of ['incident.opened', 'incident.updated', 'incident.closed'] as const) all.push(...(await collect({ ...filter, type })).events);
+        return toSituations(all, { applianceId: outbox.applianceId, activeOnly: q.active, country: deps.country });
+      },
+    );
+  };
+}

@@ -1,0 +1,13 @@
+// Events upstream: CloudEvents envelopes, the durable outbox, sinks (webhook, MQTT), the dispatcher,
+// aggregates and DATEX II export. The app only needs createEventPipeline() and eventsRoutes().
+export { toCloudEvent, cloudEventSchema, eventJsonSchemas, eventSource, schemaPath, CloudEventBody, isCloudEvent } from './cloudevent.js';
+export { UlidGenerator, ulidTime } from './ids.js';
+export { Outbox, OutboxWriteError, InvalidCursorError, type OutboxOptions, type StoredEvent, type EventFilter, type QueryPage, type DeadLetter, type RetentionPolicy } from './outbox.js';
+export { Dispatcher, backoffDelay, DEFAULT_BACKOFF, type DispatcherOptions, type BackoffOptions, type SinkStatus } from './dispatcher.js';
+export { type EventSink, RetryableDeliveryError, PoisonBatchError } from './sinks/types.js';
+export { WebhookSink, signBody, idempotencyKey, parseRetryAfter, CE_BATCH_CONTENT_TYPE, type WebhookSinkOptions } from './sinks/webhook.js';
+export { MqttSink, mqttTopic, type MqttSinkOptions } from './sinks/mqtt.js';
+export { createEventPipeline, sinksFromConfig, type EventPipeline, type EventPipelineOptions } from './pipeline.js';
+export { aggregateCounts, CountAggregator, type CountsFilter, type CountRow, type CountsResult } from './counts.js';
+export * from './datex.js';
+export { eventsRoutes, type EventsRoutesDeps } from '../api/events-routes.js';
