@@ -229,12 +229,12 @@ describe('webhook sink', () => {
 
   test('backoff grows exponentially with jitter up to the cap; Retry-After parses seconds and dates', () => {
     const b = { initialMs: 100, maxMs: 30_000 };
-    assert.equal(backoffDelay(1, b, () => 1), 100);
-    assert.equal(backoffDelay(1, b, () => 0), 50);
-    assert.equal(backoffDelay(4, b, () => 1), 800);
-    assert.equal(backoffDelay(40, b, () => 1), 30_000);
+    assert.equal(backoffDelay(0, b, () => 1), 100);
+    assert.equal(backoffDelay(0, b, () => 0), 50);
+    assert.equal(backoffDelay(3, b, () => 1), 800);
+    assert.equal(backoffDelay(39, b, () => 1), 30_000);
     for (let i = 0; i < 100; i++) {
-      const v = backoffDelay(20, b);
+      const v = backoffDelay(19, b);
       assert.ok(v >= 15_000 && v <= 30_000);
     }
     assert.equal(parseRetryAfter('3'), 3000);

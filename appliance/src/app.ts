@@ -15,7 +15,7 @@ import { CameraManager, configBaseDir } from './pipeline/camera-manager.js';
 import { DetectorQueue } from './pipeline/detector-queue.js';
 import { createAnonymizer, type Anonymizer } from './privacy/index.js';
 import { buildApi } from './api/server.js';
-import type { BackoffPolicy } from './ingest/index.js';
+import type { BackoffPolicy } from './core/backoff.js';
 
 export interface ApplianceOptions {
   configPath: string;
@@ -39,6 +39,7 @@ export class Appliance {
     readonly anonymizer: Anonymizer | null,
     private readonly timers: NodeJS.Timeout[],
     private readonly shutdownTimeoutMs: number,
+    private readonly stopping: { value: boolean },
   ) {}
 
   /** Loads everything; throws with a clear message (bad config, missing model) before listening. */
@@ -49,6 +50,7 @@ export class Appliance {
     const baseDir = configBaseDir(o.configPath);
     const fromBase = (p: string) => resolve(baseDir, p);
     const metrics = createMetrics();
+    const stopping = { value: false };
 
     const modelsDir = modelsDirFromEnv(fromBase(cfg.models.dir));
     const manifestPath = resolveManifest(cfg.models.manifest, baseDir);
@@ -77,9 +79,14 @@ export class Appliance {
       config: store,
       cameras,
       anonymizer: () => anonymizer,
-      notReady: () => [],
+      notReady: () => (stopping.value ? ['shutting down'] : []),
       calibrationDir: resolve(dataDir, 'calibration'),
-      plugins: [eventsRoutes({ outbox: events.outbox })],
+      plugins: [
+        eventsRoutes({
+          outbox: events.outbox,
+          sites: () => store.get().cameras.flatMap((c) => c.lines.map((l) => ({ cameraId: c.id, lineId: l.id, name: l.name }))),
+        }),
+      ],
       https: tls,
     });
 
@@ -97,7 +104,7 @@ export class Appliance {
     timers.push(setInterval(diskTick, 30_000));
     timers.forEach((t) => t.unref());
 
-    const app = new Appliance(log, metrics, store, cameras, events, api, detector, anonymizer, timers, o.shutdownTimeoutMs ?? 15_000);
+    const app = new Appliance(log, metrics, store, cameras, events, api, detector, anonymizer, timers, o.shutdownTimeoutMs ?? 15_000, stopping);
     await cameras.apply(cfg);
     await api.listen({ host: cfg.server.host, port: cfg.server.port });
     log.info({ address: app.address(), cameras: cfg.cameras.length }, 'appliance started');
@@ -127,6 +134,7 @@ export class Appliance {
   /** SIGTERM: stop ingest (closing open intervals into the outbox), flush the outbox, close the DB. */
   async stop(): Promise<void> {
     const t0 = Date.now();
+    this.stopping.value = true;
     const work = (async () => {
       this.timers.forEach((t) => clearInterval(t));
       await this.api.close();

@@ -2,14 +2,13 @@
 // after the sink acknowledged a batch, so a crash or outage means redelivery (at-least-once; receivers
 // dedup by event id), never a gap. Failures back off exponentially with jitter; a sink never skips
 // ahead of an undelivered event, except a poison event, which is isolated and parked as a dead letter.
+import { backoffDelay, type BackoffPolicy } from '../core/backoff.js';
 import type { Logger } from '../core/log.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Outbox } from './outbox.js';
 import { PoisonBatchError, type EventSink } from './sinks/types.js';
 
-export interface BackoffOptions {
-  initialMs: number;
-  maxMs: number;
+export interface BackoffOptions extends BackoffPolicy {
   /** Longest Retry-After honoured; a longer one is clamped to this. */
   maxRetryAfterMs?: number;
 }
@@ -38,11 +37,6 @@ export interface SinkStatus {
 
 export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000, maxRetryAfterMs: 300_000 };
 
-/** Delay before retry `attempt` (1-based): exponential, capped, with "equal jitter" (50–100 %). */
-export function backoffDelay(attempt: number, b: BackoffOptions, random: () => number = Math.random): number {
-  const exp = Math.min(b.maxMs, b.initialMs * 2 ** Math.min(attempt - 1, 30));
-  return Math.round(exp * (0.5 + 0.5 * random()));
-}
 
 class SinkWorker {
   up: boolean | null = null;
@@ -165,7 +159,7 @@ class SinkWorker {
         this.lastError = msg;
         metrics?.sinkUp.set({ sink }, 0);
         const retryAfter = (err as { retryAfterMs?: number }).retryAfterMs;
-        const delay = retryAfter !== undefined ? Math.min(retryAfter, backoff.maxRetryAfterMs ?? 300_000) : backoffDelay(this.failures, backoff, this.o.random);
+        const delay = retryAfter !== undefined ? Math.min(retryAfter, backoff.maxRetryAfterMs ?? 300_000) : backoffDelay(this.failures - 1, backoff, this.o.random);
         // First failure and then every 10th: an outage must not flood the log.
         if (this.failures === 1 || this.failures % 10 === 0) log?.warn({ sink, failures: this.failures, retryInMs: delay, err: msg }, 'delivery failed; will retry');
         await this.sleep(delay);

@@ -3,7 +3,8 @@
 export { toCloudEvent, cloudEventSchema, eventJsonSchemas, eventSource, schemaPath, CloudEventBody, isCloudEvent } from './cloudevent.js';
 export { UlidGenerator, ulidTime } from './ids.js';
 export { Outbox, OutboxWriteError, InvalidCursorError, type OutboxOptions, type StoredEvent, type EventFilter, type QueryPage, type DeadLetter, type RetentionPolicy } from './outbox.js';
-export { Dispatcher, backoffDelay, DEFAULT_BACKOFF, type DispatcherOptions, type BackoffOptions, type SinkStatus } from './dispatcher.js';
+export { backoffDelay } from '../core/backoff.js';
+export { Dispatcher, DEFAULT_BACKOFF, type DispatcherOptions, type BackoffOptions, type SinkStatus } from './dispatcher.js';
 export { type EventSink, RetryableDeliveryError, PoisonBatchError } from './sinks/types.js';
 export { WebhookSink, signBody, idempotencyKey, parseRetryAfter, CE_BATCH_CONTENT_TYPE, type WebhookSinkOptions } from './sinks/webhook.js';
 export { MqttSink, mqttTopic, type MqttSinkOptions } from './sinks/mqtt.js';
