@@ -1,0 +1,63 @@
+// The appliance as a real process: structured logs with the camera on every camera line, and a
+// graceful SIGTERM (stop ingest, close open intervals into the outbox, close the DB) within a bound.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { Outbox } from '../appliance/src/events/index.js';
+import { TestRtspServer, freePort, waitFor } from './helpers/rtsp-server.js';
+import { testConfig, TOKENS } from './helpers/appliance.js';
+import { CLIPS } from './helpers/paths.js';
+
+test('SIGTERM stops the process within the bound, flushing the open count intervals to the outbox', async () => {
+  const rtsp = new TestRtspServer(CLIPS.opendatacam);
+  const url = await rtsp.start(await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'roadside-life-'));
+  const port = await freePort();
+  const cfg = testConfig(dir, [{ id: 'cam', url, fps: 5, width: 320, height: 180, lines: [{ id: 'l1', from: { x: 0.17, y: 0.55 }, to: { x: 0.62, y: 0.55 } }] }]);
+  (cfg.server as { port: number }).port = port;
+  const configPath = join(dir, 'roadside.yaml');
+  writeFileSync(configPath, stringify(cfg));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'appliance/src/main.ts', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += String(d)));
+  child.stderr.on('data', (d) => (out += String(d)));
+  try {
+    await waitFor(() => out.includes('"frames flowing"'), 40_000, 'camera streaming');
+    const cams = (await (await fetch(`http://127.0.0.1:${port}/api/v1/cameras`, { headers: { authorization: `Bearer ${TOKENS.viewer}` } })).json()) as { cameras: { state: string }[] };
+    assert.equal(cams.cameras[0].state, 'streaming');
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    const code = await exited;
+    const ms = Date.now() - t0;
+    assert.equal(code, 0, out.slice(-2000));
+    assert.ok(ms < 15_000, `stopped in ${ms} ms`);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await rtsp.stop();
+  }
+
+  const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.ok(lines.length > 5);
+  for (const l of lines) assert.equal(typeof l.level, 'number', 'every line is pino JSON');
+  const cameraLines = lines.filter((l) => ['camera state', 'stream lost', 'analysis of a frame failed'].includes(String(l.msg)));
+  assert.ok(cameraLines.length >= 2);
+  for (const l of cameraLines) assert.equal(l.camera, 'cam', `camera id on: ${JSON.stringify(l)}`);
+  assert.ok(lines.some((l) => l.msg === 'appliance stopped'), 'shutdown completed, not timed out');
+  assert.ok(!out.includes(TOKENS.viewer), 'token never logged');
+
+  // The interval that was open at SIGTERM reached the outbox before the DB closed.
+  const outbox = await Outbox.open({ dir: join(dir, 'data', 'outbox'), sinks: [], retention: { maxAgeMs: 86_400_000, maxEvents: 100_000 } });
+  try {
+    const page = await outbox.query({ type: 'count.interval', limit: 100 });
+    assert.ok(page.events.length >= 1, 'count.interval stored at shutdown');
+    const states = await outbox.query({ type: 'camera.state', limit: 100 });
+    assert.ok(states.events.some((e) => (e.data as { state: string }).state === 'stopped'));
+  } finally {
+    await outbox.close();
+  }
+});
