@@ -102,7 +102,8 @@ declare module 'fastify' {
 
 export function authHook(o: AuthOptions) {
   return async function onRequest(req: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const access = req.routeOptions.config?.access;
+    // Unknown URLs need a token too (then 404): nobody learns which routes exist without one.
+    const access: Access | undefined = req.routeOptions.url === undefined ? 'read' : req.routeOptions.config?.access;
     // A route without a declared access level is a programming error: refuse rather than expose.
     if (!access) return void reply.code(500).send({ error: 'route has no access level' });
     if (access === 'public') return;
@@ -118,8 +119,9 @@ export function authHook(o: AuthOptions) {
     if (!principal) {
       o.limiter.fail(req.ip);
       o.onFailure?.();
-      // Browsers then ask for credentials, which is how the installer page logs in.
-      if ((req.headers.accept ?? '').includes('text/html')) reply.header('www-authenticate', 'Basic realm="roadside", charset="UTF-8"');
+      // RFC 9110: a 401 names its schemes. Browsers answer the Basic challenge with the installer's
+      // credentials, also for the page's own fetch() calls under /api/v1.
+      reply.header('www-authenticate', 'Basic realm="roadside", charset="UTF-8"');
       return void reply.code(401).send({ error: 'missing or invalid token' });
     }
     if (!allowed(principal.role, access)) return void reply.code(403).send({ error: `role '${principal.role}' may not ${access}` });

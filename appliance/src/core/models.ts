@@ -27,7 +27,7 @@ export class ModelError extends Error {
 }
 
 export interface ModelLocation {
-  /** Folder of weight files; MODELS_DIR env wins when set. */
+  /** Folder of weight files (the app applies the MODELS_DIR override before this). */
   modelsDir: string;
   /** Path to manifest.json. */
   manifestPath: string;
@@ -61,8 +61,7 @@ export function resolveModel(name: string, loc: ModelLocation): ResolvedModel {
     if (!pkgDir) throw new ModelError(`model '${name}': npm package ${pkg} is not installed (run npm ci)`);
     path = join(pkgDir, entry.file);
   } else {
-    const dir = modelsDirFromEnv(loc.modelsDir);
-    path = isAbsolute(entry.file) ? entry.file : resolve(dir, entry.file);
+    path = isAbsolute(entry.file) ? entry.file : resolve(loc.modelsDir, entry.file);
   }
   if (!existsSync(path)) throw new ModelError(`model '${name}': weight file missing at ${path} (set MODELS_DIR or models.dir)`);
   if (verified.get(path) !== entry.sha256) {
