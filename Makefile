@@ -50,7 +50,7 @@ run: deps build
 
 test: deps
 	npx tsc -p tsconfig.json --noEmit
-	node --import tsx --test --test-concurrency=1 --test-timeout=240000 'test/**/*.test.ts'
+	node --import tsx --test --test-concurrency=1 --test-timeout=240000 test/*.test.ts
 
 bench: deps
 	npx tsx bench/run.ts
