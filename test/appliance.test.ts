@@ -206,3 +206,34 @@ describe('auth failures are rate limited per address', () => {
     for (const secret of [TOKENS.viewer, TOKENS.admin, 'wrong-token-0']) assert.ok(!logText.includes(secret), `token ${secret.slice(0, 8)}… never logged`);
   });
 });
+
+describe('TLS and the OpenAPI document', () => {
+  test('with a certificate configured the API speaks HTTPS; /docs/json documents the routes', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const { execFileSync } = await import('node:child_process');
+    const dir = fs.mkdtempSync(join(os.tmpdir(), 'roadside-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    const t = await startAppliance([], { server: { host: '127.0.0.1', port: 0, tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } } });
+    try {
+      assert.match(t.base, /^https:\/\/127\.0\.0\.1:\d+$/);
+      const https = await import('node:https');
+      const body = await new Promise<string>((res, rej) => {
+        https
+          .get(`${t.base}/docs/json`, { ca: fs.readFileSync(join(dir, 'cert.pem')), headers: { authorization: `Bearer ${TOKENS.viewer}` } }, (r) => {
+            let s = '';
+            r.on('data', (d) => (s += String(d)));
+            r.on('end', () => (r.statusCode === 200 ? res(s) : rej(new Error(`status ${r.statusCode}`))));
+          })
+          .on('error', rej);
+      });
+      const doc = JSON.parse(body) as { openapi: string; paths: Record<string, unknown> };
+      assert.match(doc.openapi, /^3\./);
+      for (const p of ['/api/v1/cameras', '/api/v1/cameras/{id}/snapshot.jpg', '/api/v1/events', '/api/v1/events/stream', '/api/v1/counts', '/healthz']) assert.ok(p in doc.paths, `${p} documented`);
+      // Plain HTTP on the TLS port is refused.
+      await assert.rejects(fetch(t.base.replace('https', 'http') + '/healthz'));
+    } finally {
+      await t.stop();
+    }
+  });
+});
