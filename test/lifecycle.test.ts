@@ -61,3 +61,65 @@ test('SIGTERM stops the process within the bound, flushing the open count interv
     await outbox.close();
   }
 });
+
+test('kill -9 of the appliance with events pending: after restart every stored event reaches the webhook', async () => {
+  const { WebhookReceiver } = await import('./helpers/webhook-receiver.js');
+  const rtsp = new TestRtspServer(CLIPS.opendatacam);
+  const url = await rtsp.start(await freePort());
+  const receiver = new WebhookReceiver('a-webhook-secret-of-some-length');
+  receiver.port = await freePort(); // reserved, not listening yet: the traffic centre is down
+  const dir = mkdtempSync(join(tmpdir(), 'roadside-kill-'));
+  const port = await freePort();
+  const cfg = testConfig(dir, [{ id: 'cam', url, fps: 5, width: 320, height: 180, lines: [{ id: 'l1', from: { x: 0.17, y: 0.55 }, to: { x: 0.62, y: 0.55 } }] }], {
+    analytics: { binSeconds: [1] },
+    sinks: { webhooks: [{ id: 'centre', url: receiver.url, secret: 'a-webhook-secret-of-some-length', timeoutMs: 1000 }] },
+  });
+  (cfg.server as { port: number }).port = port;
+  const configPath = join(dir, 'roadside.yaml');
+  writeFileSync(configPath, stringify(cfg));
+  const launch = () => spawn(process.execPath, ['--import', 'tsx', 'appliance/src/main.ts', '--config', configPath], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const api = (path: string) => fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${TOKENS.viewer}` } });
+  const storedIds = async (): Promise<string[]> => {
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = (await (await api(`/api/v1/events?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).json()) as { events: { id: string }[]; nextCursor: string | null };
+      ids.push(...page.events.map((e) => e.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    return ids;
+  };
+  let child = launch();
+  try {
+    let before: string[] = [];
+    const t0 = Date.now();
+    while (Date.now() - t0 < 60_000) {
+      try {
+        before = await storedIds();
+        if (before.length >= 8) break;
+      } catch {
+        /* not listening yet */
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.ok(before.length >= 8, `events stored before the kill: ${before.length}`);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    assert.equal(receiver.acked.length, 0, 'nothing could be delivered while the centre was down');
+
+    await receiver.start();
+    child = launch();
+    await waitFor(() => {
+      const got = new Set(receiver.acked.map((e) => e.id));
+      return before.every((id) => got.has(id));
+    }, 60_000, 'every event stored before the kill delivered');
+    assert.equal(receiver.badSignatures, 0);
+    const got = receiver.acked.map((e) => e.id);
+    const firstIdx = before.map((id) => got.indexOf(id));
+    assert.deepEqual([...firstIdx].sort((a, b) => a - b), firstIdx, 'delivered in the order they were stored');
+  } finally {
+    child.kill('SIGKILL');
+    await receiver.stop();
+    await rtsp.stop();
+  }
+});
