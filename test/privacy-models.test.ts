@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import type { Box, Detection, RgbImage } from '../appliance/src/core/types.js';
 import { createMetrics } from '../appliance/src/metrics/registry.js';
 import { createAnonymizer, coveredFraction, isAnonymizedJpeg, type Anonymizer } from '../appliance/src/privacy/index.js';
+import { psnr } from './helpers/image.js';
 
 const DATA = '../shared/data';
 
@@ -23,18 +24,6 @@ function dlibBoxes(xmlPath: string, file: string): Box[] {
   return [...img.matchAll(/<box top='(\d+)' left='(\d+)' width='(\d+)' height='(\d+)'/g)].map((m) => ({ x: +m[2], y: +m[1], w: +m[3], h: +m[4] }));
 }
 
-function psnr(a: RgbImage, b: RgbImage, box: Box): number {
-  let se = 0;
-  let n = 0;
-  for (let y = box.y; y < box.y + box.h; y++)
-    for (let x = box.x; x < box.x + box.w; x++)
-      for (let c = 0; c < 3; c++) {
-        const d = a.data[(y * a.width + x) * 3 + c] - b.data[(y * b.width + x) * 3 + c];
-        se += d * d;
-        n++;
-      }
-  return 10 * Math.log10((255 * 255) / (se / n));
-}
 
 async function decode(jpeg: Buffer): Promise<RgbImage> {
   const { data, info } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });

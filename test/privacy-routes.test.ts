@@ -8,6 +8,7 @@ import type { Box, RgbImage } from '../appliance/src/core/types.js';
 import { TestRtspServer, freePort, waitFor } from './helpers/rtsp-server.js';
 import { startAppliance, TOKENS, type TestAppliance } from './helpers/appliance.js';
 import { CLIPS } from './helpers/paths.js';
+import { psnrWhere } from './helpers/image.js';
 
 function isImage(ct: string | null, body: Buffer): boolean {
   const jpeg = body[0] === 0xff && body[1] === 0xd8;
@@ -15,20 +16,6 @@ function isImage(ct: string | null, body: Buffer): boolean {
   return (ct ?? '').startsWith('image/') || jpeg || png;
 }
 
-/** PSNR between two RGB images over the pixels where `mask` is (or is not) set. */
-function psnr(a: Buffer, b: Buffer, mask: Uint8Array, inside: boolean): number {
-  let se = 0;
-  let n = 0;
-  for (let p = 0; p < mask.length; p++) {
-    if ((mask[p] === 1) !== inside) continue;
-    for (let c = 0; c < 3; c++) {
-      const d = a[p * 3 + c] - b[p * 3 + c];
-      se += d * d;
-    }
-    n += 3;
-  }
-  return n === 0 ? Infinity : 10 * Math.log10((255 * 255) / (se / n));
-}
 
 function maskOf(img: RgbImage, boxes: Box[]): Uint8Array {
   const m = new Uint8Array(img.width * img.height);
@@ -78,8 +65,9 @@ describe('image routes', () => {
       const decoded = await sharp(jpeg).removeAlpha().raw().toBuffer({ resolveWithObject: true });
       assert.equal(decoded.info.width, raw.width);
       const mask = maskOf(raw, regions);
-      const inside = psnr(decoded.data, raw.data, mask, true);
-      const outside = psnr(decoded.data, raw.data, mask, false);
+      const got: RgbImage = { width: raw.width, height: raw.height, data: decoded.data };
+      const inside = psnrWhere(got, raw, (x, y) => mask[y * raw.width + x] === 1);
+      const outside = psnrWhere(got, raw, (x, y) => mask[y * raw.width + x] === 0);
       // Outside the masks the JPEG is faithful; inside, the detail is gone.
       assert.ok(outside > 28, `outside PSNR ${outside.toFixed(1)} dB`);
       assert.ok(inside < outside - 6, `inside PSNR ${inside.toFixed(1)} dB vs outside ${outside.toFixed(1)} dB`);

@@ -23,6 +23,7 @@ import {
 import { decodeYunet, facePasses } from '../appliance/src/privacy/faces.js';
 import { dbBoxes, isPlateShaped } from '../appliance/src/privacy/plates.js';
 import { fallbackRegions, headRegion, vehicleBand } from '../appliance/src/privacy/fallback.js';
+import { psnr } from './helpers/image.js';
 
 const MODELS = { modelsDir: '../shared/models', manifestPath: 'models/manifest.json' };
 
@@ -41,19 +42,6 @@ function pixel(img: RgbImage, x: number, y: number): number[] {
   return [img.data[i], img.data[i + 1], img.data[i + 2]];
 }
 
-/** PSNR (dB) between two rgb24 buffers of the same size over a box. */
-function psnr(a: RgbImage, b: RgbImage, box: Box): number {
-  let se = 0;
-  let n = 0;
-  for (let y = box.y; y < box.y + box.h; y++)
-    for (let x = box.x; x < box.x + box.w; x++)
-      for (let c = 0; c < 3; c++) {
-        const d = a.data[(y * a.width + x) * 3 + c] - b.data[(y * b.width + x) * 3 + c];
-        se += d * d;
-        n++;
-      }
-  return 10 * Math.log10((255 * 255) / (se / n));
-}
 
 const fixedFaces = (boxes: Box[]): FaceDetector => ({ detect: async () => boxes.map((box) => ({ box, score: 0.9 })), close: async () => {} });
 const noPlates: PlateDetector = { detect: async () => [], close: async () => {} };

@@ -14,7 +14,6 @@ import {
   Outbox,
   Dispatcher,
   WebhookSink,
-  backoffDelay,
   parseRetryAfter,
   signBody,
   CE_BATCH_CONTENT_TYPE,
@@ -227,16 +226,7 @@ describe('webhook sink', () => {
     assert.deepEqual(rx.acked.map((e) => e.id), [...first, ...second].map((e) => e.id));
   });
 
-  test('backoff grows exponentially with jitter up to the cap; Retry-After parses seconds and dates', () => {
-    const b = { initialMs: 100, maxMs: 30_000 };
-    assert.equal(backoffDelay(0, b, () => 1), 100);
-    assert.equal(backoffDelay(0, b, () => 0), 50);
-    assert.equal(backoffDelay(3, b, () => 1), 800);
-    assert.equal(backoffDelay(39, b, () => 1), 30_000);
-    for (let i = 0; i < 100; i++) {
-      const v = backoffDelay(19, b);
-      assert.ok(v >= 15_000 && v <= 30_000);
-    }
+  test('Retry-After parses seconds and dates', () => {
     assert.equal(parseRetryAfter('3'), 3000);
     assert.equal(parseRetryAfter(new Date(10_000).toUTCString(), 5000), 5000);
     assert.equal(parseRetryAfter('soon'), undefined);
