@@ -131,6 +131,19 @@ describe('appliance with two cameras, one of them dead', () => {
     assert.equal(saved.cameras.find((c) => c.id === 'dead')!.enabled, false);
   });
 
+  test('changing only lines keeps the stream running (no reconnect) and the new line is live', async () => {
+    const before = (await (await t.get('/api/v1/cameras/live')).json()) as { status: { restarts: number; stateSince: string; framesDecoded: number } };
+    const cfg = (await (await t.get('/api/v1/cameras/live/config')).json()) as { lines: unknown[] };
+    const r = await t.send('PUT', '/api/v1/cameras/live', { ...cfg, lines: [...cfg.lines, { id: 'l2', from: { x: 0.1, y: 0.8 }, to: { x: 0.9, y: 0.8 } }] });
+    assert.equal(r.status, 200);
+    const after = (await (await t.get('/api/v1/cameras/live')).json()) as { status: { restarts: number; stateSince: string; framesDecoded: number; state: string }; live: { lines: { lineId: string }[] } };
+    assert.equal(after.status.state, 'streaming');
+    assert.equal(after.status.restarts, before.status.restarts);
+    assert.equal(after.status.stateSince, before.status.stateSince, 'no reconnect');
+    assert.ok(after.status.framesDecoded >= before.status.framesDecoded);
+    assert.deepEqual(after.live.lines.map((l) => l.lineId), ['l1', 'l2']);
+  });
+
   test('SIGHUP with an invalid file keeps the last good config', async () => {
     const good = readFileSync(t.configPath, 'utf8');
     writeFileSync(t.configPath, 'cameras:\n  - id: live\n    url: 42\n');

@@ -38,11 +38,15 @@ export class CameraManager {
     const stops: Promise<void>[] = [];
     for (const [id, p] of this.running) {
       const next = wanted.get(id);
-      if (!next || !isDeepStrictEqual(next, p.config)) {
-        this.running.delete(id);
-        stops.push(p.stop());
-        this.clearMetrics(id);
+      if (next && isDeepStrictEqual(next, p.config)) continue;
+      if (next && isDeepStrictEqual(streamOf(next), streamOf(p.config))) {
+        // Only what is drawn or ruled changed: keep the stream, swap the analytics.
+        p.reconfigure(next, this.calibrationOf(next, cameraLogger(this.deps.log, id)));
+        continue;
       }
+      this.running.delete(id);
+      stops.push(p.stop());
+      this.clearMetrics(id);
     }
     await Promise.all(stops);
     for (const [id, cam] of wanted) {
@@ -84,6 +88,11 @@ export class CameraManager {
     const m = this.deps.metrics;
     for (const g of [m.cameraUp, m.cameraFps, m.tracksActive]) g.remove({ camera: id });
   }
+}
+
+/** The part of a camera's config that its ffmpeg process depends on. */
+function streamOf(c: CameraConfig) {
+  return { url: c.url, fps: c.fps, width: c.width, height: c.height, stallSeconds: c.stallSeconds, enabled: c.enabled };
 }
 
 export function configBaseDir(configPath: string): string {

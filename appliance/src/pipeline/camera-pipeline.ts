@@ -53,7 +53,8 @@ const STATES: CameraState[] = ['connecting', 'streaming', 'stalled', 'backoff', 
 export class CameraPipeline {
   private readonly stream: CameraStream;
   private readonly tracker: MultiObjectTracker;
-  private readonly analytics: CameraAnalytics;
+  private analytics: CameraAnalytics;
+  private calibration: CalibrationFile | null;
   private busy = false;
   private waiting: Frame | null = null;
   private last: AnalysedFrame | null = null;
@@ -63,9 +64,11 @@ export class CameraPipeline {
   private publishing: Promise<void> = Promise.resolve();
 
   constructor(
-    readonly config: CameraConfig,
+    private cfg: CameraConfig,
     private readonly deps: CameraPipelineDeps,
   ) {
+    const config = cfg;
+    this.calibration = deps.calibration;
     const m = deps.metrics;
     const label = { camera: config.id };
     this.tracker = new MultiObjectTracker();
@@ -92,8 +95,23 @@ export class CameraPipeline {
     });
   }
 
+  get config(): CameraConfig {
+    return this.cfg;
+  }
+
   start(): void {
     this.stream.start();
+  }
+
+  /**
+   * New lines, zones, rules or calibration on a running camera: the stream and the tracker keep going,
+   * the old analytics closes its open intervals and incidents, and the new one takes over.
+   */
+  reconfigure(next: CameraConfig, calibration: CalibrationFile | null): void {
+    this.emit(this.analytics.flush(Date.now()));
+    this.cfg = next;
+    this.calibration = calibration;
+    this.analytics = new CameraAnalytics({ camera: next, binSeconds: this.deps.binSeconds, calibration });
   }
 
   /** Stops ingest and closes the open intervals, so their counts are not lost. */
@@ -114,9 +132,9 @@ export class CameraPipeline {
   status(): CameraStatus {
     const s = this.stream.status();
     return {
-      id: this.config.id,
-      name: this.config.name ?? null,
-      url: safeUrl(this.config.url),
+      id: this.cfg.id,
+      name: this.cfg.name ?? null,
+      url: safeUrl(this.cfg.url),
       state: s.state,
       stateSince: new Date(s.since).toISOString(),
       reason: s.reason,
@@ -126,7 +144,7 @@ export class CameraPipeline {
       framesAnalysed: this.analysed,
       framesDropped: this.dropped,
       lastFrameAt: s.lastFrameAt ? new Date(s.lastFrameAt).toISOString() : null,
-      calibrated: this.deps.calibration !== null,
+      calibrated: this.calibration !== null,
       width: this.config.width,
       height: this.config.height,
     };
