@@ -39,12 +39,13 @@ typecheck: npm
 # The demo camera: a real RTSP server on 127.0.0.1 looping a real clip.
 demo-camera: apt
 	@test -f "$(DEMO_CLIP)" || { echo "demo clip not found: $(DEMO_CLIP) (set DEMO_CLIP=...)"; exit 1; }
-	/usr/bin/python3 appliance/demo/rtsp-loop-server.py --clip "$(DEMO_CLIP)" --port $(DEMO_PORT) --path /demo --loops 200
+	/usr/bin/python3 appliance/demo/rtsp-loop-server.py --clip "$(DEMO_CLIP)" --port $(DEMO_PORT) --path /demo --loops 30
 
 run: deps build
 	@test -d "$(MODELS_DIR)" || { echo "models not found: $(MODELS_DIR) (set MODELS_DIR=...)"; exit 1; }
-	@/usr/bin/python3 appliance/demo/rtsp-loop-server.py --clip "$(DEMO_CLIP)" --port $(DEMO_PORT) --path /demo --loops 200 & \
+	@/usr/bin/python3 appliance/demo/rtsp-loop-server.py --clip "$(DEMO_CLIP)" --port $(DEMO_PORT) --path /demo --loops 30 & \
 	  cam=$$!; trap "kill $$cam 2>/dev/null" EXIT INT TERM; \
+	  for i in $$(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$(DEMO_PORT)) 2>/dev/null && break; sleep 0.2; done; \
 	  echo "demo camera: rtsp://127.0.0.1:$(DEMO_PORT)/demo   installer page: http://127.0.0.1:8080/ui/ (token: demo-admin-token)"; \
 	  node dist/appliance/src/main.js --config $(CONFIG)
 
