@@ -150,9 +150,10 @@ describe('count.interval bins', () => {
     const minute = counts.filter((e) => e.data.binSeconds === 60);
     assert.deepEqual(
       minute.map((e) => e.data.intervalStart),
-      ['2024-01-01T12:00:00.000Z', '2024-01-01T12:01:00.000Z', '2024-01-01T12:02:00.000Z'],
-      'the partial first minute, then full minutes; the minutes of the outage are absent',
+      ['2024-01-01T12:00:30.000Z', '2024-01-01T12:01:00.000Z', '2024-01-01T12:02:00.000Z'],
+      'the partial first minute (from the first frame), then full minutes; the minutes of the outage are absent',
     );
+    assert.deepEqual(minute.map((e) => e.data.partial ?? false), [true, false, false]);
     assert.deepEqual(minute[0].data.counts, [{ direction: 'backward', cls: 'car', count: 1 }]);
     assert.deepEqual(minute[1].data.counts, [
       { direction: 'backward', cls: 'car', count: 1 },
@@ -167,9 +168,15 @@ describe('count.interval bins', () => {
       flushed.map((e) => [e.data.binSeconds, e.data.intervalStart]),
       [
         [60, '2024-01-01T12:06:00.000Z'],
-        [900, '2024-01-01T12:00:00.000Z'],
+        [900, '2024-01-01T12:00:30.000Z'],
       ],
     );
+    // A flush ends the running intervals now, never in the future, and marks them partial.
+    for (const e of flushed) {
+      assert.equal(e.data.intervalEnd, '2024-01-01T12:06:30.000Z');
+      assert.equal(e.data.partial, true);
+      assert.ok(e.timeMs <= T0 + 360_000);
+    }
     const quarter = flushed[1].data.counts;
     assert.equal(quarter.reduce((s, c) => s + c.count, 0), 3);
   });

@@ -255,4 +255,40 @@ describe('events API', () => {
     await ob.close();
     rmSync(d2, { recursive: true, force: true });
   });
+
+  test('live streams are capped: one over maxStreams gets 503 with Retry-After, and a closed one frees its place', async () => {
+    const d3 = mkdtempSync(join(tmpdir(), 'roadside-events-api-'));
+    const ob = await Outbox.open({ dir: d3, sinks: [], retention: { maxAgeMs: 1e13, maxEvents: 1e6 } });
+    const a3 = Fastify();
+    await a3.register(eventsRoutes({ outbox: ob, maxStreams: 2 }));
+    await a3.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(a3.server.address() as { port: number }).port}/api/v1/events/stream`;
+    try {
+      const s1 = await sse(url);
+      const s2 = await sse(url);
+      const over = await fetch(url);
+      assert.equal(over.status, 503);
+      assert.equal(over.headers.get('retry-after'), '10');
+      await over.body?.cancel();
+      await s1.close();
+      await until(() => true, 10, 'tick');
+      let again: Response | null = null;
+      const t0 = Date.now();
+      while (Date.now() - t0 < 3000) {
+        const r = await fetch(url, { signal: AbortSignal.timeout(500) }).catch(() => null);
+        if (r && r.status === 200) {
+          again = r;
+          break;
+        }
+        await r?.body?.cancel();
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      assert.ok(again, 'a place freed after a client left');
+      await s2.close();
+    } finally {
+      await a3.close();
+      await ob.close();
+      rmSync(d3, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,7 +1,7 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { CameraStream, backoffDelay, FrameAssembler, ffmpegArgs, redactUrl } from '../appliance/src/ingest/index.js';
+import { CameraStream, backoffDelay, FrameAssembler, ffmpegArgs, redactUrl, safeUrl } from '../appliance/src/ingest/index.js';
 import type { CameraState, Frame } from '../appliance/src/core/types.js';
 import { TestRtspServer, freePort, waitFor } from './helpers/rtsp-server.js';
 import { CLIPS } from './helpers/paths.js';
@@ -41,6 +41,10 @@ describe('ingest units', () => {
   test('credentials in camera URLs never reach a log line', () => {
     const url = 'rtsp://admin:hunter2@10.0.0.5/stream';
     assert.equal(redactUrl(`${url}: Connection refused`, url), 'rtsp://***@10.0.0.5/stream: Connection refused');
+    const at = 'rtsp://admin:p@ss@10.0.0.5/stream';
+    assert.equal(safeUrl(at), 'rtsp://***@10.0.0.5/stream');
+    // A log tail cut in the middle of the URL still carries no part of the password.
+    assert.doesNotMatch(redactUrl('in:p@ss@10.0.0.5:554/stream: 401', at), /p@ss/);
   });
 });
 

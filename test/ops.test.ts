@@ -382,7 +382,8 @@ describe('systemd unit', () => {
 
   test('systemd-analyze verify: no warnings for roadside.service alone and with the GPU drop-in', () => {
     withTemp((dir) => {
-      copyFileSync('ops/systemd/roadside.service', join(dir, 'roadside.service'));
+      // verify checks that ExecStart's binary exists: use this machine's node wherever it lives.
+      writeFileSync(join(dir, 'roadside.service'), readFileSync('ops/systemd/roadside.service', 'utf8').replace('/usr/bin/node ', `${process.execPath} `));
       let r = verify(dir);
       assert.equal(r.status, 0, show(r));
       assert.equal((r.stdout + r.stderr).trim(), '', show(r));
@@ -396,7 +397,10 @@ describe('systemd unit', () => {
 
   test('systemd-analyze verify does warn about a misspelt key (so silence above means something)', () => {
     withTemp((dir) => {
-      writeFileSync(join(dir, 'roadside.service'), readFileSync('ops/systemd/roadside.service', 'utf8').replace(/^KillMode=mixed$/m, 'KilMode=mixed'));
+      writeFileSync(
+        join(dir, 'roadside.service'),
+        readFileSync('ops/systemd/roadside.service', 'utf8').replace('/usr/bin/node ', `${process.execPath} `).replace(/^KillMode=mixed$/m, 'KilMode=mixed'),
+      );
       const r = verify(dir);
       assert.match(r.stdout + r.stderr, /Unknown key 'KilMode'/);
     });
@@ -406,7 +410,7 @@ describe('systemd unit', () => {
     const unit = readFileSync('ops/systemd/roadside.service', 'utf8');
     const has = (line: string) => assert.match(unit, new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'), line);
     for (const line of ['Restart=on-failure', 'KillSignal=SIGTERM', 'TimeoutStopSec=20s', 'EnvironmentFile=/etc/roadside/env', 'User=roadside',
-      'NoNewPrivileges=yes', 'ProtectSystem=strict', 'ReadWritePaths=/var/lib/roadside', 'ProtectHome=yes', 'PrivateTmp=yes', 'PrivateDevices=yes',
+      'NoNewPrivileges=yes', 'ProtectSystem=strict', 'ReadWritePaths=/var/lib/roadside /etc/roadside', 'ProtectHome=yes', 'PrivateTmp=yes', 'PrivateDevices=yes',
       'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX', 'CapabilityBoundingSet=', 'SystemCallFilter=@system-service'])
       has(line);
     assert.match(unit, /^MemoryMax=\S+$/m);

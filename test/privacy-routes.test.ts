@@ -37,7 +37,15 @@ describe('image routes', () => {
     await waitFor(() => (t.app.cameras.get('cam')?.lastAnalysed()?.detections.length ?? 0) >= 5, 40_000, 'an analysed frame with vehicles');
     // Freeze the input so the frame the route encodes is the one the test compares against.
     await rtsp.stop();
-    await new Promise((r) => setTimeout(r, 500));
+    const cam = t.app.cameras.get('cam')!;
+    await waitFor(() => cam.status().state !== 'streaming', 20_000, 'stream to end');
+    let seen = -1;
+    await waitFor(() => {
+      const n = cam.status().framesAnalysed;
+      const settled = n === seen;
+      seen = n;
+      return settled;
+    }, 20_000, 'analysis to settle');
   });
   after(async () => {
     await t?.stop();

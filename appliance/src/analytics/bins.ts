@@ -1,15 +1,22 @@
 // Wall-clock aligned intervals: a bin of b seconds starts at floor(t / b) · b. A bin is closed when a
 // frame's timestamp reaches its end (or on flush). Bins in which no frame arrived are never emitted,
 // so consumers can tell a gap (camera down) from a zero count.
+// The first bin after a start, a reconfiguration or a lost stream starts at the first frame, and a
+// flush ends the open bin at the flush time: such bins are `partial`, never claim time that was not
+// observed, and never repeat the start of an interval already emitted.
 
 export interface Bin {
   binSeconds: number;
   startMs: number;
   endMs: number;
+  /** Shorter than binSeconds: observation began or ended inside the interval. */
+  partial: boolean;
 }
 
 export class BinClock {
   private readonly open = new Map<number, Bin>();
+  /** No frame since construction or the last flush: the next bins start at the next frame. */
+  private fresh = true;
   constructor(readonly binSeconds: readonly number[]) {
     for (const b of binSeconds) if (!(Number.isInteger(b) && b >= 1)) throw new RangeError(`binSeconds must be integers ≥ 1, got ${b}`);
   }
@@ -31,15 +38,21 @@ export class BinClock {
     for (const b of this.binSeconds) {
       if (this.open.has(b)) continue;
       const ms = b * 1000;
-      const startMs = Math.floor(tMs / ms) * ms;
-      this.open.set(b, { binSeconds: b, startMs, endMs: startMs + ms });
+      const aligned = Math.floor(tMs / ms) * ms;
+      const startMs = this.fresh ? Math.max(aligned, Math.floor(tMs)) : aligned;
+      this.open.set(b, { binSeconds: b, startMs, endMs: aligned + ms, partial: startMs !== aligned });
     }
+    this.fresh = false;
   }
 
-  /** Close every open bin (flush). */
-  closeAll(): Bin[] {
-    const all = [...this.open.values()];
+  /** Close every open bin (flush) at nowMs: a bin still running ends there, as a partial one. */
+  closeAll(nowMs: number = Number.POSITIVE_INFINITY): Bin[] {
+    const all = [...this.open.values()].map((bin) => {
+      const endMs = Math.min(bin.endMs, Math.max(bin.startMs + 1, Math.floor(nowMs)));
+      return endMs === bin.endMs ? bin : { ...bin, endMs, partial: true };
+    });
     this.open.clear();
+    this.fresh = true;
     return all;
   }
 
@@ -54,5 +67,6 @@ export function binFields(cameraId: string, bin: Bin) {
     intervalStart: new Date(bin.startMs).toISOString(),
     intervalEnd: new Date(bin.endMs).toISOString(),
     binSeconds: bin.binSeconds,
+    ...(bin.partial ? { partial: true } : {}),
   };
 }

@@ -168,7 +168,7 @@ export class CameraAnalytics {
   flush(nowMs: number): DomainEvent[] {
     this.endTracks([...this.known]);
     this.known = new Set();
-    const events: DomainEvent[] = [...this.closeBins(this.clock.closeAll()), ...this.incidents.closeAll(nowMs)];
+    const events: DomainEvent[] = [...this.closeBins(this.clock.closeAll(nowMs)), ...this.incidents.closeAll(nowMs)];
     this.last = null;
     return events;
   }

@@ -20,6 +20,8 @@ export interface EventsRoutesDeps {
   sites?: () => { cameraId: string; lineId: string; name?: string }[];
   /** ISO 3166-1 alpha-2 country for DATEX publicationCreator (default 'XX'). */
   country?: string;
+  /** Open live streams at most; more are answered 503 (each holds a socket, a listener and a timer). */
+  maxStreams?: number;
 }
 
 const EventTypeSchema = Type.Unsafe<EventType>({ type: 'string', enum: [...EVENT_TYPES] });
@@ -110,6 +112,7 @@ export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
   const { outbox } = deps;
   const maxScan = deps.maxScan ?? 100_000;
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
+  const maxStreams = deps.maxStreams ?? 32;
   const schemas = eventJsonSchemas();
   const streams = new Set<() => void>();
 
@@ -158,6 +161,9 @@ export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
       },
       async (req, reply) => {
         const q = req.query;
+        if (streams.size >= maxStreams) {
+          return reply.code(503).header('retry-after', '10').send({ error: `too many live streams open (${maxStreams})` });
+        }
         const header = req.headers['last-event-id'];
         const lastId = (Array.isArray(header) ? header[0] : header) ?? q.lastEventId;
         let after = outbox.lastSeq;

@@ -46,6 +46,10 @@ export interface ApiDeps {
   https?: { cert: Buffer; key: Buffer } | null;
 }
 
+function httpError(statusCode: number, message: string): Error & { statusCode: number } {
+  return Object.assign(new Error(message), { statusCode });
+}
+
 export interface RegisteredRoute {
   method: string;
   url: string;
@@ -63,7 +67,6 @@ const WEB_DIR = join(installRoot(), 'appliance/web');
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const opts: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } = {
     loggerInstance: deps.log,
-    disableRequestLogging: false,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     ...(deps.https ? { https: deps.https } : {}),
   };
@@ -88,7 +91,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       onFailure: () => deps.metrics.authFailures.inc(),
     }),
   );
-  app.setErrorHandler((err: Error & { validation?: { instancePath: string; message?: string }[]; statusCode?: number }, req, reply) => {
+  app.setErrorHandler((err: Error & { validation?: { instancePath: string; message?: string }[]; statusCode?: number; expose?: boolean }, req, reply) => {
     if (err.validation) {
       return reply.code(400).send({
         error: `invalid request: ${err.message}`,
@@ -98,7 +101,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     if (err instanceof ConfigError) return reply.code(400).send({ error: 'invalid config', issues: err.issues });
     const code = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     if (code >= 500) req.log.error({ err: err.message }, 'request failed');
-    return reply.code(code).send({ error: code >= 500 ? 'internal error' : err.message });
+    return reply.code(code).send({ error: code >= 500 && !err.expose ? 'internal error' : err.message });
   });
 
   await app.register(swagger, {
@@ -176,8 +179,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     '/api/v1/cameras',
     { config: access('write'), schema: { tags: ['cameras'], summary: 'Add a camera; applied without a restart', body: CameraBody, response: { 201: CameraStatusBody, 400: ErrorBody, 409: ErrorBody } } },
     async (req, reply) => {
-      if (findCamera(req.body.id)) return reply.code(409).send({ error: `camera '${req.body.id}' exists` });
-      const cfg = await deps.config.update((d) => void d.cameras.push(req.body));
+      const cfg = await deps.config.update((d) => {
+        if (d.cameras.some((c) => c.id === req.body.id)) throw httpError(409, `camera '${req.body.id}' exists`);
+        d.cameras.push(req.body);
+      });
       return reply.code(201).send(statusOf(cfg.cameras.find((c) => c.id === req.body.id)!));
     },
   );
@@ -187,8 +192,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     { config: access('write'), schema: { tags: ['cameras'], summary: 'Replace a camera config (lines, zones, rules...); applied without a restart', params: CameraIdParams, body: CameraBody, response: { 200: CameraStatusBody, 400: ErrorBody, 404: ErrorBody } } },
     async (req, reply) => {
       if (req.body.id !== req.params.id) return reply.code(400).send({ error: 'body id differs from the URL id', issues: [{ path: '/id', message: `must be '${req.params.id}'` }] });
-      if (!findCamera(req.params.id)) return reply.code(404).send({ error: `no camera '${req.params.id}'` });
       const cfg = await deps.config.update((d) => {
+        if (!d.cameras.some((c) => c.id === req.params.id)) throw httpError(404, `no camera '${req.params.id}'`);
         d.cameras = d.cameras.map((c) => (c.id === req.params.id ? req.body : c));
       });
       return statusOf(cfg.cameras.find((c) => c.id === req.params.id)!);
@@ -199,14 +204,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     '/api/v1/cameras/:id',
     { config: access('write'), schema: { tags: ['cameras'], summary: 'Remove a camera', params: CameraIdParams, response: { 204: Type.Null(), 404: ErrorBody } } },
     async (req, reply) => {
-      if (!findCamera(req.params.id)) return reply.code(404).send({ error: `no camera '${req.params.id}'` });
       await deps.config.update((d) => {
+        if (!d.cameras.some((c) => c.id === req.params.id)) throw httpError(404, `no camera '${req.params.id}'`);
         d.cameras = d.cameras.filter((c) => c.id !== req.params.id);
       });
       return reply.code(204).send(null);
     },
   );
 
+  let snapshotBusy = false;
   // The only route that returns image bytes: the last analysed frame, anonymized (fail closed).
   app.get(
     '/api/v1/cameras/:id/snapshot.jpg',
@@ -221,11 +227,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       if (!last) return reply.code(503).send({ error: 'no frame analysed yet' });
       const anonymizer = deps.anonymizer();
       if (!anonymizer) return reply.code(503).send({ error: 'image withheld: anonymizer not loaded' });
+      // One at a time: each takes most of a second of both cores, which belong to the video.
+      if (snapshotBusy) return reply.code(503).header('retry-after', '1').send({ error: 'busy with another snapshot, retry in a second' });
+      snapshotBusy = true;
       // A copy: the anonymizer blurs in place, and the pipeline may still read this frame.
       const { width, height } = last.frame;
       const raw = { width, height, data: Buffer.from(last.frame.data) };
       try {
-        const jpeg = await anonymizer.anonymizeToJpeg(raw, last.detections);
+        const jpeg = await anonymizer.anonymizeToJpeg(raw, last.detections).finally(() => (snapshotBusy = false));
         return (reply as FastifyReply).header('content-type', 'image/jpeg').header('cache-control', 'no-store').send(jpeg);
       } catch (err) {
         raw.data.fill(0);
@@ -252,8 +261,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       saveCalibration(file, cal);
       await deps.config.update((d) => {
         const c = d.cameras.find((x) => x.id === req.params.id);
-        if (c) c.calibration = file;
+        if (!c) throw httpError(404, `no camera '${req.params.id}'`);
+        c.calibration = file;
       });
+      // The file name does not change on a second calibration, so the config does not either.
+      deps.cameras.recalibrate(req.params.id);
       return { cameraId: req.params.id, file, errors: cal.errors };
     },
   );

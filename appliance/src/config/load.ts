@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigSchema, type Config } from './schema.js';
+import { CountingLine } from '../analytics/counting-line.js';
+import { ZoneShape } from '../analytics/zones.js';
 
 export interface ConfigIssue {
   /** JSON pointer of the field, e.g. /cameras/0/url */
@@ -48,14 +50,30 @@ function semanticIssues(cfg: Config): ConfigIssue[] {
     cam.lines.forEach((l, li) => {
       if (Math.hypot(l.to.x - l.from.x, l.to.y - l.from.y) < 0.01)
         issues.push({ path: `/cameras/${ci}/lines/${li}`, message: 'line is too short (from and to closer than 0.01)' });
-      if (l.direction && Math.hypot(l.direction.x, l.direction.y) === 0)
+      else if (l.direction && Math.hypot(l.direction.x, l.direction.y) === 0)
         issues.push({ path: `/cameras/${ci}/lines/${li}/direction`, message: 'direction must not be the zero vector' });
+      // The analytics objects are the authority on what geometry they accept: build them here.
+      else issues.push(...built(() => new CountingLine(l), `/cameras/${ci}/lines/${li}/direction`));
     });
     cam.zones.forEach((z, zi) => {
       if (Math.abs(polygonArea(z.polygon)) < 1e-4) issues.push({ path: `/cameras/${ci}/zones/${zi}/polygon`, message: 'polygon has no area' });
+      else issues.push(...built(() => new ZoneShape(z), `/cameras/${ci}/zones/${zi}/laneDirection`));
     });
   });
+  cfg.sinks.webhooks.forEach((w, i) => {
+    const u = new URL(w.url);
+    if (u.username || u.password) issues.push({ path: `/sinks/webhooks/${i}/url`, message: 'credentials in the URL are not supported (use secret for the HMAC signature)' });
+  });
   return issues;
+}
+
+function built(make: () => unknown, path: string): ConfigIssue[] {
+  try {
+    make();
+    return [];
+  } catch (err) {
+    return [{ path, message: (err as Error).message }];
+  }
 }
 
 function polygonArea(p: { x: number; y: number }[]): number {

@@ -99,7 +99,7 @@ export const CameraSchema = Type.Object(
     /** Frames stop for this long → the camera is stalled and ffmpeg is restarted. */
     stallSeconds: Type.Number({ minimum: 1, maximum: 600, default: 10 }),
     /** Path (relative to the config file) of this camera's calibration JSON written by calibration/cli. */
-    calibration: Type.Optional(Type.String()),
+    calibration: Type.Optional(Type.String({ pattern: '\\.calibration\\.json$', description: 'a *.calibration.json file' })),
     lines: Type.Array(CountingLineSchema, { default: [] }),
     zones: Type.Array(ZoneSchema, { default: [] }),
     incidents: IncidentRulesSchema,

@@ -7,6 +7,14 @@ import type { Config } from './schema.js';
 
 export type ApplyFn = (next: Config, prev: Config) => Promise<void>;
 
+/** A valid config that could not be applied or saved; the previous one is back in force. */
+export class ConfigCommitError extends Error {
+  override name = 'ConfigCommitError';
+  readonly statusCode = 500;
+  /** The message names the cause (read-only file system, a camera that failed): safe to show. */
+  readonly expose = true;
+}
+
 export class ConfigStore {
   private current: Config;
   private queue: Promise<unknown> = Promise.resolve();
@@ -42,24 +50,37 @@ export class ConfigStore {
     const run = this.queue.then(async () => {
       if (!this.path) return this.current;
       const next = loadConfigFile(this.path);
-      const prev = this.current;
+      await this.applyOrRollBack(next);
       this.current = next;
-      await this.apply(next, prev);
       return next;
     });
     this.queue = run.catch(() => undefined);
     return run;
   }
 
+  /** Applies first, saves second: a file that could not be applied is never written. */
   private async commit(next: Config): Promise<void> {
+    await this.applyOrRollBack(next);
     if (this.path) {
-      // Atomic replace: a crash mid-write leaves the old file, never half a file.
-      const tmp = `${this.path}.tmp-${process.pid}`;
-      writeFileSync(tmp, stringify(next), { mode: 0o600 });
-      renameSync(tmp, this.path);
+      try {
+        // Atomic replace: a crash mid-write leaves the old file, never half a file.
+        const tmp = `${this.path}.tmp-${process.pid}`;
+        writeFileSync(tmp, stringify(next), { mode: 0o600 });
+        renameSync(tmp, this.path);
+      } catch (err) {
+        await this.apply(this.current, next).catch(() => undefined);
+        throw new ConfigCommitError(`cannot save the config to ${this.path}: ${(err as Error).message}; the previous config stays in force`);
+      }
     }
-    const prev = this.current;
     this.current = next;
-    await this.apply(next, prev);
+  }
+
+  private async applyOrRollBack(next: Config): Promise<void> {
+    try {
+      await this.apply(next, this.current);
+    } catch (err) {
+      await this.apply(this.current, next).catch(() => undefined);
+      throw new ConfigCommitError(`config could not be applied: ${(err as Error).message}; the previous config stays in force`);
+    }
   }
 }

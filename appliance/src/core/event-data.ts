@@ -13,6 +13,8 @@ const IntervalFields = {
   intervalStart: Type.String({ format: 'date-time' }),
   intervalEnd: Type.String({ format: 'date-time' }),
   binSeconds: Type.Integer({ minimum: 1 }),
+  /** The interval was observed only in part (start-up, reconfiguration, stream lost, shutdown). */
+  partial: Type.Optional(Type.Boolean()),
 };
 
 export const CountIntervalData = Type.Object({

@@ -91,6 +91,12 @@ export interface MeasuredDataPublication extends PublicationHeader {
 }
 
 /** Vehicles per hour from a count over a bin. */
+/** Length of the interval actually observed: a partial interval's flow is a rate over its own length. */
+function observedSeconds(d: { binSeconds: number; intervalStart: string; intervalEnd: string; partial?: boolean }): number {
+  if (!d.partial) return d.binSeconds;
+  return Math.max(1, Math.round((Date.parse(d.intervalEnd) - Date.parse(d.intervalStart)) / 1000));
+}
+
 export function flowRate(count: number, binSeconds: number): number {
   return Math.round((count * 3600) / binSeconds);
 }
@@ -102,7 +108,8 @@ export function toMeasuredData(events: Iterable<CloudEvent>, o: { applianceId: s
   for (const e of events) {
     if (e.type === 'count.interval') {
       const d = e.data as CountIntervalData;
-      const period = { period: d.binSeconds, startOfPeriod: d.intervalStart, endOfPeriod: d.intervalEnd };
+      const seconds = observedSeconds(d);
+      const period = { period: seconds, startOfPeriod: d.intervalStart, endOfPeriod: d.intervalEnd };
       const pq: PhysicalQuantity[] = [...d.counts]
         .sort((a, b) => flowIndex(a.direction, a.cls) - flowIndex(b.direction, b.cls))
         .map((c) => ({
@@ -112,7 +119,7 @@ export function toMeasuredData(events: Iterable<CloudEvent>, o: { applianceId: s
             measurementOrCalculationTime: period,
             forVehiclesWithCharacteristicsOf: [{ vehicleType: VEHICLE_TYPE[c.cls] }],
             _direction: c.direction,
-            vehicleFlow: { vehicleFlowRate: flowRate(c.count, d.binSeconds), numberOfInputValuesUsed: c.count },
+            vehicleFlow: { vehicleFlowRate: flowRate(c.count, seconds), numberOfInputValuesUsed: c.count },
           },
         }));
       if (d.meanSpeedKmh !== null) {
@@ -122,7 +129,7 @@ export function toMeasuredData(events: Iterable<CloudEvent>, o: { applianceId: s
     } else if (e.type === 'speed.interval') {
       const d = e.data as SpeedIntervalData;
       if (d.meanSpeedKmh === null) continue;
-      const period = { period: d.binSeconds, startOfPeriod: d.intervalStart, endOfPeriod: d.intervalEnd };
+      const period = { period: observedSeconds(d), startOfPeriod: d.intervalStart, endOfPeriod: d.intervalEnd };
       out.push({
         measurementSiteReference: site(siteId(o.applianceId, d.cameraId, null)),
         measurementTimeDefault: d.intervalEnd,

@@ -263,7 +263,12 @@ export class Outbox {
     }
     this.updateBacklog();
     group.forEach((job, i) => job.resolve(results[i]));
-    this.events.emit('append', results.flat());
+    try {
+      this.events.emit('append', results.flat());
+    } catch (err) {
+      // A live-stream listener that throws must not stop the writer: the events are stored already.
+      this.opts.log?.error({ err: (err as Error).message }, 'append listener failed');
+    }
     // Over the cap by 1 %: prune back to it (in bulk, not one fsync'd delete per append at steady state).
     const { maxEvents } = this.opts.retention;
     if (this.count > maxEvents + Math.max(1, Math.floor(maxEvents / 100))) this.queue.push({ kind: 'task', run: async () => void (await this.pruneNow()), resolve: () => {}, reject: () => {} });

@@ -109,8 +109,9 @@ export class CameraStream {
     let stderrTail = '';
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (s: string) => {
-      // ffmpeg error lines name the stream and the cause; keep the last few for the exit log.
-      stderrTail = (stderrTail + s).slice(-500);
+      // ffmpeg error lines name the stream and the cause; keep the last few for the exit log,
+      // redacted before they are cut, so a cut can never leave half a password behind.
+      stderrTail = redactUrl(stderrTail + s, this.o.url).slice(-500);
     });
     child.stdout!.on('data', (chunk: Buffer) => {
       if (this.child !== child) return;
@@ -124,7 +125,7 @@ export class CameraStream {
       this.child = null;
       if (this.stopping) return;
       const why = signal ? `ffmpeg killed by ${signal}` : `ffmpeg exited with code ${code}`;
-      this.o.log.warn({ code, signal, stderr: redactUrl(stderrTail.trim(), this.o.url) }, 'stream lost');
+      this.o.log.warn({ code, signal, stderr: stderrTail.trim() }, 'stream lost');
       this.scheduleRestart(why);
     });
   }
@@ -176,10 +177,18 @@ export class CameraStream {
 /** Camera URLs can hold credentials (rtsp://user:pass@...): never log them. */
 export function redactUrl(text: string, url: string): string {
   let out = text.split(url).join(safeUrl(url));
-  out = out.replace(/(rtsps?:\/\/)[^@/\s]+@/g, '$1***@');
-  return out;
+  const userinfo = /^rtsps?:\/\/([^/\s]*)@/.exec(url)?.[1];
+  if (userinfo) {
+    out = out.split(userinfo).join('***');
+    const password = userinfo.slice(userinfo.indexOf(':') + 1);
+    if (userinfo.includes(':') && password.length >= 3) out = out.split(password).join('***');
+  }
+  return out.replace(USERINFO, '$1***@');
 }
 
+// Greedy up to the last '@' before the path: passwords may contain '@' (ffmpeg takes the last one).
+const USERINFO = /(rtsps?:\/\/)[^/\s]*@/g;
+
 export function safeUrl(url: string): string {
-  return url.replace(/(rtsps?:\/\/)[^@/\s]+@/, '$1***@');
+  return url.replace(USERINFO, '$1***@');
 }

@@ -7,7 +7,7 @@ import { cameraLogger, type Logger } from '../core/log.js';
 import type { Metrics } from '../metrics/registry.js';
 import { loadCalibration, type CalibrationFile } from '../analytics/index.js';
 import type { BackoffPolicy } from '../ingest/index.js';
-import { CameraPipeline, type EventPublisher } from './camera-pipeline.js';
+import { CAMERA_STATES, CameraPipeline, INCIDENT_KINDS, type EventPublisher } from './camera-pipeline.js';
 import type { DetectorQueue } from './detector-queue.js';
 
 export interface CameraManagerDeps {
@@ -22,6 +22,7 @@ export interface CameraManagerDeps {
 
 export class CameraManager {
   private readonly running = new Map<string, CameraPipeline>();
+  private binSeconds: number[] = [];
 
   constructor(private readonly deps: CameraManagerDeps) {}
 
@@ -35,13 +36,22 @@ export class CameraManager {
 
   async apply(config: Config): Promise<void> {
     const wanted = new Map(config.cameras.filter((c) => c.enabled).map((c) => [c.id, c]));
+    const binsChanged = !isDeepStrictEqual(config.analytics.binSeconds, this.binSeconds);
+    this.binSeconds = [...config.analytics.binSeconds];
     const stops: Promise<void>[] = [];
+    const failed: string[] = [];
     for (const [id, p] of this.running) {
       const next = wanted.get(id);
-      if (next && isDeepStrictEqual(next, p.config)) continue;
+      if (next && !binsChanged && isDeepStrictEqual(next, p.config)) continue;
       if (next && isDeepStrictEqual(streamOf(next), streamOf(p.config))) {
-        // Only what is drawn or ruled changed: keep the stream, swap the analytics.
-        p.reconfigure(next, this.calibrationOf(next, cameraLogger(this.deps.log, id)));
+        // Only what is drawn, ruled or binned changed: keep the stream, swap the analytics.
+        const log = cameraLogger(this.deps.log, id);
+        try {
+          p.reconfigure(next, this.calibrationOf(next, log), this.binSeconds);
+        } catch (err) {
+          log.error({ err: (err as Error).message }, 'camera not reconfigured');
+          failed.push(`camera '${id}': ${(err as Error).message}`);
+        }
         continue;
       }
       this.running.delete(id);
@@ -52,19 +62,35 @@ export class CameraManager {
     for (const [id, cam] of wanted) {
       if (this.running.has(id)) continue;
       const log = cameraLogger(this.deps.log, id);
-      const calibration = this.calibrationOf(cam, log);
-      const p = new CameraPipeline(cam, {
-        detector: this.deps.detector,
-        metrics: this.deps.metrics,
-        log,
-        events: this.deps.events,
-        binSeconds: config.analytics.binSeconds,
-        calibration,
-        backoff: this.deps.backoff,
-      });
-      this.running.set(id, p);
-      p.start();
+      try {
+        this.startCamera(cam, log);
+      } catch (err) {
+        // One camera that cannot start must not keep the others from starting.
+        log.error({ err: (err as Error).message }, 'camera not started');
+        failed.push(`camera '${id}': ${(err as Error).message}`);
+      }
     }
+    if (failed.length) throw new Error(failed.join('; '));
+  }
+
+  /** Re-reads a camera's calibration file (rewritten in place by the calibration API or the CLI). */
+  recalibrate(id: string): void {
+    const p = this.running.get(id);
+    if (p) p.reconfigure(p.config, this.calibrationOf(p.config, cameraLogger(this.deps.log, id)), this.binSeconds);
+  }
+
+  private startCamera(cam: CameraConfig, log: Logger): void {
+    const p = new CameraPipeline(cam, {
+      detector: this.deps.detector,
+      metrics: this.deps.metrics,
+      log,
+      events: this.deps.events,
+      binSeconds: this.binSeconds,
+      calibration: this.calibrationOf(cam, log),
+      backoff: this.deps.backoff,
+    });
+    this.running.set(cam.id, p);
+    p.start();
   }
 
   async stopAll(): Promise<void> {
@@ -84,9 +110,15 @@ export class CameraManager {
     }
   }
 
+  /** A removed camera leaves no series behind (a stale camera_up 0 would page someone forever). */
   private clearMetrics(id: string): void {
     const m = this.deps.metrics;
-    for (const g of [m.cameraUp, m.cameraFps, m.tracksActive]) g.remove({ camera: id });
+    for (const metric of [m.cameraUp, m.cameraFps, m.tracksActive, m.framesDecoded, m.framesAnalysed, m.framesDropped, m.cameraRestarts, m.inferenceSeconds]) {
+      metric.remove({ camera: id });
+    }
+    // Series of several labels go only by their full label set.
+    for (const state of CAMERA_STATES) m.cameraState.remove({ camera: id, state });
+    for (const kind of INCIDENT_KINDS) m.incidentsOpen.remove({ camera: id, kind });
   }
 }
 

@@ -3,7 +3,9 @@
 // camera, the newest frame waits in a one-frame slot and older waiting frames are dropped (counted).
 import type { CameraConfig } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
-import type { CameraState, Detection, DomainEvent, Frame } from '../core/types.js';
+import type { CameraState, Detection, DomainEvent, Frame, IncidentKind } from '../core/types.js';
+
+export const INCIDENT_KINDS: IncidentKind[] = ['stopped-vehicle', 'wrong-way', 'queue', 'pedestrian-on-carriageway'];
 import { CameraStream, safeUrl, type BackoffPolicy } from '../ingest/index.js';
 import type { Metrics } from '../metrics/registry.js';
 import { MultiObjectTracker } from '../track/index.js';
@@ -48,11 +50,11 @@ export interface AnalysedFrame {
   detections: Detection[];
 }
 
-const STATES: CameraState[] = ['connecting', 'streaming', 'stalled', 'backoff', 'stopped'];
+export const CAMERA_STATES: CameraState[] = ['connecting', 'streaming', 'stalled', 'backoff', 'stopped'];
 
 export class CameraPipeline {
   private readonly stream: CameraStream;
-  private readonly tracker: MultiObjectTracker;
+  private tracker: MultiObjectTracker;
   private analytics: CameraAnalytics;
   private calibration: CalibrationFile | null;
   private busy = false;
@@ -62,6 +64,9 @@ export class CameraPipeline {
   private dropped = 0;
   private readonly analysedTimes: number[] = [];
   private publishing: Promise<void> = Promise.resolve();
+  private running: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private wasStreaming = false;
 
   constructor(
     private cfg: CameraConfig,
@@ -87,9 +92,11 @@ export class CameraPipeline {
         this.offer(f);
       },
       onState: (state, reason) => {
-        for (const s of STATES) m.cameraState.set({ camera: config.id, state: s }, s === state ? 1 : 0);
+        for (const s of CAMERA_STATES) m.cameraState.set({ camera: config.id, state: s }, s === state ? 1 : 0);
         m.cameraUp.set(label, state === 'streaming' ? 1 : 0);
         if (state === 'backoff') m.cameraRestarts.inc(label);
+        if (state === 'streaming') this.wasStreaming = true;
+        if ((state === 'stalled' || state === 'backoff') && this.wasStreaming) this.streamLost();
         this.emit([{ type: 'camera.state', cameraId: config.id, timeMs: Date.now(), data: { cameraId: config.id, state, reason } }]);
       },
     });
@@ -107,18 +114,38 @@ export class CameraPipeline {
    * New lines, zones, rules or calibration on a running camera: the stream and the tracker keep going,
    * the old analytics closes its open intervals and incidents, and the new one takes over.
    */
-  reconfigure(next: CameraConfig, calibration: CalibrationFile | null): void {
+  reconfigure(next: CameraConfig, calibration: CalibrationFile | null, binSeconds: number[]): void {
+    // Built before anything is replaced: if it throws, the running analytics stays.
+    const analytics = new CameraAnalytics({ camera: next, binSeconds, calibration });
     this.emit(this.analytics.flush(Date.now()));
     this.cfg = next;
     this.calibration = calibration;
-    this.analytics = new CameraAnalytics({ camera: next, binSeconds: this.deps.binSeconds, calibration });
+    this.analytics = analytics;
   }
 
-  /** Stops ingest and closes the open intervals, so their counts are not lost. */
+  /** Stops ingest, lets the frame in analysis finish, closes the open intervals and incidents. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.waiting = null;
     await this.stream.stop();
+    await this.running;
     this.emit(this.analytics.flush(Date.now()));
     await this.publishing;
+  }
+
+  /**
+   * The picture is gone: close the open intervals and incidents now rather than when frames return
+   * (maybe hours later), and forget the tracks, which cannot be matched across the gap. The last frame
+   * stays for the installer's snapshot; the camera's state says it is not live.
+   */
+  private streamLost(): void {
+    this.wasStreaming = false;
+    this.waiting = null;
+    void this.running.then(() => {
+      if (this.stopped) return;
+      this.emit(this.analytics.flush(Date.now()));
+      this.tracker = new MultiObjectTracker();
+    });
   }
 
   lastAnalysed(): AnalysedFrame | null {
@@ -159,6 +186,7 @@ export class CameraPipeline {
   }
 
   private offer(frame: Frame): void {
+    if (this.stopped) return;
     if (this.busy) {
       if (this.waiting) {
         this.dropped++;
@@ -167,7 +195,7 @@ export class CameraPipeline {
       this.waiting = frame;
       return;
     }
-    void this.analyse(frame);
+    this.running = this.analyse(frame);
   }
 
   private async analyse(frame: Frame): Promise<void> {
@@ -192,6 +220,7 @@ export class CameraPipeline {
       this.deps.metrics.framesAnalysed.inc(label);
       this.deps.metrics.cameraFps.set(label, this.fps());
       this.deps.metrics.tracksActive.set(label, tracks.tracks.filter((t) => t.status === 'confirmed').length);
+      this.updateIncidentGauge();
     } catch (err) {
       this.deps.log.error({ err: (err as Error).message }, 'analysis of a frame failed');
     } finally {
@@ -199,7 +228,13 @@ export class CameraPipeline {
     }
     const next = this.waiting;
     this.waiting = null;
-    if (next) void this.analyse(next);
+    if (next && !this.stopped) await this.analyse(next);
+  }
+
+  private updateIncidentGauge(): void {
+    const open = new Map<IncidentKind, number>(INCIDENT_KINDS.map((k) => [k, 0]));
+    for (const i of this.analytics.liveSummary().openIncidents) open.set(i.kind, (open.get(i.kind) ?? 0) + 1);
+    for (const [kind, n] of open) this.deps.metrics.incidentsOpen.set({ camera: this.cfg.id, kind }, n);
   }
 
   private emit(events: DomainEvent[]): void {
