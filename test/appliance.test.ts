@@ -144,6 +144,37 @@ describe('appliance with two cameras, one of them dead', () => {
     assert.deepEqual(after.live.lines.map((l) => l.lineId), ['l1', 'l2']);
   });
 
+  test('geometry the analytics would refuse is refused at validation, and nothing is saved or applied', async () => {
+    const before = readFileSync(t.configPath, 'utf8');
+    const cfg = (await (await t.get('/api/v1/cameras/live/config')).json()) as { lines: unknown[] };
+    const parallel = await t.send('PUT', '/api/v1/cameras/live', { ...cfg, lines: [{ id: 'p', from: { x: 0.1, y: 0.5 }, to: { x: 0.9, y: 0.5 }, direction: { x: 1, y: 0 } }] });
+    assert.equal(parallel.status, 400);
+    assert.match(JSON.stringify(await parallel.json()), /lines\/0\/direction.*parallel/);
+    const zeroLane = await t.send('PUT', '/api/v1/cameras/live', { ...cfg, zones: [{ id: 'z', kind: 'carriageway', polygon: [{ x: 0, y: 0 }, { x: 1, y: 0 }, { x: 1, y: 1 }], laneDirection: { x: 0, y: 0 } }] });
+    assert.equal(zeroLane.status, 400);
+    assert.match(JSON.stringify(await zeroLane.json()), /zones\/0\/laneDirection/);
+    assert.equal(readFileSync(t.configPath, 'utf8'), before, 'file untouched');
+    assert.equal(t.app.cameras.get('live')!.status().state, 'streaming');
+  });
+
+  test('a second calibration of a running camera is in force at once', async () => {
+    const pts = (scale: number) => [
+      { image: { x: 10, y: 170 }, ground: { x: 0, y: 0 } },
+      { image: { x: 310, y: 170 }, ground: { x: 10 * scale, y: 0 } },
+      { image: { x: 250, y: 60 }, ground: { x: 10 * scale, y: 30 * scale } },
+      { image: { x: 70, y: 60 }, ground: { x: 0, y: 30 * scale } },
+    ];
+    const body = (scale: number) => ({ imageSize: { width: 320, height: 180 }, points: pts(scale) });
+    assert.equal((await t.send('POST', '/api/v1/cameras/live/calibration', body(1), TOKENS.installer)).status, 200);
+    const first = t.app.cameras.get('live')!.calibrationInUse()!.homography;
+    assert.equal((await t.send('POST', '/api/v1/cameras/live/calibration', body(2), TOKENS.installer)).status, 200);
+    const second = t.app.cameras.get('live')!.calibrationInUse()!.homography;
+    assert.notDeepEqual(second, first);
+    const bad = await t.send('POST', '/api/v1/cameras/live/calibration', { imageSize: { width: 320, height: 180 }, points: pts(1).map((p, i) => ({ ...p, image: { x: 10 * i, y: 10 * i } })) }, TOKENS.installer);
+    assert.equal(bad.status, 400);
+    assert.deepEqual(t.app.cameras.get('live')!.calibrationInUse()!.homography, second, 'a refused calibration changes nothing');
+  });
+
   test('SIGHUP with an invalid file keeps the last good config', async () => {
     const good = readFileSync(t.configPath, 'utf8');
     writeFileSync(t.configPath, 'cameras:\n  - id: live\n    url: 42\n');

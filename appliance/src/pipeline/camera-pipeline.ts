@@ -148,6 +148,11 @@ export class CameraPipeline {
     });
   }
 
+  /** The calibration in force (null: no speeds). */
+  calibrationInUse(): CalibrationFile | null {
+    return this.calibration;
+  }
+
   lastAnalysed(): AnalysedFrame | null {
     return this.last;
   }
