@@ -94,6 +94,19 @@ function path(x: number, keys: Array<[number, number]>): (t: number) => { x: num
   };
 }
 
+/** A 12 m × 60 m stretch of road filling the middle of the frame, seen straight down the lane. */
+function roadCalibration() {
+  return buildCalibration({
+    imageSize: { width: W, height: H },
+    points: [
+      { image: { x: 128, y: 360 }, ground: { x: 0, y: 0 } },
+      { image: { x: 512, y: 360 }, ground: { x: 12, y: 0 } },
+      { image: { x: 512, y: 0 }, ground: { x: 12, y: 60 } },
+      { image: { x: 128, y: 0 }, ground: { x: 0, y: 60 } },
+    ],
+  });
+}
+
 describe('StoppedVehicleRule', () => {
   test('opens after minSeconds stopped, updates at most every updateSeconds, closes clearSeconds after it leaves', () => {
     const a = analytics({ stoppedVehicle: { minSeconds: 30 } });
@@ -136,15 +149,7 @@ describe('StoppedVehicleRule', () => {
   });
 
   test('with calibration the threshold is in km/h', () => {
-    const cal = buildCalibration({
-      imageSize: { width: W, height: H },
-      points: [
-        { image: { x: 128, y: 360 }, ground: { x: 0, y: 0 } },
-        { image: { x: 512, y: 360 }, ground: { x: 12, y: 0 } },
-        { image: { x: 512, y: 0 }, ground: { x: 12, y: 60 } },
-        { image: { x: 128, y: 0 }, ground: { x: 0, y: 60 } },
-      ],
-    });
+    const cal = roadCalibration();
     const a = analytics({ stoppedVehicle: { minSeconds: 10, maxSpeedKmh: 3 } }, cal);
     const ev = run(a, [{ id: 1, cls: 'car', at: path(0.5, [[0, 0.1], [2, 0.3], [20, 0.3]]) }], 20);
     assert.equal(ev[0]?.type, 'incident.opened');
@@ -183,15 +188,7 @@ describe('WrongWayRule', () => {
   });
 
   test('with calibration the distance is in metres', () => {
-    const cal = buildCalibration({
-      imageSize: { width: W, height: H },
-      points: [
-        { image: { x: 128, y: 360 }, ground: { x: 0, y: 0 } },
-        { image: { x: 512, y: 360 }, ground: { x: 12, y: 0 } },
-        { image: { x: 512, y: 0 }, ground: { x: 12, y: 60 } },
-        { image: { x: 128, y: 0 }, ground: { x: 0, y: 60 } },
-      ],
-    });
+    const cal = roadCalibration();
     // Image y grows towards the camera, ground y away: lane direction (0,1) in the image is −y on the ground.
     const a = analytics({ wrongWay: { minDistanceM: 15 } }, cal);
     // 0.2 of the frame height = 12 m: not enough. Then a full 0.5 = 30 m: fires.
