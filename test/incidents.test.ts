@@ -201,15 +201,7 @@ describe('WrongWayRule', () => {
 });
 
 describe('QueueRule', () => {
-  const cal = buildCalibration({
-    imageSize: { width: W, height: H },
-    points: [
-      { image: { x: 128, y: 360 }, ground: { x: 0, y: 0 } },
-      { image: { x: 512, y: 360 }, ground: { x: 12, y: 0 } },
-      { image: { x: 512, y: 0 }, ground: { x: 12, y: 60 } },
-      { image: { x: 128, y: 0 }, ground: { x: 0, y: 60 } },
-    ],
-  });
+  const cal = roadCalibration();
   /** n vehicles in a line along the lane, each moving `pxPerS` down the image. */
   const column = (n: number, pxPerS: number, until = 40): Script[] =>
     Array.from({ length: n }, (_, k) => ({ id: 100 + k, cls: 'car' as const, at: path(0.5, [[0, 0.15 + 0.12 * k], [until, 0.15 + 0.12 * k + (pxPerS * until) / H]]) }));
