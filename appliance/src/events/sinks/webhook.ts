@@ -72,8 +72,7 @@ export class WebhookSink implements EventSink {
       const why = e.name === 'TimeoutError' ? `timed out after ${this.o.timeoutMs ?? 5000} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
       throw new RetryableDeliveryError(`webhook ${this.id}: ${why}`);
     }
-    // Drain the body so the keep-alive connection can be reused.
-    const text = await res.text().catch(() => '');
+    const text = await headOf(res, 4096);
     if (res.ok) return;
     const detail = `webhook ${this.id}: HTTP ${res.status}${text ? ` ${text.slice(0, 200)}` : ''}`;
     if (RETRYABLE_STATUS.has(res.status) || res.status >= 500) {
@@ -86,3 +85,27 @@ export class WebhookSink implements EventSink {
     this.closing.abort(new Error('sink closed'));
   }
 }
+
+/**
+ * The first `max` bytes of the answer, for the log line; the rest is discarded (a receiver that answers
+ * with megabytes must not cost memory), and the connection is released either way.
+ */
+async function headOf(res: Response, max: number): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < max) {
+      const { value, done } = await reader.read();
+      if (done) return Buffer.concat(chunks).toString('utf8');
+      chunks.push(value);
+      size += value.length;
+    }
+    await reader.cancel();
+  } catch {
+    /* a broken body: the status decides */
+  }
+  return Buffer.concat(chunks).toString('utf8').slice(0, max);
+}
+
