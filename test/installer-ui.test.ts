@@ -289,6 +289,15 @@ describe('installer page', { timeout: 90_000 }, () => {
     assert.equal(status.status.calibrated, true);
     await page.locator(`#camera-table tr[data-id="${CAMERA}"] .cal.yes`).waitFor({ timeout: 10_000 });
     assert.match(await page.locator('#calibration-status').innerText(), /^Calibrated/);
+
+    // Opened again later, the page shows the points in force, read back from the appliance.
+    await page.reload();
+    await page.getByLabel('Ground X of point 4 (m)').waitFor({ timeout: 10_000 });
+    for (const [i, p] of picks.entries()) {
+      assert.equal(await page.getByLabel(`Ground X of point ${i + 1} (m)`).inputValue(), String(p.gx));
+      assert.equal(await page.getByLabel(`Ground Y of point ${i + 1} (m)`).inputValue(), String(p.gy));
+    }
+    assert.match(await page.locator('#calibration-status').innerText(), /Last fit: RMS error/);
   });
 
   test('a screenshot of the page is written', async () => {

@@ -249,6 +249,17 @@ async function openCamera(id) {
   history.replaceState(null, '', `#${enc(id)}`);
   loadSnapshot();
   pollLive();
+  loadCalibration(id);
+}
+
+/** The points of the calibration in force, so an installer can check or adjust them. */
+async function loadCalibration(id) {
+  const r = await api('GET', `/cameras/${enc(id)}/calibration`);
+  if (!r.ok || state.current?.id !== id || state.calDirty) return;
+  const { imageSize: size, points, errors } = r.data;
+  state.calPoints = points.map((p) => ({ rel: { x: p.image.x / size.width, y: p.image.y / size.height }, ground: { x: String(p.ground.x), y: String(p.ground.y) } }));
+  state.lastCalibration = { errors };
+  renderAll();
 }
 
 function addCamera() {
@@ -448,7 +459,7 @@ function renderCalPoints() {
       ]),
     ]);
   });
-  if (rows.length === 0) rows.push(h('tr', {}, [h('td', { colspan: '6', class: 'muted small', text: 'No points picked in this session.' })]));
+  if (rows.length === 0) rows.push(h('tr', {}, [h('td', { colspan: '6', class: 'muted small', text: 'No calibration points yet.' })]));
   el.calRows.replaceChildren(...rows);
   const cam = state.cameras.find((x) => x.id === state.current?.id);
   el.calStatus.textContent = calibrationText(cam);

@@ -16,7 +16,7 @@ import type { CameraConfig } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { CameraManager } from '../pipeline/camera-manager.js';
 import { AnonymizationError, type Anonymizer } from '../privacy/index.js';
-import { buildCalibration, saveCalibration } from '../../../calibration/file.js';
+import { buildCalibration, CalibrationFileSchema, saveCalibration } from '../../../calibration/file.js';
 import { CalibrationError } from '../../../calibration/homography.js';
 import { safeUrl } from '../ingest/index.js';
 import { authHook, AuthFailureLimiter, type Access } from './auth.js';
@@ -241,6 +241,18 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         if (err instanceof AnonymizationError) return reply.code(503).send({ error: `image withheld: ${err.reason}` });
         throw err;
       }
+    },
+  );
+
+  app.get(
+    '/api/v1/cameras/:id/calibration',
+    { config: access('read'), schema: { tags: ['cameras'], summary: 'The calibration in force: point pairs, image size, fit errors (no pixels)', params: CameraIdParams, response: { 200: CalibrationFileSchema, 404: ErrorBody } } },
+    async (req, reply) => {
+      const cam = findCamera(req.params.id);
+      if (!cam) return reply.code(404).send({ error: `no camera '${req.params.id}'` });
+      const cal = deps.cameras.get(cam.id)?.calibrationInUse() ?? null;
+      if (!cal) return reply.code(404).send({ error: `camera '${cam.id}' is not calibrated` });
+      return cal;
     },
   );
 
