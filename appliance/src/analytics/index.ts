@@ -173,6 +173,11 @@ export class CameraAnalytics {
     return events;
   }
 
+  /** Incidents open now (cheap: called for every analysed frame). */
+  openIncidents(): OpenIncidentSummary[] {
+    return this.incidents.openIncidents();
+  }
+
   liveSummary(): LiveSummary {
     const tracks = this.last?.tracks ?? [];
     const speeds = tracks.filter((t) => t.status === 'confirmed' && t.isVehicle && t.speedKmh !== null).map((t) => t.speedKmh as number);
@@ -184,7 +189,7 @@ export class CameraAnalytics {
       zones: this.zoneCounters.map((z) => ({ zoneId: z.zone.id, occupancy: z.currentOccupancy() })),
       movements: this.movements.totalsSinceStart(),
       meanSpeedKmh: speeds.length ? Math.round((speeds.reduce((a, b) => a + b, 0) / speeds.length) * 10) / 10 : null,
-      openIncidents: this.incidents.openIncidents(),
+      openIncidents: this.openIncidents(),
       calibrated: this.calibration !== null,
     };
   }

@@ -238,7 +238,7 @@ export class CameraPipeline {
 
   private updateIncidentGauge(): void {
     const open = new Map<IncidentKind, number>(INCIDENT_KINDS.map((k) => [k, 0]));
-    for (const i of this.analytics.liveSummary().openIncidents) open.set(i.kind, (open.get(i.kind) ?? 0) + 1);
+    for (const i of this.analytics.openIncidents()) open.set(i.kind, (open.get(i.kind) ?? 0) + 1);
     for (const [kind, n] of open) this.deps.metrics.incidentsOpen.set({ camera: this.cfg.id, kind }, n);
   }
 
