@@ -2,15 +2,13 @@
 // stream: list, snapshot, drawing a counting line, a refused line, calibration, and the Basic login.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { stringify } from 'yaml';
-import { pino } from 'pino';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { Appliance } from '../appliance/src/app.js';
+import type { Appliance } from '../appliance/src/app.js';
 import { sha256Hex } from '../appliance/src/api/auth.js';
-import { CLIPS, MANIFEST, MODELS_DIR } from './helpers/paths.js';
+import { CLIPS } from './helpers/paths.js';
+import { startAppliance, type TestAppliance } from './helpers/appliance.js';
 import { TestRtspServer, freePort } from './helpers/rtsp-server.js';
 import { installerContext, launchChromium } from './helpers/browser.js';
 
@@ -44,7 +42,7 @@ describe('installer page', { timeout: 90_000 }, () => {
   let rtsp: TestRtspServer;
   let app: Appliance;
   let base: string;
-  let dir: string;
+  let ui: TestAppliance;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -83,28 +81,10 @@ describe('installer page', { timeout: 90_000 }, () => {
   before(async () => {
     rtsp = new TestRtspServer(CLIPS.opendatacam);
     rtspUrl = await rtsp.start(await freePort());
-    dir = mkdtempSync(join(tmpdir(), 'roadside-ui-'));
-    const configPath = join(dir, 'roadside.yaml');
-    writeFileSync(
-      configPath,
-      stringify({
-        appliance: { id: 'ui-test' },
-        server: { host: '127.0.0.1', port: 0 },
-        storage: { dataDir: join(dir, 'data') },
-        auth: { enabled: true, tokens: [{ name: 'inst', sha256: sha256Hex(TOKEN), role: 'installer' }] },
-        cameras: [{ id: CAMERA, name: 'Test junction', url: rtspUrl, fps: 5, width: 640, height: 360 }],
-      }),
-    );
-    app = await Appliance.start({
-      configPath,
-      log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
-      override: (cfg) => {
-        cfg.models.dir = MODELS_DIR;
-        cfg.models.manifest = MANIFEST;
-      },
-      backoff: { initialMs: 200, maxMs: 2000 },
-      shutdownTimeoutMs: 10_000,
+    ui = await startAppliance([{ id: CAMERA, name: 'Test junction', url: rtspUrl, fps: 5, width: 640, height: 360 }], {
+      auth: { enabled: true, tokens: [{ name: 'inst', sha256: sha256Hex(TOKEN), role: 'installer' }] },
     });
+    app = ui.app;
     base = app.address();
     browser = await launchChromium();
     context = await installerContext(browser, TOKEN);
@@ -114,9 +94,8 @@ describe('installer page', { timeout: 90_000 }, () => {
 
   after(async () => {
     await browser?.close();
-    await app?.stop();
+    await ui?.stop();
     await rtsp?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   test('without credentials the page answers 401 with a Basic challenge', async () => {

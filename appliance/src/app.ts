@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, readFileSync, statfsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadConfigFile, ConfigError } from './config/load.js';
-import type { Config } from './config/schema.js';
 import { ConfigStore } from './config/store.js';
 import { createLogger, type Logger } from './core/log.js';
 import { modelsDirFromEnv } from './core/models.js';
@@ -20,8 +19,6 @@ import type { BackoffPolicy } from './core/backoff.js';
 export interface ApplianceOptions {
   configPath: string;
   log?: Logger;
-  /** Overrides applied on top of the file (tests: port 0, temp data dir). */
-  override?: (cfg: Config) => void;
   backoff?: BackoffPolicy;
   /** Bound of the graceful shutdown. */
   shutdownTimeoutMs?: number;
@@ -46,7 +43,6 @@ export class Appliance {
   static async start(o: ApplianceOptions): Promise<Appliance> {
     const log = o.log ?? createLogger();
     const cfg = loadConfigFile(o.configPath);
-    o.override?.(cfg);
     const baseDir = configBaseDir(o.configPath);
     const fromBase = (p: string) => resolve(baseDir, p);
     const metrics = createMetrics();
@@ -69,7 +65,7 @@ export class Appliance {
     const events = await createEventPipeline({ config: cfg, dataDir, metrics, log });
 
     const cameras = new CameraManager({ detector: new DetectorQueue(detector), metrics, log, events, baseDir, backoff: o.backoff });
-    const store = new ConfigStore(cfg, o.override ? null : o.configPath, async (next) => {
+    const store = new ConfigStore(cfg, o.configPath, async (next) => {
       await cameras.apply(next);
     });
     const tls = cfg.server.tls ? { cert: readFileSync(fromBase(cfg.server.tls.cert)), key: readFileSync(fromBase(cfg.server.tls.key)) } : null;
