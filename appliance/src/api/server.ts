@@ -149,7 +149,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       height: cam.height,
     };
   };
-  const findCamera = (id: string) => deps.config.get().cameras.find((c) => c.id === id);
+  /** The camera of that id in `cameras` (the running config by default), or a 404 thrown. */
+  const cameraOr404 = (id: string, cameras = deps.config.get().cameras): CameraConfig => {
+    const cam = cameras.find((c) => c.id === id);
+    if (!cam) throw httpError(404, `no camera '${id}'`);
+    return cam;
+  };
 
   app.get('/api/v1/cameras', { config: access('read'), schema: { tags: ['cameras'], summary: 'Cameras with state and fps', response: { 200: CameraListBody } } }, async () => ({
     cameras: deps.config.get().cameras.map(statusOf),
@@ -159,8 +164,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     '/api/v1/cameras/:id',
     { config: access('read'), schema: { tags: ['cameras'], summary: 'One camera: state, fps and live counts', params: CameraIdParams, response: { 200: Type.Object({ status: CameraStatusBody, live: Type.Unknown() }), 404: ErrorBody } } },
     async (req, reply) => {
-      const cam = findCamera(req.params.id);
-      if (!cam) return reply.code(404).send({ error: `no camera '${req.params.id}'` });
+      const cam = cameraOr404(req.params.id);
       return { status: statusOf(cam), live: deps.cameras.get(cam.id)?.live() ?? null };
     },
   );
@@ -169,8 +173,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     '/api/v1/cameras/:id/config',
     { config: access('write'), schema: { tags: ['cameras'], summary: 'The camera config as installers edit it (URL with credentials)', params: CameraIdParams, response: { 200: CameraBody, 404: ErrorBody } } },
     async (req, reply) => {
-      const cam = findCamera(req.params.id);
-      if (!cam) return reply.code(404).send({ error: `no camera '${req.params.id}'` });
+      const cam = cameraOr404(req.params.id);
       return reply.send(cam as never);
     },
   );
@@ -193,7 +196,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     async (req, reply) => {
       if (req.body.id !== req.params.id) return reply.code(400).send({ error: 'body id differs from the URL id', issues: [{ path: '/id', message: `must be '${req.params.id}'` }] });
       const cfg = await deps.config.update((d) => {
-        if (!d.cameras.some((c) => c.id === req.params.id)) throw httpError(404, `no camera '${req.params.id}'`);
+        cameraOr404(req.params.id, d.cameras);
         d.cameras = d.cameras.map((c) => (c.id === req.params.id ? req.body : c));
       });
       return statusOf(cfg.cameras.find((c) => c.id === req.params.id)!);
@@ -205,7 +208,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     { config: access('write'), schema: { tags: ['cameras'], summary: 'Remove a camera', params: CameraIdParams, response: { 204: Type.Null(), 404: ErrorBody } } },
     async (req, reply) => {
       await deps.config.update((d) => {
-        if (!d.cameras.some((c) => c.id === req.params.id)) throw httpError(404, `no camera '${req.params.id}'`);
+        cameraOr404(req.params.id, d.cameras);
         d.cameras = d.cameras.filter((c) => c.id !== req.params.id);
       });
       return reply.code(204).send(null);
@@ -248,8 +251,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     '/api/v1/cameras/:id/calibration',
     { config: access('read'), schema: { tags: ['cameras'], summary: 'The calibration in force: point pairs, image size, fit errors (no pixels)', params: CameraIdParams, response: { 200: CalibrationFileSchema, 404: ErrorBody } } },
     async (req, reply) => {
-      const cam = findCamera(req.params.id);
-      if (!cam) return reply.code(404).send({ error: `no camera '${req.params.id}'` });
+      const cam = cameraOr404(req.params.id);
       const cal = deps.cameras.get(cam.id)?.calibrationInUse() ?? null;
       if (!cal) return reply.code(404).send({ error: `camera '${cam.id}' is not calibrated` });
       return cal;
@@ -260,7 +262,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     '/api/v1/cameras/:id/calibration',
     { config: access('write'), schema: { tags: ['cameras'], summary: 'Fit the camera homography from 4+ image↔ground point pairs and apply it', params: CameraIdParams, body: CalibrationRequest, response: { 200: CalibrationResult, 400: ErrorBody, 404: ErrorBody } } },
     async (req, reply) => {
-      if (!findCamera(req.params.id)) return reply.code(404).send({ error: `no camera '${req.params.id}'` });
+      cameraOr404(req.params.id);
       let cal;
       try {
         cal = buildCalibration({ imageSize: req.body.imageSize, points: req.body.points, cameraId: req.params.id });
@@ -272,9 +274,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       const file = join(deps.calibrationDir, `${req.params.id}.calibration.json`);
       saveCalibration(file, cal);
       await deps.config.update((d) => {
-        const c = d.cameras.find((x) => x.id === req.params.id);
-        if (!c) throw httpError(404, `no camera '${req.params.id}'`);
-        c.calibration = file;
+        cameraOr404(req.params.id, d.cameras).calibration = file;
       });
       // The file name does not change on a second calibration, so the config does not either.
       deps.cameras.recalibrate(req.params.id);
