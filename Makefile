@@ -10,9 +10,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export MODELS_DIR
 
 # Debian packages: ffmpeg (decode), GStreamer RTSP server + python3-gi (demo/test camera),
-# mosquitto (MQTT sink tests), chromium (installer page tests), prometheus (promtool), systemd (unit check).
+# mosquitto (MQTT sink tests), nats-server (JetStream sink tests), chromium (installer page tests), prometheus (promtool), systemd (unit check).
 APT_PACKAGES := ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp gstreamer1.0-plugins-base \
-  gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav mosquitto chromium prometheus systemd openssl
+  gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav mosquitto nats-server chromium prometheus systemd openssl
 
 .PHONY: deps apt npm build typecheck run demo-camera test bench clean
 

@@ -1,6 +1,7 @@
 // Bearer tokens with roles. Every route declares its access level in `config.access`; the hook refuses
 // anything else. Tokens are compared by sha256 (the config holds only hashes). Repeated failures from
 // one address are rate limited. The token itself is never logged (the logger redacts the header).
+import { errorBody } from '../core/errors.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -105,7 +106,7 @@ export function authHook(o: AuthOptions) {
     // Unknown URLs need a token too (then 404): nobody learns which routes exist without one.
     const access: Access | undefined = req.routeOptions.url === undefined ? 'read' : req.routeOptions.config?.access;
     // A route without a declared access level is a programming error: refuse rather than expose.
-    if (!access) return void reply.code(500).send({ error: 'route has no access level' });
+    if (!access) return void reply.code(500).send(errorBody('ROADSIDE_ERR_INTERNAL', 'route has no access level'));
     if (access === 'public') return;
     if (!o.enabled()) {
       req.principal = { name: 'auth-disabled', role: 'admin' };
@@ -113,7 +114,7 @@ export function authHook(o: AuthOptions) {
     }
     const retryAfter = o.limiter.blocked(req.ip);
     if (retryAfter !== null) {
-      return void reply.code(429).header('retry-after', String(retryAfter)).send({ error: 'too many failed authentications' });
+      return void reply.code(429).header('retry-after', String(retryAfter)).send(errorBody('ROADSIDE_ERR_RATE_LIMITED', 'too many failed authentications'));
     }
     const principal = authenticate(tokenFromHeader(req.headers.authorization), o.tokens());
     if (!principal) {
@@ -122,9 +123,9 @@ export function authHook(o: AuthOptions) {
       // RFC 9110: a 401 names its schemes. Browsers answer the Basic challenge with the installer's
       // credentials, also for the page's own fetch() calls under /api/v1.
       reply.header('www-authenticate', 'Basic realm="roadside", charset="UTF-8"');
-      return void reply.code(401).send({ error: 'missing or invalid token' });
+      return void reply.code(401).send(errorBody('ROADSIDE_ERR_AUTH_REQUIRED', 'missing or invalid token'));
     }
-    if (!allowed(principal.role, access)) return void reply.code(403).send({ error: `role '${principal.role}' may not ${access}` });
+    if (!allowed(principal.role, access)) return void reply.code(403).send(errorBody('ROADSIDE_ERR_FORBIDDEN', `role '${principal.role}' may not ${access}`));
     req.principal = principal;
   };
 }

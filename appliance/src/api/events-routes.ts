@@ -1,5 +1,6 @@
 // Read API over the outbox: event queries, a live Server-Sent Events stream with resume, count
 // aggregates, event JSON Schemas and DATEX II export. Every route is 'read' access.
+import { errorBody } from '../core/errors.js';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
@@ -142,7 +143,7 @@ export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
         try {
           return await outbox.query({ camera: q.camera, type: q.type as EventType | undefined, ...range(q), limit: q.limit, cursor: q.cursor });
         } catch (err) {
-          if (err instanceof InvalidCursorError) return reply.code(400).send({ error: err.message, issues: [{ path: '/cursor', message: err.message }] });
+          if (err instanceof InvalidCursorError) return reply.code(400).send(errorBody('ROADSIDE_ERR_CURSOR_INVALID', err.message, [{ path: '/cursor', message: err.message }]));
           throw err;
         }
       },
@@ -162,7 +163,7 @@ export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
       async (req, reply) => {
         const q = req.query;
         if (streams.size >= maxStreams) {
-          return reply.code(503).header('retry-after', '10').send({ error: `too many live streams open (${maxStreams})` });
+          return reply.code(503).header('retry-after', '10').send(errorBody('ROADSIDE_ERR_BUSY', `too many live streams open (${maxStreams})`));
         }
         const header = req.headers['last-event-id'];
         const lastId = (Array.isArray(header) ? header[0] : header) ?? q.lastEventId;
@@ -273,7 +274,7 @@ export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
       { config: read, schema: { tags: TAGS, summary: 'JSON Schema of one event type', params: Type.Object({ type: Type.String() }), response: { 200: JsonObject, 404: ErrorBody } } },
       async (req, reply) => {
         const s = (schemas as Record<string, unknown>)[req.params.type];
-        if (!s) return reply.code(404).send({ error: `no event type '${req.params.type}'`, issues: [{ path: '/type', message: `one of ${EVENT_TYPES.join(', ')}` }] });
+        if (!s) return reply.code(404).send(errorBody('ROADSIDE_ERR_NOT_FOUND', `no event type '${req.params.type}'`, [{ path: '/type', message: `one of ${EVENT_TYPES.join(', ')}` }]));
         return reply.header('content-type', 'application/schema+json').send(s as Record<string, unknown>);
       },
     );

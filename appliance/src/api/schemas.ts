@@ -1,12 +1,14 @@
 // Request and response schemas of the camera routes (TypeBox: they validate and they type).
 import { Type, type Static } from '@sinclair/typebox';
 import { CameraSchema } from '../config/schema.js';
+import { ERROR_CODE_LIST, type ErrorCode } from '../core/errors.js';
 import { PointPairSchema } from '../../../calibration/file.js';
 
 export const CameraIdParams = Type.Object({ id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }) });
 export type CameraIdParams = Static<typeof CameraIdParams>;
 
 export const ErrorBody = Type.Object({
+  code: Type.Unsafe<ErrorCode>({ type: 'string', enum: ERROR_CODE_LIST, description: 'stable error code (docs/errors.md)' }),
   error: Type.String(),
   issues: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
 });

@@ -11,7 +11,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Type } from '@sinclair/typebox';
 import type { Logger } from '../core/log.js';
 import { ConfigError } from '../config/load.js';
-import type { ConfigStore } from '../config/store.js';
+import { ConfigCommitError, type ConfigStore } from '../config/store.js';
+import { ERROR_CODES, errorBody, type ErrorCode } from '../core/errors.js';
 import type { CameraConfig } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { CameraManager } from '../pipeline/camera-manager.js';
@@ -46,8 +47,18 @@ export interface ApiDeps {
   https?: { cert: Buffer; key: Buffer } | null;
 }
 
-function httpError(statusCode: number, message: string): Error & { statusCode: number } {
-  return Object.assign(new Error(message), { statusCode });
+function httpError(statusCode: number, message: string, code: ErrorCode): Error & { statusCode: number; code: ErrorCode } {
+  return Object.assign(new Error(message), { statusCode, code });
+}
+
+/** The catalogue code of an error fastify or a route threw (fastify's own errors carry FST_* codes). */
+function codeOf(err: Error & { code?: unknown }, status: number): ErrorCode {
+  if (typeof err.code === 'string' && err.code in ERROR_CODES) return err.code as ErrorCode;
+  if (err instanceof ConfigCommitError) return 'ROADSIDE_ERR_CONFIG_SAVE_FAILED';
+  if (status === 404) return 'ROADSIDE_ERR_NOT_FOUND';
+  if (status === 409) return 'ROADSIDE_ERR_CONFLICT';
+  if (status >= 400 && status < 500) return 'ROADSIDE_ERR_REQUEST_INVALID';
+  return 'ROADSIDE_ERR_INTERNAL';
 }
 
 export interface RegisteredRoute {
@@ -91,17 +102,18 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       onFailure: () => deps.metrics.authFailures.inc(),
     }),
   );
-  app.setErrorHandler((err: Error & { validation?: { instancePath: string; message?: string }[]; statusCode?: number; expose?: boolean }, req, reply) => {
+  app.setErrorHandler((err: Error & { code?: unknown; validation?: { instancePath: string; message?: string }[]; statusCode?: number; expose?: boolean }, req, reply) => {
     if (err.validation) {
       return reply.code(400).send({
+        code: 'ROADSIDE_ERR_REQUEST_INVALID',
         error: `invalid request: ${err.message}`,
         issues: err.validation.map((v) => ({ path: v.instancePath || '/', message: v.message ?? 'invalid' })),
       });
     }
-    if (err instanceof ConfigError) return reply.code(400).send({ error: 'invalid config', issues: err.issues });
+    if (err instanceof ConfigError) return reply.code(400).send(errorBody('ROADSIDE_ERR_CONFIG_INVALID', 'invalid config', err.issues));
     const code = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     if (code >= 500) req.log.error({ err: err.message }, 'request failed');
-    return reply.code(code).send({ error: code >= 500 && !err.expose ? 'internal error' : err.message });
+    return reply.code(code).send(errorBody(codeOf(err, code), code >= 500 && !err.expose ? 'internal error' : err.message));
   });
 
   await app.register(swagger, {
@@ -152,7 +164,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   /** The camera of that id in `cameras` (the running config by default), or a 404 thrown. */
   const cameraOr404 = (id: string, cameras = deps.config.get().cameras): CameraConfig => {
     const cam = cameras.find((c) => c.id === id);
-    if (!cam) throw httpError(404, `no camera '${id}'`);
+    if (!cam) throw httpError(404, `no camera '${id}'`, 'ROADSIDE_ERR_NOT_FOUND');
     return cam;
   };
 
@@ -183,7 +195,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     { config: access('write'), schema: { tags: ['cameras'], summary: 'Add a camera; applied without a restart', body: CameraBody, response: { 201: CameraStatusBody, 400: ErrorBody, 409: ErrorBody } } },
     async (req, reply) => {
       const cfg = await deps.config.update((d) => {
-        if (d.cameras.some((c) => c.id === req.body.id)) throw httpError(409, `camera '${req.body.id}' exists`);
+        if (d.cameras.some((c) => c.id === req.body.id)) throw httpError(409, `camera '${req.body.id}' exists`, 'ROADSIDE_ERR_CONFLICT');
         d.cameras.push(req.body);
       });
       return reply.code(201).send(statusOf(cfg.cameras.find((c) => c.id === req.body.id)!));
@@ -194,7 +206,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     '/api/v1/cameras/:id',
     { config: access('write'), schema: { tags: ['cameras'], summary: 'Replace a camera config (lines, zones, rules...); applied without a restart', params: CameraIdParams, body: CameraBody, response: { 200: CameraStatusBody, 400: ErrorBody, 404: ErrorBody } } },
     async (req, reply) => {
-      if (req.body.id !== req.params.id) return reply.code(400).send({ error: 'body id differs from the URL id', issues: [{ path: '/id', message: `must be '${req.params.id}'` }] });
+      if (req.body.id !== req.params.id) return reply.code(400).send(errorBody('ROADSIDE_ERR_CONFLICT', 'body id differs from the URL id', [{ path: '/id', message: `must be '${req.params.id}'` }]));
       const cfg = await deps.config.update((d) => {
         cameraOr404(req.params.id, d.cameras);
         d.cameras = d.cameras.map((c) => (c.id === req.params.id ? req.body : c));
@@ -225,13 +237,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
     async (req, reply) => {
       const p = deps.cameras.get(req.params.id);
-      if (!p) return reply.code(404).send({ error: `no running camera '${req.params.id}'` });
+      if (!p) return reply.code(404).send(errorBody('ROADSIDE_ERR_NOT_FOUND', `no running camera '${req.params.id}'`));
       const last = p.lastAnalysed();
-      if (!last) return reply.code(503).send({ error: 'no frame analysed yet' });
+      if (!last) return reply.code(503).send(errorBody('ROADSIDE_ERR_NO_FRAME', 'no frame analysed yet'));
       const anonymizer = deps.anonymizer();
-      if (!anonymizer) return reply.code(503).send({ error: 'image withheld: anonymizer not loaded' });
+      if (!anonymizer) return reply.code(503).send(errorBody('ROADSIDE_ERR_IMAGE_WITHHELD', 'image withheld: anonymizer not loaded'));
       // One at a time: each takes most of a second of both cores, which belong to the video.
-      if (snapshotBusy) return reply.code(503).header('retry-after', '1').send({ error: 'busy with another snapshot, retry in a second' });
+      if (snapshotBusy) return reply.code(503).header('retry-after', '1').send(errorBody('ROADSIDE_ERR_BUSY', 'busy with another snapshot, retry in a second'));
       snapshotBusy = true;
       // A copy: the anonymizer blurs in place, and the pipeline may still read this frame.
       const { width, height } = last.frame;
@@ -241,7 +253,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         return (reply as FastifyReply).header('content-type', 'image/jpeg').header('cache-control', 'no-store').send(jpeg);
       } catch (err) {
         raw.data.fill(0);
-        if (err instanceof AnonymizationError) return reply.code(503).send({ error: `image withheld: ${err.reason}` });
+        if (err instanceof AnonymizationError) return reply.code(503).send(errorBody('ROADSIDE_ERR_IMAGE_WITHHELD', `image withheld: ${err.reason}`));
         throw err;
       }
     },
@@ -253,7 +265,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     async (req, reply) => {
       const cam = cameraOr404(req.params.id);
       const cal = deps.cameras.get(cam.id)?.calibrationInUse() ?? null;
-      if (!cal) return reply.code(404).send({ error: `camera '${cam.id}' is not calibrated` });
+      if (!cal) return reply.code(404).send(errorBody('ROADSIDE_ERR_NOT_CALIBRATED', `camera '${cam.id}' is not calibrated`));
       return cal;
     },
   );
@@ -267,7 +279,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       try {
         cal = buildCalibration({ imageSize: req.body.imageSize, points: req.body.points, cameraId: req.params.id });
       } catch (err) {
-        if (err instanceof CalibrationError) return reply.code(400).send({ error: `calibration refused: ${err.message}`, issues: [{ path: '/points', message: err.message }] });
+        if (err instanceof CalibrationError) return reply.code(400).send(errorBody('ROADSIDE_ERR_CALIBRATION_INVALID', `calibration refused: ${err.message}`, [{ path: '/points', message: err.message }]));
         throw err;
       }
       mkdirSync(deps.calibrationDir, { recursive: true });

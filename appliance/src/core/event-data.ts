@@ -2,7 +2,7 @@
 // (analytics), to validate in tests, and published as JSON Schema by the API.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import './formats.js';
-import { OBJECT_CLASSES, type EventType } from './types.js';
+import { DATA_QUALITY_FLAGS, OBJECT_CLASSES, type EventType } from './types.js';
 
 const ObjectClassSchema = Type.Union(OBJECT_CLASSES.map((c) => Type.Literal(c)));
 const Direction = Type.Union([Type.Literal('forward'), Type.Literal('backward')], {
@@ -15,6 +15,8 @@ const IntervalFields = {
   binSeconds: Type.Integer({ minimum: 1 }),
   /** The interval was observed only in part (start-up, reconfiguration, stream lost, shutdown). */
   partial: Type.Optional(Type.Boolean()),
+  /** Data-quality flags (core/types.ts DATA_QUALITY_FLAGS); absent or empty = complete and trusted. */
+  flags: Type.Optional(Type.Array(Type.Union(DATA_QUALITY_FLAGS.map((f) => Type.Literal(f))))),
 };
 
 export const CountIntervalData = Type.Object({

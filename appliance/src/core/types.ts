@@ -88,6 +88,15 @@ export type CameraState = 'connecting' | 'streaming' | 'stalled' | 'backoff' | '
 
 export type IncidentKind = 'stopped-vehicle' | 'wrong-way' | 'queue' | 'pedestrian-on-carriageway';
 
+/**
+ * Why an interval's numbers cannot be taken at face value. An interval without flags is complete and
+ * trusted; consumers (DATEX export, query API) turn any flag into a data-quality mark, never into a
+ * confident zero. 'partial' = observed only in part; 'stream-gap' = no frames for part of it;
+ * 'camera-*' = the camera's health checks found the picture untrustworthy during it.
+ */
+export const DATA_QUALITY_FLAGS = ['partial', 'stream-gap', 'camera-frozen', 'camera-covered', 'camera-defocused', 'camera-moved', 'camera-dark', 'camera-overexposed'] as const;
+export type DataQualityFlag = (typeof DATA_QUALITY_FLAGS)[number];
+
 /** Event types exported upstream. Payload shapes live in events/schemas.ts. */
 export const EVENT_TYPES = [
   'count.interval',
