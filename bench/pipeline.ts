@@ -54,10 +54,10 @@ export async function runPipelineBench(maxFrames = 300) {
   // 2. detector only, on frames in memory (decoded beforehand, not timed)
   const frames: RgbImage[] = [];
   await replay((img) => void frames.push({ ...img, data: Buffer.from(img.data) }), Math.min(maxFrames, 150));
-  await detector.detect(frames[0]); // warm-up
+  await detector.process(frames[0]); // warm-up
   const t0 = performance.now();
   let detections = 0;
-  for (const f of frames) detections += (await detector.detect(f)).length;
+  for (const f of frames) detections += (await detector.process(f)).length;
   const detectSeconds = (performance.now() - t0) / 1000;
   // 3. whole pipeline
   const camera = validateConfig({
@@ -77,9 +77,9 @@ export async function runPipelineBench(maxFrames = 300) {
   const start = Date.now();
   const pipeline = await replay(async (img) => {
     const ts = start + Math.round((seq * 1000) / 30);
-    const dets = await detector.detect(img);
-    const tracks = tracker.update({ cameraId: 'bench', seq, timestampMs: ts, width: W, height: H, detections: dets });
-    events += analytics.update(tracks).length;
+    const dets = await detector.process(img);
+    const tracks = tracker.process({ cameraId: 'bench', seq, timestampMs: ts, width: W, height: H, detections: dets });
+    events += analytics.process(tracks).length;
     seq++;
   }, maxFrames);
   await detector.close();

@@ -116,7 +116,7 @@ export async function runPrivacyBench(o: PrivacyBenchOptions = {}) {
   for (const set of ['us', 'eu'] as const) {
     for (const s of plateSamples(set, set === 'us' ? usStride : 1)) {
       const img = await readRgb(s.image);
-      const objects = await detector.detect(img);
+      const objects = await detector.process(img);
       const vehicles = objects.filter((d) => d.cls !== 'person' && d.cls !== 'bicycle');
       if (!s.gt.some((g) => vehicles.some((v) => coveredFraction(g, [v.box]) >= 0.5))) plateNoVehicle++;
       const plan = await anonymizer.maskPlan(img, objects);
@@ -127,7 +127,7 @@ export async function runPrivacyBench(o: PrivacyBenchOptions = {}) {
   const faces = { dlib: newTally(), mask: newTally() };
   for (const s of faceSamples()) {
     const img = await readRgb(s.image);
-    const objects = await detector.detect(img);
+    const objects = await detector.process(img);
     const plan = await anonymizer.maskPlan(img, objects);
     add(s.image.includes('/dlib/') ? faces.dlib : faces.mask, s.gt, plan, plan.faces, img.width, img.height);
   }
@@ -141,7 +141,7 @@ export async function runPrivacyBench(o: PrivacyBenchOptions = {}) {
     const { data } = await sharp(s.image).removeAlpha().resize(1920, 1080, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
     const frame: RgbImage = { width: 1920, height: 1080, data };
     let t = performance.now();
-    const objects: Detection[] = await detector.detect(frame);
+    const objects: Detection[] = await detector.process(frame);
     detMs += performance.now() - t;
     t = performance.now();
     await anonymizer.anonymizeToJpeg(frame, objects);

@@ -77,7 +77,7 @@ async function costBench(): Promise<Record<string, { meanMs: number; p95Ms: numb
     const times: number[] = [];
     for (let i = 0; i < inputs.length; i++) {
       const t0 = performance.now();
-      an.update(trk.update(inputs[i]));
+      an.process(trk.process(inputs[i]));
       const dt = performance.now() - t0;
       if (i >= warm) times.push(dt);
     }
@@ -194,9 +194,9 @@ function countLines(frames: Array<{ n: number; dets: Detection[] }>, step: numbe
   for (const { n, dets } of frames) {
     if ((n - FIRST_GT) % step !== 0) continue;
     const fd: FrameDetections = { cameraId: 'highway', seq: n, timestampMs: t0 + Math.round((n * 1000) / 30), width: FW, height: FH, detections: dets };
-    an.update(trk.update(fd));
+    an.process(trk.process(fd));
   }
-  an.flush(t0 + 100_000);
+  an.close(t0 + 100_000);
   const out: Record<string, number> = {};
   for (const l of an.liveSummary().lines) out[l.lineId] = l.forward + l.backward;
   return out;
@@ -218,7 +218,7 @@ async function accuracyBench() {
   try {
     await decodeFrames(async (n, data) => {
       const t0 = performance.now();
-      const d = await det.detect({ width: FW, height: FH, data });
+      const d = await det.process({ width: FW, height: FH, data });
       detectMs.push(performance.now() - t0);
       dets.set(n, d.filter((x) => VEHICLE_CLASSES.includes(x.cls) && x.cls !== 'bicycle'));
     }, FIRST_GT, LAST_GT);

@@ -55,7 +55,7 @@ describe('zones', () => {
       else if (s < 30) tracks.push(track(1, 0.5, 0.5));
       else if (s < 50) tracks.push(track(1, 0.8, 0.5));
       if (s >= 20 && s < 40) tracks.push(track(2, 0.45, 0.45, 'truck'));
-      events.push(...a.update(ft(s, tracks)));
+      events.push(...a.process(ft(s, tracks)));
       if (s === 25) assert.equal(a.liveSummary().zones[0].occupancy, 2);
     }
     const z = events.filter((e) => e.type === 'zone.interval') as DomainEvent<ZoneIntervalData>[];
@@ -72,7 +72,7 @@ describe('zones', () => {
     assert.ok(Math.abs((d.meanDwellSeconds as number) - 19.5) < 0.01, `dwell ${d.meanDwellSeconds}`);
     const second = (events.filter((e) => e.type === 'zone.interval') as DomainEvent<ZoneIntervalData>[]).length;
     assert.equal(second, 1);
-    const flushed = a.flush(T0 + 120_000).find((e) => e.type === 'zone.interval') as DomainEvent<ZoneIntervalData>;
+    const flushed = a.close(T0 + 120_000).find((e) => e.type === 'zone.interval') as DomainEvent<ZoneIntervalData>;
     assert.deepEqual([flushed.data.entries, flushed.data.exits, flushed.data.maxOccupancy, flushed.data.meanDwellSeconds], [0, 0, 0, null]);
   });
 
@@ -82,9 +82,9 @@ describe('zones', () => {
     for (let s = 0; s < 60; s++) {
       // Anchor alternates 0.399 / 0.401 (on the edge) for most frames, then goes well inside.
       const y = s < 40 ? (s % 2 ? 0.401 : 0.399) : 0.5;
-      events.push(...a.update(ft(s, [track(1, 0.5, y)])));
+      events.push(...a.process(ft(s, [track(1, 0.5, y)])));
     }
-    events.push(...a.update(ft(60, [])));
+    events.push(...a.process(ft(60, [])));
     const d = (events.find((e) => e.type === 'zone.interval') as DomainEvent<ZoneIntervalData>).data;
     assert.equal(d.entries, 1);
     assert.equal(d.exits, 1, 'the one exit is the track ending inside');
@@ -92,12 +92,12 @@ describe('zones', () => {
 
   test('lost tracks keep their membership; a dropped track exits where it was last seen', () => {
     const a = analytics([rect('box', 0.4, 0.4, 0.6, 0.6)]);
-    for (let s = 0; s < 5; s++) a.update(ft(s, [track(1, 0.5, 0.5)]));
-    for (let s = 5; s < 8; s++) a.update(ft(s, [track(1, 0.9, 0.9, 'car', 'lost')]));
+    for (let s = 0; s < 5; s++) a.process(ft(s, [track(1, 0.5, 0.5)]));
+    for (let s = 5; s < 8; s++) a.process(ft(s, [track(1, 0.9, 0.9, 'car', 'lost')]));
     assert.equal(a.liveSummary().zones[0].occupancy, 1);
-    a.update(ft(8, []));
+    a.process(ft(8, []));
     assert.equal(a.liveSummary().zones[0].occupancy, 0);
-    const d = (a.update(ft(61, [])).find((e) => e.type === 'zone.interval') as DomainEvent<ZoneIntervalData>).data;
+    const d = (a.process(ft(61, [])).find((e) => e.type === 'zone.interval') as DomainEvent<ZoneIntervalData>).data;
     assert.deepEqual([d.entries, d.exits, d.meanDwellSeconds], [1, 1, 4]);
   });
 });
@@ -122,9 +122,9 @@ describe('turning movements', () => {
         const k = Math.floor((s - p.startS) / 2);
         if (k >= 0 && k < p.pts.length) tracks.push(track(p.id, p.pts[k][0], p.pts[k][1], p.cls));
       }
-      events.push(...a.update(ft(s, tracks)));
+      events.push(...a.process(ft(s, tracks)));
     }
-    events.push(...a.flush(T0 + 60_000));
+    events.push(...a.close(T0 + 60_000));
     const m = events.find((e) => e.type === 'movement.interval') as DomainEvent<MovementIntervalData>;
     assert.ok(Value.Check(MovementIntervalData, m.data));
     assert.deepEqual(m.data.movements, [
@@ -150,11 +150,11 @@ describe('analytics state', () => {
         const phase = ((s + k * 10) % 50) / 50;
         tracks.push(track(id, 0.05 + 0.9 * phase, 0.2 + 0.15 * k));
       }
-      a.update({ ...ft(s, tracks), timestampMs: T0 + s * 100 });
+      a.process({ ...ft(s, tracks), timestampMs: T0 + s * 100 });
       maxState = Math.max(maxState, a.stateSize());
     }
     assert.ok(maxState < 80, `state ${maxState}`);
-    a.flush(T0 + 400_000);
+    a.close(T0 + 400_000);
     assert.equal(a.stateSize(), 0);
     assert.ok(a.liveSummary().movements.reduce((s, m) => s + m.count, 0) > 250);
   });

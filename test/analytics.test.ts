@@ -65,10 +65,10 @@ function runPath(ys: number[], line: CountingLineConfig, opts: { x?: number; cls
   ys.forEach((y, i) => {
     // Velocity as the tracker reports it once a track is confirmed (known from the first frame here).
     const vy = i > 0 ? (y - ys[i - 1]) * 10 : ys.length > 1 ? (ys[1] - y) * 10 : 0;
-    events.push(...a.update(ft(i, [track(1, opts.x ?? 0.5, y, opts.cls, vy)])));
+    events.push(...a.process(ft(i, [track(1, opts.x ?? 0.5, y, opts.cls, vy)])));
   });
-  events.push(...a.update(ft(ys.length, [])));
-  events.push(...a.flush(T0 + (ys.length + 1) * 100));
+  events.push(...a.process(ft(ys.length, [])));
+  events.push(...a.close(T0 + (ys.length + 1) * 100));
   return { totals: a.liveSummary().lines[0], events };
 }
 const ramp = (from: number, to: number, n: number) => Array.from({ length: n }, (_, i) => from + ((to - from) * i) / (n - 1));
@@ -141,10 +141,10 @@ describe('count.interval bins', () => {
       const tracks: Track[] = [];
       if (s >= 5 && s < 15) tracks.push(track(1, 0.5, 0.3 + (s - 5) * 0.04, 'car', 0.04));
       if (s >= 65 && s < 75) tracks.push(track(2, 0.3, 0.7 - (s - 65) * 0.04, 'truck', -0.04), track(3, 0.6, 0.3 + (s - 65) * 0.04, 'car', 0.04));
-      events.push(...a.update(ft(s, tracks, 1000)));
+      events.push(...a.process(ft(s, tracks, 1000)));
     }
     // A 200 s outage, then frames resume.
-    for (let s = 350; s < 360; s++) events.push(...a.update(ft(s, [], 1000)));
+    for (let s = 350; s < 360; s++) events.push(...a.process(ft(s, [], 1000)));
     const counts = events.filter((e) => e.type === 'count.interval') as DomainEvent<CountIntervalData>[];
     for (const e of counts) assert.ok(Value.Check(CountIntervalData, e.data), JSON.stringify([...Value.Errors(CountIntervalData, e.data)]));
     const minute = counts.filter((e) => e.data.binSeconds === 60);
@@ -163,7 +163,7 @@ describe('count.interval bins', () => {
     assert.equal(minute[0].timeMs, Date.UTC(2024, 0, 1, 12, 1, 0));
     assert.equal(minute[0].data.meanSpeedKmh, null, 'no calibration, no speed');
     assert.equal(counts.filter((e) => e.data.binSeconds === 900).length, 0, 'the quarter hour is still open');
-    const flushed = a.flush(T0 + 360_000).filter((e) => e.type === 'count.interval') as DomainEvent<CountIntervalData>[];
+    const flushed = a.close(T0 + 360_000).filter((e) => e.type === 'count.interval') as DomainEvent<CountIntervalData>[];
     assert.deepEqual(
       flushed.map((e) => [e.data.binSeconds, e.data.intervalStart]),
       [
@@ -204,7 +204,7 @@ describe('tracker + lines end to end', () => {
           return { box: { x: x0, y: p.y + j(), w: x1 - x0, h: 40 + j() }, cls: 'car' as const, score: 0.6 + rnd() * 0.3 };
         })
         .filter((d) => d.box.w > 8);
-      a.update(trk.update({ cameraId: 'cam1', seq: i, timestampMs: T0 + i * 100, width: W, height: H, detections }));
+      a.process(trk.process({ cameraId: 'cam1', seq: i, timestampMs: T0 + i * 100, width: W, height: H, detections }));
     }
     const totals = a.liveSummary().lines[0];
     // from→to points down: the left normal on screen points right (+x).

@@ -251,9 +251,9 @@ describe('speed from calibration (synthetic scene with known ground motion)', ()
         const j = () => (rnd() - 0.5) * 1.0;
         detections.push({ box: { x: a.x * sx - w / 2 + j(), y: a.y * sy - h + j(), w, h }, cls: 'car', score: 0.9 });
       }
-      events.push(...an.update(trk.update({ cameraId: 'cam1', seq: i, timestampMs: T0 + i * 100, width, height, detections })));
+      events.push(...an.process(trk.process({ cameraId: 'cam1', seq: i, timestampMs: T0 + i * 100, width, height, detections })));
     }
-    events.push(...an.flush(T0 + 20_000));
+    events.push(...an.close(T0 + 20_000));
     return events;
   }
 

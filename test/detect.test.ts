@@ -70,7 +70,7 @@ describe('YOLOX-Nano on a real frame (onnxruntime-node, CPU)', () => {
     const H = 360;
     const data = execFileSync('ffmpeg', ['-v', 'error', '-i', CLIPS.opendatacam, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 24 });
     assert.equal(data.length, W * H * 3);
-    const found = await det.detect({ width: W, height: H, data });
+    const found = await det.process({ width: W, height: H, data });
     // Reference: the clip's published YOLO output (centre x,y,w,h at 1920x1080; pseudo-labels), confident cars only.
     const first = JSON.parse(readFileSync(resolve(SHARED, 'data/traffic/opendatacam/rawdetections.txt'), 'utf8').split('\n')[0]) as {
       detections: { x: number; y: number; w: number; h: number; prob: number; name: string }[];

@@ -38,7 +38,7 @@ describe('event pipeline', () => {
       });
       const metrics = createMetrics();
       let p = await createEventPipeline({ config, dataDir: dir, metrics, log: pino({ level: 'silent' }), backoff: { initialMs: 50, maxMs: 300 } });
-      await p.publish(Array.from({ length: 25 }, (_, i) => ev(i)));
+      await p.process(Array.from({ length: 25 }, (_, i) => ev(i)));
       await p.close(); // flush: both sinks had a moment to get everything
       assert.equal(rx.unique().length, 25);
       const t0 = Date.now();
@@ -48,7 +48,7 @@ describe('event pipeline', () => {
 
       await rx.stop();
       p = await createEventPipeline({ config, dataDir: dir, metrics, log: pino({ level: 'silent' }), backoff: { initialMs: 50, maxMs: 300 }, flushTimeoutMs: 300 });
-      await p.publish([ev(100), ev(101)]);
+      await p.process([ev(100), ev(101)]);
       await p.close(); // the webhook is down: close gives up after the flush bound, events stay
       assert.equal(rx.unique().length, 25);
       await rx.start();

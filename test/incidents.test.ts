@@ -74,7 +74,7 @@ function run(a: CameraAnalytics, scripts: Script[], seconds: number, jitterPx = 
       });
     }
     const ft: FrameTracks = { cameraId: 'cam1', seq: i, timestampMs: T0 + i * (1000 / FPS), width: W, height: H, tracks };
-    events.push(...a.update(ft));
+    events.push(...a.process(ft));
   }
   const incidents = events.filter((e) => e.type.startsWith('incident.')) as DomainEvent<IncidentData>[];
   for (const e of incidents) assert.ok(Value.Check(IncidentData, e.data), JSON.stringify([...Value.Errors(IncidentData, e.data)]));
@@ -264,7 +264,7 @@ describe('incident lifecycle', () => {
     const ev = run(a, [{ id: 9, cls: 'person', at: () => ({ x: 0.5, y: 0.5 }) }], 3);
     assert.equal(ev.length, 1);
     assert.equal(a.liveSummary().openIncidents.length, 1);
-    const closed = a.flush(T0 + 4000).filter((e) => e.type === 'incident.closed') as DomainEvent<IncidentData>[];
+    const closed = a.close(T0 + 4000).filter((e) => e.type === 'incident.closed') as DomainEvent<IncidentData>[];
     assert.equal(closed.length, 1);
     assert.equal(closed[0].data.incidentId, ev[0].data.incidentId);
     assert.equal(a.liveSummary().openIncidents.length, 0);

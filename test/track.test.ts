@@ -73,7 +73,7 @@ describe('MultiObjectTracker', () => {
     let last;
     for (let i = 0; i < 40; i++) {
       const t = 1_000_000 + i * 100; // 10 fps
-      const out = trk.update(frame(i, t, [det(50 + i * 12, 100, 60, 40)])); // 120 px/s
+      const out = trk.process(frame(i, t, [det(50 + i * 12, 100, 60, 40)])); // 120 px/s
       for (const tr of out.tracks) ids.add(tr.id);
       last = out;
     }
@@ -89,17 +89,17 @@ describe('MultiObjectTracker', () => {
   test('a track is output only once confirmed after minHits hits', () => {
     const trk = new MultiObjectTracker({ minHits: 3 });
     const seen: number[] = [];
-    for (let i = 0; i < 5; i++) seen.push(trk.update(frame(i, i * 100, [det(100 + i * 5, 100, 50, 30)])).tracks.length);
+    for (let i = 0; i < 5; i++) seen.push(trk.process(frame(i, i * 100, [det(100 + i * 5, 100, 50, 30)])).tracks.length);
     assert.deepEqual(seen, [0, 0, 1, 1, 1]);
     const withTentative = new MultiObjectTracker({ minHits: 3, outputTentative: true });
-    const first = withTentative.update(frame(0, 0, [det(100, 100, 50, 30)]));
+    const first = withTentative.process(frame(0, 0, [det(100, 100, 50, 30)]));
     assert.equal(first.tracks[0].status, 'tentative');
   });
 
   test('a one-frame false positive never becomes a track', () => {
     const trk = new MultiObjectTracker();
-    trk.update(frame(0, 0, [det(300, 200, 40, 30)]));
-    for (let i = 1; i < 10; i++) assert.equal(trk.update(frame(i, i * 100, [])).tracks.length, 0);
+    trk.process(frame(0, 0, [det(300, 200, 40, 30)]));
+    for (let i = 1; i < 10; i++) assert.equal(trk.process(frame(i, i * 100, [])).tracks.length, 0);
     assert.equal(trk.stateSize(), 0);
   });
 
@@ -109,7 +109,7 @@ describe('MultiObjectTracker', () => {
     const statuses: string[] = [];
     const ids = new Set<number>();
     scores.forEach((s, i) => {
-      const out = trk.update(frame(i, i * 100, [det(100 + i * 8, 100, 50, 30, s)]));
+      const out = trk.process(frame(i, i * 100, [det(100 + i * 8, 100, 50, 30, s)]));
       for (const t of out.tracks) {
         ids.add(t.id);
         statuses.push(t.status);
@@ -119,28 +119,28 @@ describe('MultiObjectTracker', () => {
     assert.ok(statuses.slice(2).every((s) => s === 'confirmed'), statuses.join(','));
     // Low-score detections alone never start a track.
     const fresh = new MultiObjectTracker();
-    for (let i = 0; i < 10; i++) fresh.update(frame(i, i * 100, [det(100, 100, 50, 30, 0.3)]));
+    for (let i = 0; i < 10; i++) fresh.process(frame(i, i * 100, [det(100, 100, 50, 30, 0.3)]));
     assert.equal(fresh.stateSize(), 0);
   });
 
   test('lost tracks are kept maxLostFrames frames, re-found with the same id, then removed', () => {
     const trk = new MultiObjectTracker({ maxLostFrames: 5 });
     let id = -1;
-    for (let i = 0; i < 5; i++) id = trk.update(frame(i, i * 100, [det(100 + i * 10, 100, 50, 30)])).tracks[0]?.id ?? id;
+    for (let i = 0; i < 5; i++) id = trk.process(frame(i, i * 100, [det(100 + i * 10, 100, 50, 30)])).tracks[0]?.id ?? id;
     // Missing 3 frames: lost, predicted forward.
     for (let i = 5; i < 8; i++) {
-      const out = trk.update(frame(i, i * 100, []));
+      const out = trk.process(frame(i, i * 100, []));
       assert.equal(out.tracks.length, 1);
       assert.equal(out.tracks[0].status, 'lost');
       assert.ok(out.tracks[0].box.x > 100 + 4 * 10, 'prediction moves on');
     }
-    const back = trk.update(frame(8, 800, [det(180, 100, 50, 30)]));
+    const back = trk.process(frame(8, 800, [det(180, 100, 50, 30)]));
     assert.equal(back.tracks[0].id, id);
     assert.equal(back.tracks[0].status, 'confirmed');
     // Now gone for good.
-    for (let i = 9; i <= 14; i++) trk.update(frame(i, i * 100, []));
+    for (let i = 9; i <= 14; i++) trk.process(frame(i, i * 100, []));
     assert.equal(trk.stateSize(), 0);
-    assert.equal(trk.update(frame(15, 1500, [])).tracks.length, 0);
+    assert.equal(trk.process(frame(15, 1500, [])).tracks.length, 0);
   });
 
   test('keeps ids of fast objects at 5 fps (box moves more than its width per frame)', () => {
@@ -148,7 +148,7 @@ describe('MultiObjectTracker', () => {
     const ids = new Set<number>();
     let confirmedFrames = 0;
     for (let i = 0; i < 12; i++) {
-      const out = trk.update(frame(i, i * 200, [det(10 + i * 55, 150, 50, 30)])); // 1.1 widths per frame
+      const out = trk.process(frame(i, i * 200, [det(10 + i * 55, 150, 50, 30)])); // 1.1 widths per frame
       for (const t of out.tracks) ids.add(t.id);
       if (out.tracks.length === 1 && out.tracks[0].status === 'confirmed') confirmedFrames++;
     }
@@ -162,7 +162,7 @@ describe('MultiObjectTracker', () => {
     for (let i = 0; i < 50; i++) {
       const a = det(20 + i * 12, 100, 60, 40);
       const b = det(620 - i * 12, 112, 60, 40);
-      const out = trk.update(frame(i, i * 100, i % 2 ? [a, b] : [b, a]));
+      const out = trk.process(frame(i, i * 100, i % 2 ? [a, b] : [b, a]));
       for (const t of out.tracks) {
         if (t.status !== 'confirmed') continue;
         const list = byId.get(t.id) ?? [];
@@ -182,7 +182,7 @@ describe('MultiObjectTracker', () => {
     let cls = '';
     const seq: ObjectClass[] = ['car', 'truck', 'car', 'car', 'truck', 'car', 'car', 'bus', 'car'];
     seq.forEach((c, i) => {
-      const out = trk.update(frame(i, i * 100, [det(100 + i * 5, 100, 60, 40, 0.8, c)]));
+      const out = trk.process(frame(i, i * 100, [det(100 + i * 5, 100, 60, 40, 0.8, c)]));
       if (out.tracks[0]) cls = out.tracks[0].cls;
     });
     assert.equal(cls, 'car');
@@ -194,18 +194,18 @@ describe('MultiObjectTracker', () => {
     const snapshot = JSON.stringify(frames);
     const a = new MultiObjectTracker();
     const b = new MultiObjectTracker();
-    const outsA = frames.map((f) => a.update(deepFreeze(structuredClone(f))));
-    const outsB = frames.map((f) => b.update(f));
+    const outsA = frames.map((f) => a.process(deepFreeze(structuredClone(f))));
+    const outsB = frames.map((f) => b.process(f));
     assert.equal(JSON.stringify(frames), snapshot);
     assert.deepEqual(outsA, outsB);
     // Mutating an output does not reach the tracker.
-    const out = a.update(deepFreeze(structuredClone(frames[59])));
-    const before = JSON.stringify(a.update(deepFreeze(structuredClone(frames[59]))));
+    const out = a.process(deepFreeze(structuredClone(frames[59])));
+    const before = JSON.stringify(a.process(deepFreeze(structuredClone(frames[59]))));
     for (const t of out.tracks) t.box.x = -999;
     const c = new MultiObjectTracker();
-    frames.forEach((f) => c.update(f));
-    c.update(frames[59]);
-    assert.equal(JSON.stringify(c.update(frames[59])), before);
+    frames.forEach((f) => c.process(f));
+    c.process(frames[59]);
+    assert.equal(JSON.stringify(c.process(frames[59])), before);
   });
 
   test('state stays bounded over thousands of frames with objects coming and going', () => {
@@ -217,13 +217,13 @@ describe('MultiObjectTracker', () => {
     for (let i = 0; i < N; i++) {
       const { fd } = scene.next();
       // Every few hundred frames the road empties completely.
-      const out = trk.update(i % 500 >= 450 ? { ...fd, detections: [] } : fd);
+      const out = trk.process(i % 500 >= 450 ? { ...fd, detections: [] } : fd);
       for (const t of out.tracks) maxId = Math.max(maxId, t.id);
       maxState = Math.max(maxState, trk.stateSize());
     }
     assert.ok(maxId > 200, `many objects passed (${maxId} ids)`);
     assert.ok(maxState < 60, `state held at most ${maxState} tracks`);
-    for (let i = 0; i < 40; i++) trk.update(frame(N + i, (N + i) * 100, []));
+    for (let i = 0; i < 40; i++) trk.process(frame(N + i, (N + i) * 100, []));
     assert.equal(trk.stateSize(), 0);
   });
 
@@ -234,7 +234,7 @@ describe('MultiObjectTracker', () => {
       { x: 0, y: 0, w: 0, h: 10 },
       { x: 0, y: 0, w: 10, h: -1 },
     ];
-    const out = trk.update(frame(0, 0, bad.map((b) => ({ box: b, cls: 'car', score: 0.9 }))));
+    const out = trk.process(frame(0, 0, bad.map((b) => ({ box: b, cls: 'car', score: 0.9 }))));
     assert.equal(out.tracks.length, 0);
     assert.equal(trk.stateSize(), 0);
   });
@@ -244,7 +244,7 @@ test('one object reported under two classes (per-class NMS) gives one track', ()
   const trk = new MultiObjectTracker();
   const ids = new Set<number>();
   for (let i = 0; i < 10; i++) {
-    const out = trk.update(frame(i, i * 100, [det(100 + i * 5, 100, 60, 40, 0.8, 'car'), det(101 + i * 5, 99, 61, 41, 0.6, 'truck')]));
+    const out = trk.process(frame(i, i * 100, [det(100 + i * 5, 100, 60, 40, 0.8, 'car'), det(101 + i * 5, 99, 61, 41, 0.6, 'truck')]));
     for (const t of out.tracks) ids.add(t.id);
   }
   assert.equal(ids.size, 1);

@@ -4,6 +4,7 @@ import { Value } from '@sinclair/typebox/value';
 import { IncidentRulesSchema, type CameraConfig, type IncidentRulesConfig } from '../config/schema.js';
 import { VEHICLE_CLASSES, type DomainEvent, type FrameTracks, type Point } from '../core/types.js';
 import { groundMapper, type CalibrationFile } from '../../../calibration/file.js';
+import type { AnalyticsStage } from '../core/stages.js';
 import { BinClock, type Bin } from './bins.js';
 import { CountingLine } from './counting-line.js';
 import { anchorOf } from './geometry.js';
@@ -55,7 +56,7 @@ export interface LiveSummary {
   calibrated: boolean;
 }
 
-export class CameraAnalytics {
+export class CameraAnalytics implements AnalyticsStage {
   readonly cameraId: string;
   private readonly clock: BinClock;
   private readonly lines: CountingLine[];
@@ -91,7 +92,7 @@ export class CameraAnalytics {
     this.incidents = new IncidentManager(cam.id, list, rules.clearSeconds, rules.updateSeconds);
   }
 
-  update(ft: FrameTracks): DomainEvent[] {
+  process(ft: FrameTracks): DomainEvent[] {
     const events: DomainEvent[] = [];
     const tMs = ft.timestampMs;
     const present = ft.tracks.filter((t) => t.status !== 'tentative');
@@ -165,7 +166,7 @@ export class CameraAnalytics {
    * End of stream (shutdown, stall, reconfiguration): every track ends, every open interval is
    * emitted (the last one partial) and open incidents close. Safe to follow with a new tracker.
    */
-  flush(nowMs: number): DomainEvent[] {
+  close(nowMs: number): DomainEvent[] {
     this.endTracks([...this.known]);
     this.known = new Set();
     const events: DomainEvent[] = [...this.closeBins(this.clock.closeAll(nowMs)), ...this.incidents.closeAll(nowMs)];

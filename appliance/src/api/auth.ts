@@ -5,7 +5,9 @@ import { errorBody } from '../core/errors.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-export type Role = 'admin' | 'installer' | 'viewer' | 'metrics';
+import type { Role } from '../core/types.js';
+
+export type { Role };
 export type Access = 'public' | 'read' | 'write' | 'metrics';
 
 export const ROLE_ACCESS: Record<Role, readonly Access[]> = {

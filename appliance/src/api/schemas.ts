@@ -1,10 +1,11 @@
 // Request and response schemas of the camera routes (TypeBox: they validate and they type).
 import { Type, type Static } from '@sinclair/typebox';
-import { CameraSchema } from '../config/schema.js';
+import { CameraSchema, Id } from '../config/schema.js';
+import { CameraStatusSchema } from '../core/camera-status.js';
 import { ERROR_CODE_LIST, type ErrorCode } from '../core/errors.js';
 import { PointPairSchema } from '../../../calibration/file.js';
 
-export const CameraIdParams = Type.Object({ id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }) });
+export const CameraIdParams = Type.Object({ id: Id });
 export type CameraIdParams = Static<typeof CameraIdParams>;
 
 export const ErrorBody = Type.Object({
@@ -13,24 +14,7 @@ export const ErrorBody = Type.Object({
   issues: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
 });
 
-export const CameraStatusBody = Type.Object({
-  id: Type.String(),
-  name: Type.Union([Type.String(), Type.Null()]),
-  url: Type.String({ description: 'credentials removed' }),
-  enabled: Type.Boolean(),
-  state: Type.String(),
-  stateSince: Type.Union([Type.String(), Type.Null()]),
-  reason: Type.String(),
-  fps: Type.Number(),
-  restarts: Type.Integer(),
-  framesDecoded: Type.Integer(),
-  framesAnalysed: Type.Integer(),
-  framesDropped: Type.Integer(),
-  lastFrameAt: Type.Union([Type.String(), Type.Null()]),
-  calibrated: Type.Boolean(),
-  width: Type.Integer(),
-  height: Type.Integer(),
-});
+export const CameraStatusBody = Type.Object({ ...CameraStatusSchema.properties, enabled: Type.Boolean() });
 export type CameraStatusBody = Static<typeof CameraStatusBody>;
 
 export const CameraListBody = Type.Object({ cameras: Type.Array(CameraStatusBody) });

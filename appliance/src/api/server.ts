@@ -139,7 +139,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return deps.metrics.registry.metrics();
   });
 
-  const statusOf = (cam: CameraConfig) => {
+  const statusOf = (cam: CameraConfig): CameraStatusBody => {
     const p = deps.cameras.get(cam.id);
     if (p) return { ...p.status(), enabled: true };
     return {

@@ -1,11 +1,12 @@
 // The one schema of roadside.yaml. It validates the file and gives every stage its types.
 import { Type, type Static } from '@sinclair/typebox';
-import { OBJECT_CLASSES } from '../core/types.js';
+import { DETECTOR_BACKENDS, ID_PATTERN, OBJECT_CLASSES, ROLES } from '../core/types.js';
+import { literalUnion } from '../core/schema-util.js';
 
-const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'lower-case id: a-z 0-9 _ -' });
+export const Id = Type.String({ pattern: ID_PATTERN, description: 'lower-case id: a-z 0-9 _ -' });
 /** Coordinates relative to the frame: 0..1 on both axes, so lines survive a resolution change. */
 const RelPoint = Type.Object({ x: Type.Number({ minimum: 0, maximum: 1 }), y: Type.Number({ minimum: 0, maximum: 1 }) }, { additionalProperties: false });
-const ObjectClassSchema = Type.Union(OBJECT_CLASSES.map((c) => Type.Literal(c)));
+const ObjectClassSchema = literalUnion(OBJECT_CLASSES);
 
 export const CountingLineSchema = Type.Object(
   {
@@ -136,7 +137,7 @@ export const TokenSchema = Type.Object(
     name: Type.String({ minLength: 1 }),
     /** sha256 hex of the token; plain tokens never sit in the config. */
     sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
-    role: Type.Union([Type.Literal('admin'), Type.Literal('installer'), Type.Literal('viewer'), Type.Literal('metrics')]),
+    role: literalUnion(ROLES),
   },
   { additionalProperties: false },
 );
@@ -164,7 +165,7 @@ export const ConfigSchema = Type.Object(
     detector: Type.Object(
       {
         /** onnx-cpu here; onnx-cuda on GPU boxes with the CUDA build of onnxruntime. */
-        backend: Type.Union([Type.Literal('onnx-cpu'), Type.Literal('onnx-cuda')], { default: 'onnx-cpu' }),
+        backend: literalUnion(DETECTOR_BACKENDS, { default: 'onnx-cpu' }),
         model: Type.String({ default: 'yolox_nano' }),
         scoreThreshold: Type.Number({ minimum: 0, maximum: 1, default: 0.3 }),
         nmsIou: Type.Number({ minimum: 0, maximum: 1, default: 0.45 }),

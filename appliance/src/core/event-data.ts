@@ -2,9 +2,10 @@
 // (analytics), to validate in tests, and published as JSON Schema by the API.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import './formats.js';
-import { DATA_QUALITY_FLAGS, OBJECT_CLASSES, type EventType } from './types.js';
+import { CAMERA_STATES, DATA_QUALITY_FLAGS, INCIDENT_KINDS, OBJECT_CLASSES, type EventType } from './types.js';
+import { literalUnion } from './schema-util.js';
 
-const ObjectClassSchema = Type.Union(OBJECT_CLASSES.map((c) => Type.Literal(c)));
+const ObjectClassSchema = literalUnion(OBJECT_CLASSES);
 const Direction = Type.Union([Type.Literal('forward'), Type.Literal('backward')], {
   description: 'forward = along the line direction vector, backward = against it',
 });
@@ -16,7 +17,7 @@ const IntervalFields = {
   /** The interval was observed only in part (start-up, reconfiguration, stream lost, shutdown). */
   partial: Type.Optional(Type.Boolean()),
   /** Data-quality flags (core/types.ts DATA_QUALITY_FLAGS); absent or empty = complete and trusted. */
-  flags: Type.Optional(Type.Array(Type.Union(DATA_QUALITY_FLAGS.map((f) => Type.Literal(f))))),
+  flags: Type.Optional(Type.Array(literalUnion(DATA_QUALITY_FLAGS))),
 };
 
 export const CountIntervalData = Type.Object({
@@ -55,12 +56,7 @@ export const SpeedIntervalData = Type.Object({
 });
 export type SpeedIntervalData = Static<typeof SpeedIntervalData>;
 
-const IncidentKindSchema = Type.Union([
-  Type.Literal('stopped-vehicle'),
-  Type.Literal('wrong-way'),
-  Type.Literal('queue'),
-  Type.Literal('pedestrian-on-carriageway'),
-]);
+const IncidentKindSchema = literalUnion(INCIDENT_KINDS);
 
 export const IncidentData = Type.Object({
   incidentId: Type.String(),
@@ -77,13 +73,7 @@ export type IncidentData = Static<typeof IncidentData>;
 
 export const CameraStateData = Type.Object({
   cameraId: Type.String(),
-  state: Type.Union([
-    Type.Literal('connecting'),
-    Type.Literal('streaming'),
-    Type.Literal('stalled'),
-    Type.Literal('backoff'),
-    Type.Literal('stopped'),
-  ]),
+  state: literalUnion(CAMERA_STATES),
   reason: Type.Optional(Type.String()),
 });
 export type CameraStateData = Static<typeof CameraStateData>;

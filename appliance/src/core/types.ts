@@ -84,9 +84,22 @@ export interface FrameTracks {
   tracks: Track[];
 }
 
-export type CameraState = 'connecting' | 'streaming' | 'stalled' | 'backoff' | 'stopped';
+export const CAMERA_STATES = ['connecting', 'streaming', 'stalled', 'backoff', 'stopped'] as const;
+export type CameraState = (typeof CAMERA_STATES)[number];
 
-export type IncidentKind = 'stopped-vehicle' | 'wrong-way' | 'queue' | 'pedestrian-on-carriageway';
+export const INCIDENT_KINDS = ['stopped-vehicle', 'wrong-way', 'queue', 'pedestrian-on-carriageway'] as const;
+export type IncidentKind = (typeof INCIDENT_KINDS)[number];
+
+/** API roles: admin (everything), installer (read + change config), viewer (read), metrics (scrape only). */
+export const ROLES = ['admin', 'installer', 'viewer', 'metrics'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** onnx-cpu: onnxruntime-node's bundled CPU library; onnx-cuda: its CUDA execution provider (GPU boxes). */
+export const DETECTOR_BACKENDS = ['onnx-cpu', 'onnx-cuda'] as const;
+export type DetectorBackend = (typeof DETECTOR_BACKENDS)[number];
+
+/** Ids of cameras, lines, zones, rules: lower-case a-z 0-9 _ -, up to 63 characters. */
+export const ID_PATTERN = '^[a-z0-9][a-z0-9_-]{0,62}$';
 
 /**
  * Why an interval's numbers cannot be taken at face value. An interval without flags is complete and

@@ -1,19 +1,15 @@
-import type { Detection, RgbImage } from '../core/types.js';
+import type { DetectorBackend } from '../core/types.js';
+import type { DetectorStage } from '../core/stages.js';
 
 /** A pretrained object detector. Boxes come back in pixels of the image given. */
-export interface Detector {
+export interface Detector extends DetectorStage {
   readonly name: string;
   readonly backend: DetectorBackend;
-  detect(image: RgbImage): Promise<Detection[]>;
-  close(): Promise<void>;
 }
 
-/**
- * onnx-cpu: onnxruntime-node's bundled CPU library (what runs here).
- * onnx-cuda: the same model on onnxruntime's CUDA execution provider (GPU boxes; needs the CUDA build, see README).
- * TensorFlow.js backends would sit here too; tfjs-node(-gpu) cannot install on this network (README).
- */
-export type DetectorBackend = 'onnx-cpu' | 'onnx-cuda';
+// Backends (core/types.ts DETECTOR_BACKENDS): onnx-cpu here, onnx-cuda on GPU boxes with the CUDA build
+// of onnxruntime. TensorFlow.js backends would sit there too; tfjs-node(-gpu) cannot install here (README).
+export type { DetectorBackend };
 
 export interface DetectorOptions {
   modelsDir: string;

@@ -11,3 +11,4 @@ export async function createDetector(opts: DetectorOptions): Promise<Detector> {
       return OnnxYoloxDetector.create(opts);
   }
 }
+export { ReplayDetector, RecordingDetector } from './replay-detector.js';

@@ -51,7 +51,7 @@ export class OnnxYoloxDetector implements Detector {
     );
   }
 
-  async detect(image: RgbImage): Promise<Detection[]> {
+  async process(image: RgbImage): Promise<Detection[]> {
     const { tensor, scale } = await letterbox(image, this.inputSize);
     const input = new ort.Tensor('float32', tensor, [1, 3, this.inputSize, this.inputSize]);
     const result = await this.session.run({ [this.inputName]: input });

@@ -28,7 +28,7 @@ export interface EventPipeline {
   dispatcher: Dispatcher;
   sinks: EventSink[];
   /** Stores the events durably (resolves once on disk); delivery follows asynchronously. */
-  publish(events: DomainEvent[]): Promise<void>;
+  process(events: DomainEvent[]): Promise<void>;
   status(): SinkStatus[];
   /** Bounded flush, then stops delivery, closes sinks and the DB. Pending events stay in the outbox. */
   close(): Promise<void>;
@@ -85,7 +85,7 @@ export async function createEventPipeline(o: EventPipelineOptions): Promise<Even
     outbox,
     dispatcher,
     sinks,
-    async publish(events) {
+    async process(events) {
       await outbox.append(events);
     },
     status: () => dispatcher.status(),

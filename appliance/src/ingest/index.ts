@@ -2,3 +2,6 @@ export { CameraStream, redactUrl, safeUrl, type CameraStreamOptions, type Camera
 export { backoffDelay, type BackoffPolicy } from '../core/backoff.js';
 export { FrameAssembler } from './frame-reader.js';
 export { ffmpegArgs } from './ffmpeg-args.js';
+export { RtspFrameSource, type RtspSourceOptions } from './rtsp-source.js';
+export { ClipFrameSource, REPLAY_EPOCH_MS, type ClipSourceOptions } from './clip-source.js';
+export { RecordedFrameSource } from './recorded-source.js';

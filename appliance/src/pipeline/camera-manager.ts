@@ -6,18 +6,25 @@ import type { CameraConfig, Config } from '../config/schema.js';
 import { cameraLogger, type Logger } from '../core/log.js';
 import type { Metrics } from '../metrics/registry.js';
 import { loadCalibration, type CalibrationFile } from '../analytics/index.js';
-import type { BackoffPolicy } from '../ingest/index.js';
-import { CAMERA_STATES, CameraPipeline, INCIDENT_KINDS, type EventPublisher } from './camera-pipeline.js';
-import type { DetectorQueue } from './detector-queue.js';
+import { CameraAnalytics } from '../analytics/index.js';
+import type { DetectorStage, FrameSource, Publisher } from '../core/stages.js';
+import { CAMERA_STATES, INCIDENT_KINDS } from '../core/types.js';
+import { RtspFrameSource, type BackoffPolicy } from '../ingest/index.js';
+import { MultiObjectTracker } from '../track/index.js';
+import { CameraPipeline } from './camera-pipeline.js';
+import { MetricsObserver } from './observer.js';
 
 export interface CameraManagerDeps {
-  detector: DetectorQueue;
+  /** Shared by every camera (a DetectorQueue in the appliance). */
+  detector: DetectorStage;
   metrics: Metrics;
   log: Logger;
-  events: EventPublisher;
+  events: Publisher;
   /** Folder that relative calibration paths are resolved against (the config file's). */
   baseDir: string;
   backoff?: BackoffPolicy;
+  /** Where a camera's frames come from; the RTSP stream unless a replay is wired in. */
+  createSource?: (cam: CameraConfig, log: Logger) => FrameSource;
 }
 
 export class CameraManager {
@@ -80,17 +87,36 @@ export class CameraManager {
   }
 
   private startCamera(cam: CameraConfig, log: Logger): void {
-    const p = new CameraPipeline(cam, {
-      detector: this.deps.detector,
-      metrics: this.deps.metrics,
-      log,
-      events: this.deps.events,
-      binSeconds: this.binSeconds,
-      calibration: this.calibrationOf(cam, log),
-      backoff: this.deps.backoff,
-    });
+    const source = this.deps.createSource?.(cam, log) ?? this.rtspSource(cam, log);
+    const p = new CameraPipeline(
+      cam,
+      {
+        source,
+        detector: this.deps.detector,
+        publisher: this.deps.events,
+        createTracker: () => new MultiObjectTracker(),
+        createAnalytics: (camera, calibration, binSeconds) => new CameraAnalytics({ camera, calibration, binSeconds }),
+        observer: new MetricsObserver(this.deps.metrics, cam.id),
+        log,
+      },
+      this.calibrationOf(cam, log),
+      this.binSeconds,
+    );
     this.running.set(cam.id, p);
     p.start();
+  }
+
+  private rtspSource(cam: CameraConfig, log: Logger): FrameSource {
+    return new RtspFrameSource({
+      cameraId: cam.id,
+      url: cam.url,
+      fps: cam.fps,
+      width: cam.width,
+      height: cam.height,
+      stallSeconds: cam.stallSeconds,
+      backoff: this.deps.backoff ?? { initialMs: 1000, maxMs: 30_000 },
+      log,
+    });
   }
 
   async stopAll(): Promise<void> {

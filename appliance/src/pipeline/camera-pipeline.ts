@@ -1,48 +1,32 @@
-// One camera end to end: ingest → detect → track → analytics → events.
-// Frames arrive at the camera's fps; when the detector is still busy with an earlier frame of this
-// camera, the newest frame waits in a one-frame slot and older waiting frames are dropped (counted).
+// One camera end to end: FrameSource → Detector → Tracker → Analytics → Publisher (core/stages.ts).
+// The pipeline is the conductor only: every stage is injected, the drop policy is LatestFrameSlot,
+// and metrics and fps accounting live in the PipelineObserver.
 import type { CameraConfig } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
-import type { CameraState, Detection, DomainEvent, Frame, IncidentKind } from '../core/types.js';
+import type { AnalyticsStage, DetectorStage, FrameSource, Publisher, TrackerStage } from '../core/stages.js';
+import type { CameraStatus } from '../core/camera-status.js';
+import { type CameraState, type Detection, type DomainEvent, type Frame, type IncidentKind } from '../core/types.js';
+import { safeUrl } from '../ingest/index.js';
+import type { CalibrationFile, LiveSummary } from '../analytics/index.js';
+import { LatestFrameSlot } from './frame-slot.js';
+import type { PipelineObserver } from './observer.js';
 
-export const INCIDENT_KINDS: IncidentKind[] = ['stopped-vehicle', 'wrong-way', 'queue', 'pedestrian-on-carriageway'];
-import { CameraStream, safeUrl, type BackoffPolicy } from '../ingest/index.js';
-import type { Metrics } from '../metrics/registry.js';
-import { MultiObjectTracker } from '../track/index.js';
-import { CameraAnalytics, type CalibrationFile, type LiveSummary } from '../analytics/index.js';
-import type { DetectorQueue } from './detector-queue.js';
+/** The analytics a camera runs: the stage contract plus the live view the API shows. */
+export type CameraAnalyticsStage = AnalyticsStage & { liveSummary(): LiveSummary };
 
-export interface EventPublisher {
-  publish(events: DomainEvent[]): Promise<void>;
-}
-
-export interface CameraPipelineDeps {
-  detector: DetectorQueue;
-  metrics: Metrics;
+export interface CameraStages {
+  source: FrameSource;
+  /** Shared by every camera: never closed by one. */
+  detector: DetectorStage;
+  /** Shared by every camera: never closed by one. */
+  publisher: Publisher;
+  createTracker(): TrackerStage;
+  createAnalytics(camera: CameraConfig, calibration: CalibrationFile | null, binSeconds: number[]): CameraAnalyticsStage;
+  observer: PipelineObserver;
   log: Logger;
-  events: EventPublisher;
-  binSeconds: number[];
-  calibration: CalibrationFile | null;
-  backoff?: BackoffPolicy;
 }
 
-export interface CameraStatus {
-  id: string;
-  name: string | null;
-  url: string;
-  state: CameraState;
-  stateSince: string;
-  reason: string;
-  fps: number;
-  restarts: number;
-  framesDecoded: number;
-  framesAnalysed: number;
-  framesDropped: number;
-  lastFrameAt: string | null;
-  calibrated: boolean;
-  width: number;
-  height: number;
-}
+export type { CameraStatus };
 
 /** The last analysed frame with what was detected in it: the raw input of the snapshot route. */
 export interface AnalysedFrame {
@@ -50,19 +34,14 @@ export interface AnalysedFrame {
   detections: Detection[];
 }
 
-export const CAMERA_STATES: CameraState[] = ['connecting', 'streaming', 'stalled', 'backoff', 'stopped'];
-
 export class CameraPipeline {
-  private readonly stream: CameraStream;
-  private tracker: MultiObjectTracker;
-  private analytics: CameraAnalytics;
-  private calibration: CalibrationFile | null;
+  private tracker: TrackerStage;
+  private analytics: CameraAnalyticsStage;
+  private readonly slot = new LatestFrameSlot();
   private busy = false;
-  private waiting: Frame | null = null;
   private last: AnalysedFrame | null = null;
   private analysed = 0;
   private dropped = 0;
-  private readonly analysedTimes: number[] = [];
   private publishing: Promise<void> = Promise.resolve();
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -70,36 +49,12 @@ export class CameraPipeline {
 
   constructor(
     private cfg: CameraConfig,
-    private readonly deps: CameraPipelineDeps,
+    private readonly stages: CameraStages,
+    private calibration: CalibrationFile | null,
+    binSeconds: number[],
   ) {
-    const config = cfg;
-    this.calibration = deps.calibration;
-    const m = deps.metrics;
-    const label = { camera: config.id };
-    this.tracker = new MultiObjectTracker();
-    this.analytics = new CameraAnalytics({ camera: config, binSeconds: deps.binSeconds, calibration: deps.calibration });
-    this.stream = new CameraStream({
-      cameraId: config.id,
-      url: config.url,
-      fps: config.fps,
-      width: config.width,
-      height: config.height,
-      stallSeconds: config.stallSeconds,
-      backoff: deps.backoff ?? { initialMs: 1000, maxMs: 30_000 },
-      log: deps.log,
-      onFrame: (f) => {
-        m.framesDecoded.inc(label);
-        this.offer(f);
-      },
-      onState: (state, reason) => {
-        for (const s of CAMERA_STATES) m.cameraState.set({ camera: config.id, state: s }, s === state ? 1 : 0);
-        m.cameraUp.set(label, state === 'streaming' ? 1 : 0);
-        if (state === 'backoff') m.cameraRestarts.inc(label);
-        if (state === 'streaming') this.wasStreaming = true;
-        if ((state === 'stalled' || state === 'backoff') && this.wasStreaming) this.streamLost();
-        this.emit([{ type: 'camera.state', cameraId: config.id, timeMs: Date.now(), data: { cameraId: config.id, state, reason } }]);
-      },
-    });
+    this.tracker = stages.createTracker();
+    this.analytics = stages.createAnalytics(cfg, calibration, binSeconds);
   }
 
   get config(): CameraConfig {
@@ -107,7 +62,10 @@ export class CameraPipeline {
   }
 
   start(): void {
-    this.stream.start();
+    this.stages.source.start({
+      frame: (f) => this.offer(f),
+      state: (state, reason) => this.onState(state, reason),
+    });
   }
 
   /**
@@ -116,36 +74,28 @@ export class CameraPipeline {
    */
   reconfigure(next: CameraConfig, calibration: CalibrationFile | null, binSeconds: number[]): void {
     // Built before anything is replaced: if it throws, the running analytics stays.
-    const analytics = new CameraAnalytics({ camera: next, binSeconds, calibration });
-    this.emit(this.analytics.flush(Date.now()));
+    const analytics = this.stages.createAnalytics(next, calibration, binSeconds);
+    this.emit(this.analytics.close(Date.now()));
     this.cfg = next;
     this.calibration = calibration;
     this.analytics = analytics;
   }
 
-  /** Stops ingest, lets the frame in analysis finish, closes the open intervals and incidents. */
+  /** Stops the source, lets the frame in analysis finish, closes the open intervals and incidents. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.waiting = null;
-    await this.stream.stop();
+    this.slot.clear();
+    await this.stages.source.close();
     await this.running;
-    this.emit(this.analytics.flush(Date.now()));
+    this.emit(this.analytics.close(Date.now()));
+    this.tracker.close();
     await this.publishing;
   }
 
-  /**
-   * The picture is gone: close the open intervals and incidents now rather than when frames return
-   * (maybe hours later), and forget the tracks, which cannot be matched across the gap. The last frame
-   * stays for the installer's snapshot; the camera's state says it is not live.
-   */
-  private streamLost(): void {
-    this.wasStreaming = false;
-    this.waiting = null;
-    void this.running.then(() => {
-      if (this.stopped) return;
-      this.emit(this.analytics.flush(Date.now()));
-      this.tracker = new MultiObjectTracker();
-    });
+  /** Resolves when every frame offered so far is analysed and its events are stored. */
+  async idle(): Promise<void> {
+    await this.running;
+    await this.publishing;
   }
 
   /** The calibration in force (null: no speeds). */
@@ -162,7 +112,7 @@ export class CameraPipeline {
   }
 
   status(): CameraStatus {
-    const s = this.stream.status();
+    const s = this.stages.source.status();
     return {
       id: this.cfg.id,
       name: this.cfg.name ?? null,
@@ -177,40 +127,68 @@ export class CameraPipeline {
       framesDropped: this.dropped,
       lastFrameAt: s.lastFrameAt ? new Date(s.lastFrameAt).toISOString() : null,
       calibrated: this.calibration !== null,
-      width: this.config.width,
-      height: this.config.height,
+      width: this.cfg.width,
+      height: this.cfg.height,
     };
   }
 
   /** Analysed frames per second over the last 10 s. */
   fps(now = Date.now()): number {
-    while (this.analysedTimes.length > 0 && now - this.analysedTimes[0] > 10_000) this.analysedTimes.shift();
-    if (this.analysedTimes.length < 2) return 0;
-    const span = (now - this.analysedTimes[0]) / 1000;
-    return Math.round((this.analysedTimes.length / Math.max(span, 1)) * 100) / 100;
+    return this.stages.observer.fps(now);
   }
 
-  private offer(frame: Frame): void {
-    if (this.stopped) return;
-    if (this.busy) {
-      if (this.waiting) {
-        this.dropped++;
-        this.deps.metrics.framesDropped.inc({ camera: this.config.id });
+  private onState(state: CameraState, reason: string): void {
+    this.stages.observer.state(state, reason);
+    if (state === 'streaming') this.wasStreaming = true;
+    if ((state === 'stalled' || state === 'backoff') && this.wasStreaming) this.streamLost();
+    const id = this.cfg.id;
+    this.emit([{ type: 'camera.state', cameraId: id, timeMs: Date.now(), data: { cameraId: id, state, reason } }]);
+  }
+
+  /**
+   * The picture is gone: close the open intervals and incidents now rather than when frames return
+   * (maybe hours later), and forget the tracks, which cannot be matched across the gap. The last frame
+   * stays for the installer's snapshot; the camera's state says it is not live.
+   */
+  private streamLost(): void {
+    this.wasStreaming = false;
+    if (this.slot.clear()) this.countDrop();
+    void this.running.then(() => {
+      if (this.stopped) return;
+      this.emit(this.analytics.close(Date.now()));
+      this.tracker.close();
+    });
+  }
+
+  /** A frame from the source; resolves once it is analysed or dropped. */
+  private offer(frame: Frame): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.stages.observer.frameDecoded();
+    return new Promise<void>((settled) => {
+      if (this.slot.put(frame, settled)) this.countDrop();
+      if (!this.busy) this.running = this.drain();
+    });
+  }
+
+  /** The analysis loop: one frame at a time, always the newest waiting one. */
+  private async drain(): Promise<void> {
+    this.busy = true;
+    try {
+      for (let next = this.slot.take(); next; next = this.slot.take()) {
+        if (!this.stopped) await this.analyse(next.frame);
+        next.settled();
       }
-      this.waiting = frame;
-      return;
+    } finally {
+      this.busy = false;
     }
-    this.running = this.analyse(frame);
   }
 
   private async analyse(frame: Frame): Promise<void> {
-    this.busy = true;
-    const label = { camera: this.config.id };
     try {
-      const endTimer = this.deps.metrics.inferenceSeconds.startTimer(label);
-      const detections = await this.deps.detector.detect(frame);
-      endTimer();
-      const tracks = this.tracker.update({
+      const t0 = performance.now();
+      const detections = await this.stages.detector.process(frame);
+      const inferenceSeconds = (performance.now() - t0) / 1000;
+      const tracks = this.tracker.process({
         cameraId: frame.cameraId,
         seq: frame.seq,
         timestampMs: frame.timestampMs,
@@ -218,35 +196,27 @@ export class CameraPipeline {
         height: frame.height,
         detections,
       });
-      this.emit(this.analytics.update(tracks));
+      this.emit(this.analytics.process(tracks));
       this.last = { frame, detections };
       this.analysed++;
-      this.analysedTimes.push(Date.now());
-      this.deps.metrics.framesAnalysed.inc(label);
-      this.deps.metrics.cameraFps.set(label, this.fps());
-      this.deps.metrics.tracksActive.set(label, tracks.tracks.filter((t) => t.status === 'confirmed').length);
-      this.updateIncidentGauge();
+      const open = new Map<IncidentKind, number>();
+      for (const i of this.analytics.openIncidents()) open.set(i.kind, (open.get(i.kind) ?? 0) + 1);
+      this.stages.observer.frameAnalysed(inferenceSeconds, tracks.tracks.filter((t) => t.status === 'confirmed').length, open);
     } catch (err) {
-      this.deps.log.error({ err: (err as Error).message }, 'analysis of a frame failed');
-    } finally {
-      this.busy = false;
+      this.stages.log.error({ err: (err as Error).message }, 'analysis of a frame failed');
     }
-    const next = this.waiting;
-    this.waiting = null;
-    if (next && !this.stopped) await this.analyse(next);
   }
 
-  private updateIncidentGauge(): void {
-    const open = new Map<IncidentKind, number>(INCIDENT_KINDS.map((k) => [k, 0]));
-    for (const i of this.analytics.openIncidents()) open.set(i.kind, (open.get(i.kind) ?? 0) + 1);
-    for (const [kind, n] of open) this.deps.metrics.incidentsOpen.set({ camera: this.cfg.id, kind }, n);
+  private countDrop(): void {
+    this.dropped++;
+    this.stages.observer.frameDropped();
   }
 
   private emit(events: DomainEvent[]): void {
     if (events.length === 0) return;
     // Keep the order of events of this camera: publish one batch after the other.
     this.publishing = this.publishing
-      .then(() => this.deps.events.publish(events))
-      .catch((err: unknown) => this.deps.log.error({ err: (err as Error).message, events: events.length }, 'could not store events'));
+      .then(() => this.stages.publisher.process(events))
+      .catch((err: unknown) => this.stages.log.error({ err: (err as Error).message, events: events.length }, 'could not store events'));
   }
 }

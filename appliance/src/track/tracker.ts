@@ -4,6 +4,7 @@
 // predicted position is uncertain, which keeps tracks alive at the low frame rates (5 fps) an edge
 // box analyses. Input and output are plain data; the input is never mutated.
 import type { Box, Detection, FrameDetections, FrameTracks, ObjectClass, Track, TrackStatus } from '../core/types.js';
+import type { TrackerStage } from '../core/stages.js';
 import { assign } from './hungarian.js';
 import { DEFAULT_KALMAN_NOISE, initiate, predict, update, type KalmanNoise, type KalmanState } from './kalman.js';
 
@@ -78,7 +79,7 @@ interface TrackState {
   firstSeenMs: number;
 }
 
-export class MultiObjectTracker {
+export class MultiObjectTracker implements TrackerStage {
   private readonly opts: TrackerOptions;
   private tracks: TrackState[] = [];
   private nextId = 1;
@@ -96,12 +97,13 @@ export class MultiObjectTracker {
     return this.tracks.length;
   }
 
-  reset(): void {
+  /** Forgets every track (a stream gap: nothing can be matched across it). */
+  close(): void {
     this.tracks = [];
     this.lastMs = null;
   }
 
-  update(fd: FrameDetections): FrameTracks {
+  process(fd: FrameDetections): FrameTracks {
     const o = this.opts;
     const dt = this.lastMs === null ? o.minDtSeconds : Math.max((fd.timestampMs - this.lastMs) / 1000, o.minDtSeconds);
     this.lastMs = this.lastMs === null ? fd.timestampMs : Math.max(this.lastMs, fd.timestampMs);

@@ -1,0 +1,23 @@
+// The status of one running camera: what the pipeline reports and the API returns (one schema).
+import { Type, type Static } from '@sinclair/typebox';
+import { CAMERA_STATES } from './types.js';
+import { literalUnion } from './schema-util.js';
+
+export const CameraStatusSchema = Type.Object({
+  id: Type.String(),
+  name: Type.Union([Type.String(), Type.Null()]),
+  url: Type.String({ description: 'credentials removed' }),
+  state: literalUnion(CAMERA_STATES),
+  stateSince: Type.Union([Type.String(), Type.Null()]),
+  reason: Type.String(),
+  fps: Type.Number(),
+  restarts: Type.Integer(),
+  framesDecoded: Type.Integer(),
+  framesAnalysed: Type.Integer(),
+  framesDropped: Type.Integer(),
+  lastFrameAt: Type.Union([Type.String(), Type.Null()]),
+  calibrated: Type.Boolean(),
+  width: Type.Integer(),
+  height: Type.Integer(),
+});
+export type CameraStatus = Static<typeof CameraStatusSchema>;

@@ -1,0 +1,87 @@
+// What a camera pipeline reports about itself, kept out of the conductor: metrics and fps
+// accounting live here, so CameraPipeline only moves frames from stage to stage.
+import { CAMERA_STATES, INCIDENT_KINDS, type CameraState, type IncidentKind } from '../core/types.js';
+import type { Metrics } from '../metrics/registry.js';
+
+export interface PipelineObserver {
+  frameDecoded(): void;
+  frameDropped(): void;
+  /** A frame went through every stage; `inferenceSeconds` is the detector's share. */
+  frameAnalysed(inferenceSeconds: number, confirmedTracks: number, incidentsOpen: ReadonlyMap<IncidentKind, number>): void;
+  state(state: CameraState, reason: string): void;
+  /** Analysed frames per second over the last window. */
+  fps(nowMs?: number): number;
+}
+
+/** Analysed frames per second over a sliding window. */
+export class FpsMeter {
+  private readonly times: number[] = [];
+  constructor(private readonly windowMs = 10_000) {}
+
+  tick(nowMs = Date.now()): void {
+    this.times.push(nowMs);
+  }
+
+  fps(nowMs = Date.now()): number {
+    while (this.times.length > 0 && nowMs - this.times[0]! > this.windowMs) this.times.shift();
+    if (this.times.length < 2) return 0;
+    const span = (nowMs - this.times[0]!) / 1000;
+    return Math.round((this.times.length / Math.max(span, 1)) * 100) / 100;
+  }
+}
+
+/** The Prometheus side of one camera (labels: camera id only, plus state/kind enums). */
+export class MetricsObserver implements PipelineObserver {
+  private readonly meter = new FpsMeter();
+  private readonly label: { camera: string };
+
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly cameraId: string,
+  ) {
+    this.label = { camera: cameraId };
+  }
+
+  frameDecoded(): void {
+    this.metrics.framesDecoded.inc(this.label);
+  }
+
+  frameDropped(): void {
+    this.metrics.framesDropped.inc(this.label);
+  }
+
+  frameAnalysed(inferenceSeconds: number, confirmedTracks: number, incidentsOpen: ReadonlyMap<IncidentKind, number>): void {
+    const m = this.metrics;
+    this.meter.tick();
+    m.inferenceSeconds.observe(this.label, inferenceSeconds);
+    m.framesAnalysed.inc(this.label);
+    m.cameraFps.set(this.label, this.meter.fps());
+    m.tracksActive.set(this.label, confirmedTracks);
+    for (const kind of INCIDENT_KINDS) m.incidentsOpen.set({ camera: this.cameraId, kind }, incidentsOpen.get(kind) ?? 0);
+  }
+
+  state(state: CameraState): void {
+    const m = this.metrics;
+    for (const s of CAMERA_STATES) m.cameraState.set({ camera: this.cameraId, state: s }, s === state ? 1 : 0);
+    m.cameraUp.set(this.label, state === 'streaming' ? 1 : 0);
+    if (state === 'backoff') m.cameraRestarts.inc(this.label);
+  }
+
+  fps(nowMs?: number): number {
+    return this.meter.fps(nowMs);
+  }
+}
+
+/** For replays and benchmarks that want no metrics: counts fps only. */
+export class QuietObserver implements PipelineObserver {
+  private readonly meter = new FpsMeter();
+  frameDecoded(): void {}
+  frameDropped(): void {}
+  frameAnalysed(): void {
+    this.meter.tick();
+  }
+  state(): void {}
+  fps(nowMs?: number): number {
+    return this.meter.fps(nowMs);
+  }
+}
