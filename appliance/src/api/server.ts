@@ -116,6 +116,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return reply.code(code).send(errorBody(codeOf(err, code), code >= 500 && !err.expose ? 'internal error' : err.message));
   });
 
+  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('ROADSIDE_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)));
+
   await app.register(swagger, {
     openapi: {
       info: { title: 'Roadside appliance API', version: '1', description: 'Aggregate traffic data, incidents and camera set-up. No raw video leaves the box.' },

@@ -13,6 +13,7 @@ export interface ConfigIssue {
 }
 
 export class ConfigError extends Error {
+  readonly code = 'ROADSIDE_ERR_CONFIG_INVALID' as const;
   constructor(
     readonly source: string,
     readonly issues: ConfigIssue[],

@@ -24,6 +24,8 @@ export interface CameraStages {
   createAnalytics(camera: CameraConfig, calibration: CalibrationFile | null, binSeconds: number[]): CameraAnalyticsStage;
   observer: PipelineObserver;
   log: Logger;
+  /** The camera's clock (ms since epoch): the wall clock live, the clip's own time in a replay. */
+  now?: () => number;
 }
 
 export type { CameraStatus };
@@ -57,6 +59,10 @@ export class CameraPipeline {
     this.analytics = stages.createAnalytics(cfg, calibration, binSeconds);
   }
 
+  private now(): number {
+    return this.stages.now?.() ?? Date.now();
+  }
+
   get config(): CameraConfig {
     return this.cfg;
   }
@@ -75,7 +81,7 @@ export class CameraPipeline {
   reconfigure(next: CameraConfig, calibration: CalibrationFile | null, binSeconds: number[]): void {
     // Built before anything is replaced: if it throws, the running analytics stays.
     const analytics = this.stages.createAnalytics(next, calibration, binSeconds);
-    this.emit(this.analytics.close(Date.now()));
+    this.emit(this.analytics.close(this.now()));
     this.cfg = next;
     this.calibration = calibration;
     this.analytics = analytics;
@@ -87,7 +93,7 @@ export class CameraPipeline {
     this.slot.clear();
     await this.stages.source.close();
     await this.running;
-    this.emit(this.analytics.close(Date.now()));
+    this.emit(this.analytics.close(this.now()));
     this.tracker.close();
     await this.publishing;
   }
@@ -142,7 +148,7 @@ export class CameraPipeline {
     if (state === 'streaming') this.wasStreaming = true;
     if ((state === 'stalled' || state === 'backoff') && this.wasStreaming) this.streamLost();
     const id = this.cfg.id;
-    this.emit([{ type: 'camera.state', cameraId: id, timeMs: Date.now(), data: { cameraId: id, state, reason } }]);
+    this.emit([{ type: 'camera.state', cameraId: id, timeMs: this.now(), data: { cameraId: id, state, reason } }]);
   }
 
   /**
@@ -155,7 +161,7 @@ export class CameraPipeline {
     if (this.slot.clear()) this.countDrop();
     void this.running.then(() => {
       if (this.stopped) return;
-      this.emit(this.analytics.close(Date.now()));
+      this.emit(this.analytics.close(this.now()));
       this.tracker.close();
     });
   }
