@@ -9,7 +9,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Value } from '@sinclair/typebox/value';
 import type { CloudEvent, DomainEvent } from '../appliance/src/core/types.js';
 import type { CountIntervalData, IncidentData } from '../appliance/src/core/event-data.js';
-import { Outbox, eventsRoutes, cloudEventSchema } from '../appliance/src/events/index.js';
+import { Outbox, cloudEventSchema } from '../appliance/src/events/index.js';
+import { eventsRoutes } from '../appliance/src/api/events-routes.js';
 
 const T0 = Date.parse('2024-05-01T08:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -10,6 +10,7 @@ import type { CountIntervalData } from '../core/event-data.js';
 import { binFields, type Bin } from './bins.js';
 import { distanceToFrameEdge, dot, mean, sub, unit } from './geometry.js';
 import type { TrackView } from './types.js';
+import { lineProblem } from '../core/geometry-rules.js';
 
 export type Direction = 'forward' | 'backward';
 
@@ -52,6 +53,8 @@ export class CountingLine {
   private readonly pendingSpeed = new Set<number>();
 
   constructor(cfg: CountingLineConfig) {
+    const problem = lineProblem(cfg);
+    if (problem) throw new RangeError(problem.message);
     this.id = cfg.id;
     this.a = { x: cfg.from.x, y: cfg.from.y };
     const d = sub(cfg.to, cfg.from);

@@ -7,6 +7,7 @@ import type { MovementIntervalData, ZoneIntervalData } from '../core/event-data.
 import { binFields, type Bin } from './bins.js';
 import { pointInPolygon } from './geometry.js';
 import type { TrackView } from './types.js';
+import { zoneProblem } from '../core/geometry-rules.js';
 
 export class ZoneShape {
   readonly id: string;
@@ -15,9 +16,10 @@ export class ZoneShape {
   /** Lane direction in relative coordinates (normalised), if configured. */
   readonly laneDirection: Point | null;
   constructor(cfg: ZoneConfig) {
+    const problem = zoneProblem(cfg);
+    if (problem) throw new RangeError(problem.message);
     this.id = cfg.id;
     this.kind = cfg.kind ?? 'area';
-    if (cfg.polygon.length < 3) throw new RangeError(`zone '${cfg.id}': a polygon needs at least 3 points`);
     this.polygon = cfg.polygon.map((p) => ({ x: p.x, y: p.y }));
     const ld = cfg.laneDirection;
     const n = ld ? Math.hypot(ld.x, ld.y) : 0;

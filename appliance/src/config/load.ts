@@ -3,8 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigSchema, type Config } from './schema.js';
-import { CountingLine } from '../analytics/counting-line.js';
-import { ZoneShape } from '../analytics/zones.js';
+import { lineProblem, zoneProblem } from '../core/geometry-rules.js';
 
 export interface ConfigIssue {
   /** JSON pointer of the field, e.g. /cameras/0/url */
@@ -48,17 +47,14 @@ function semanticIssues(cfg: Config): ConfigIssue[] {
   cfg.cameras.forEach((cam, ci) => {
     dup(cam.lines.map((l) => l.id), `/cameras/${ci}/lines`);
     dup(cam.zones.map((z) => z.id), `/cameras/${ci}/zones`);
+    // The same predicates the analytics enforce (core/geometry-rules.ts), reported by field.
     cam.lines.forEach((l, li) => {
-      if (Math.hypot(l.to.x - l.from.x, l.to.y - l.from.y) < 0.01)
-        issues.push({ path: `/cameras/${ci}/lines/${li}`, message: 'line is too short (from and to closer than 0.01)' });
-      else if (l.direction && Math.hypot(l.direction.x, l.direction.y) === 0)
-        issues.push({ path: `/cameras/${ci}/lines/${li}/direction`, message: 'direction must not be the zero vector' });
-      // The analytics objects are the authority on what geometry they accept: build them here.
-      else issues.push(...built(() => new CountingLine(l), `/cameras/${ci}/lines/${li}/direction`));
+      const p = lineProblem(l);
+      if (p) issues.push({ path: `/cameras/${ci}/lines/${li}${p.field ? '/' + p.field : ''}`, message: p.message });
     });
     cam.zones.forEach((z, zi) => {
-      if (Math.abs(polygonArea(z.polygon)) < 1e-4) issues.push({ path: `/cameras/${ci}/zones/${zi}/polygon`, message: 'polygon has no area' });
-      else issues.push(...built(() => new ZoneShape(z), `/cameras/${ci}/zones/${zi}/laneDirection`));
+      const p = zoneProblem(z);
+      if (p) issues.push({ path: `/cameras/${ci}/zones/${zi}${p.field ? '/' + p.field : ''}`, message: p.message });
     });
   });
   cfg.sinks.webhooks.forEach((w, i) => {
@@ -68,23 +64,6 @@ function semanticIssues(cfg: Config): ConfigIssue[] {
   return issues;
 }
 
-function built(make: () => unknown, path: string): ConfigIssue[] {
-  try {
-    make();
-    return [];
-  } catch (err) {
-    return [{ path, message: (err as Error).message }];
-  }
-}
-
-function polygonArea(p: { x: number; y: number }[]): number {
-  let a = 0;
-  for (let i = 0; i < p.length; i++) {
-    const q = p[(i + 1) % p.length];
-    a += p[i].x * q.y - q.x * p[i].y;
-  }
-  return a / 2;
-}
 
 export function parseConfigText(text: string, source: string): Config {
   const doc = parseDocument(text, { prettyErrors: true });

@@ -11,4 +11,3 @@ export { MqttSink, mqttTopic, type MqttSinkOptions } from './sinks/mqtt.js';
 export { createEventPipeline, sinksFromConfig, type EventPipeline, type EventPipelineOptions } from './pipeline.js';
 export { aggregateCounts, CountAggregator, type CountsFilter, type CountRow, type CountsResult } from './counts.js';
 export * from './datex.js';
-export { eventsRoutes, type EventsRoutesDeps } from '../api/events-routes.js';

@@ -1,3 +1,2 @@
 export { MultiObjectTracker, DEFAULT_TRACKER_OPTIONS, bufferedIou, type TrackerOptions } from './tracker.js';
 export { assign, type Assignment } from './hungarian.js';
-export { CameraAnalytics, type CameraAnalyticsOptions, type LiveSummary } from '../analytics/index.js';
