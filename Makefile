@@ -14,7 +14,7 @@ export MODELS_DIR
 APT_PACKAGES := ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp gstreamer1.0-plugins-base \
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav mosquitto nats-server chromium prometheus systemd openssl
 
-.PHONY: deps apt npm build typecheck run demo-camera test test-unit bench clean
+.PHONY: deps apt npm build typecheck lint run demo-camera test test-unit bench clean
 
 deps: apt npm
 
@@ -35,6 +35,9 @@ build: npm
 
 typecheck: npm
 	npx tsc -p tsconfig.json --noEmit
+
+lint: npm
+	npx eslint appliance calibration bench test
 
 # The demo camera: a real RTSP server on 127.0.0.1 looping a real clip.
 demo-camera: apt
