@@ -170,6 +170,10 @@ export const ConfigSchema = Type.Object(
         scoreThreshold: Type.Number({ minimum: 0, maximum: 1, default: 0.3 }),
         nmsIou: Type.Number({ minimum: 0, maximum: 1, default: 0.45 }),
         threads: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
+        /** Boxes larger than this share of the frame are dropped (small detectors' whole-frame false boxes). */
+        maxBoxArea: Type.Number({ minimum: 0.01, maximum: 1, default: 0.6 }),
+        /** NMS across vehicle classes: a car box and a truck box on one vehicle count once. */
+        crossClassNms: Type.Boolean({ default: true }),
       },
       { additionalProperties: false, default: {} },
     ),

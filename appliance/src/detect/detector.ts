@@ -19,4 +19,8 @@ export interface DetectorOptions {
   scoreThreshold: number;
   nmsIou: number;
   threads: number;
+  /** Boxes larger than this share of the frame are dropped (whole-frame false boxes). Default 1 (none). */
+  maxBoxArea?: number;
+  /** NMS across vehicle classes (a car and a truck box on one vehicle count once). Default true. */
+  crossClassNms?: boolean;
 }

@@ -1,35 +1,45 @@
+// Object detectors on onnxruntime-node: YOLOX (letterboxed BGR, grid decoding) and PP-PicoDet
+// (stretched RGB with ImageNet normalisation, GFL decoding), chosen by the model's manifest entry.
+// One session per detector; calls are serialised by the caller (DetectorQueue).
 import * as ort from 'onnxruntime-node';
 import type { Detection, RgbImage } from '../core/types.js';
-import { resolveModel, ModelError } from '../core/models.js';
+import { resolveModel, ModelError, type ModelEntry } from '../core/models.js';
 import type { Detector, DetectorOptions, DetectorBackend } from './detector.js';
-import { decodeYolox, letterbox } from './yolox.js';
+import { classWiseNms, dropOversized, vehicleAwareNms } from './nms.js';
+import { decodePicodet } from './picodet.js';
+import { prepareInput, type InputSpec } from './preprocess.js';
+import { decodeYolox } from './yolox.js';
 
 export function executionProviders(backend: DetectorBackend): string[] {
   return backend === 'onnx-cuda' ? ['cuda', 'cpu'] : ['cpu'];
 }
 
-/** YOLOX on onnxruntime-node. One session per detector; calls are serialised by the caller. */
-export class OnnxYoloxDetector implements Detector {
+type Decode = 'yolox-grid' | 'picodet-gfl';
+
+export class OnnxDetector implements Detector {
   readonly name: string;
   private constructor(
     private readonly session: ort.InferenceSession,
     private readonly opts: DetectorOptions,
-    private readonly inputName: string,
-    private readonly inputSize: number,
+    private readonly decode: Decode,
+    private readonly input: InputSpec & { name: string },
     private readonly strides: number[],
     private readonly numClasses: number,
+    private readonly bins: number,
   ) {
     this.name = opts.model;
   }
+
   get backend(): DetectorBackend {
     return this.opts.backend;
   }
 
-  static async create(opts: DetectorOptions): Promise<OnnxYoloxDetector> {
+  static async create(opts: DetectorOptions): Promise<OnnxDetector> {
     const model = resolveModel(opts.model, { modelsDir: opts.modelsDir, manifestPath: opts.manifestPath });
-    if (model.entry.output.decode !== 'yolox-grid') throw new ModelError(`model '${opts.model}' is not a YOLOX detector (decode=${String(model.entry.output.decode)})`);
-    const shape = model.entry.input.shape as number[];
-    const outShape = model.entry.output.shape as number[];
+    const e: ModelEntry = model.entry;
+    const decode = e.output.decode;
+    if (decode !== 'yolox-grid' && decode !== 'picodet-gfl') throw new ModelError(`model '${opts.model}' is not an object detector this appliance can decode (decode=${String(decode)})`);
+    const shape = e.input.shape as number[];
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(model.path, {
@@ -37,35 +47,60 @@ export class OnnxYoloxDetector implements Detector {
         intraOpNumThreads: opts.threads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
+        // Edited graphs carry unused initializers: onnxruntime warns about each one at load.
+        logSeverityLevel: 3,
       });
     } catch (err) {
       throw new ModelError(`cannot load ${model.path} on backend ${opts.backend}: ${(err as Error).message}`);
     }
-    return new OnnxYoloxDetector(
-      session,
-      opts,
-      String(model.entry.input.name ?? session.inputNames[0]),
-      shape[2],
-      (model.entry.output.strides as number[]) ?? [8, 16, 32],
-      outShape[2] - 5,
-    );
+    const yolox = decode === 'yolox-grid';
+    const input: InputSpec & { name: string } = {
+      name: String(e.input.name ?? session.inputNames[0]),
+      width: shape[3]!,
+      height: shape[2]!,
+      fit: yolox ? 'letterbox' : 'stretch',
+      channels: e.input.channels === 'RGB' ? 'RGB' : 'BGR',
+      normalize: e.input.normalize === 'imagenet' ? 'imagenet' : 'none',
+      pad: typeof e.input.pad === 'number' ? e.input.pad : 114,
+    };
+    const strides = (e.output.strides as number[] | undefined) ?? (yolox ? [8, 16, 32] : [8, 16, 32, 64]);
+    const numClasses = typeof e.output.classes === 'number' ? e.output.classes : 80;
+    const bins = typeof e.output.bins === 'number' ? e.output.bins : 8;
+    return new OnnxDetector(session, opts, decode, input, strides, numClasses, bins);
   }
 
   async process(image: RgbImage): Promise<Detection[]> {
-    const { tensor, scale } = await letterbox(image, this.inputSize);
-    const input = new ort.Tensor('float32', tensor, [1, 3, this.inputSize, this.inputSize]);
-    const result = await this.session.run({ [this.inputName]: input });
-    const out = result[this.session.outputNames[0]].data as Float32Array;
-    return decodeYolox(out, {
-      inputSize: this.inputSize,
-      strides: this.strides,
-      numClasses: this.numClasses,
-      scale,
-      imageWidth: image.width,
-      imageHeight: image.height,
-      scoreThreshold: this.opts.scoreThreshold,
-      nmsIou: this.opts.nmsIou,
-    });
+    const { tensor, scaleX, scaleY } = await prepareInput(image, this.input);
+    const feeds = { [this.input.name]: new ort.Tensor('float32', tensor, [1, 3, this.input.height, this.input.width]) };
+    const result = await this.session.run(feeds);
+    const o = this.opts;
+    const outputs = this.session.outputNames.map((n) => result[n]!.data as Float32Array);
+    const candidates =
+      this.decode === 'yolox-grid'
+        ? decodeYolox(outputs[0]!, {
+            inputWidth: this.input.width,
+            inputHeight: this.input.height,
+            strides: this.strides,
+            numClasses: this.numClasses,
+            scale: scaleX,
+            imageWidth: image.width,
+            imageHeight: image.height,
+            scoreThreshold: o.scoreThreshold,
+          })
+        : decodePicodet(outputs.slice(0, this.strides.length), outputs.slice(this.strides.length), {
+            inputWidth: this.input.width,
+            inputHeight: this.input.height,
+            strides: this.strides,
+            numClasses: this.numClasses,
+            bins: this.bins,
+            scaleX,
+            scaleY,
+            imageWidth: image.width,
+            imageHeight: image.height,
+            scoreThreshold: o.scoreThreshold,
+          });
+    const sized = dropOversized(candidates, image.width, image.height, o.maxBoxArea ?? 1);
+    return o.crossClassNms === false ? classWiseNms(sized, o.nmsIou) : vehicleAwareNms(sized, o.nmsIou);
   }
 
   async close(): Promise<void> {

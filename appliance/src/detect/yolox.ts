@@ -1,8 +1,6 @@
-// YOLOX (Megvii) decoding: letterbox to the square input (top-left, pad 114), raw grid regressions
-// per stride, objectness x class score, class-wise NMS. Mirrors YOLOX's demo_postprocess.
-import sharp from 'sharp';
-import type { Detection, ObjectClass, RgbImage } from '../core/types.js';
-import { classWiseNms } from './nms.js';
+// YOLOX (Megvii) decoding: the input is letterboxed (top-left, pad 114), raw grid regressions per
+// stride, objectness x class score. Mirrors YOLOX's demo_postprocess.
+import type { Detection, ObjectClass } from '../core/types.js';
 
 /** COCO-80 index → the classes we keep. Others (traffic lights, dogs...) are dropped. */
 export const COCO_TO_CLASS: ReadonlyMap<number, ObjectClass> = new Map([
@@ -14,57 +12,28 @@ export const COCO_TO_CLASS: ReadonlyMap<number, ObjectClass> = new Map([
   [7, 'truck'],
 ]);
 
-export interface Letterbox {
-  /** NCHW float32 BGR 0..255 */
-  tensor: Float32Array;
-  scale: number;
-}
-
-export async function letterbox(image: RgbImage, size: number, pad = 114): Promise<Letterbox> {
-  const scale = Math.min(size / image.width, size / image.height);
-  const w = Math.max(1, Math.round(image.width * scale));
-  const h = Math.max(1, Math.round(image.height * scale));
-  const resized =
-    w === image.width && h === image.height
-      ? image.data
-      : await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-          .resize(w, h, { fit: 'fill', kernel: 'linear' })
-          .raw()
-          .toBuffer();
-  const plane = size * size;
-  const tensor = new Float32Array(3 * plane).fill(pad);
-  for (let y = 0; y < h; y++) {
-    let src = y * w * 3;
-    let dst = y * size;
-    for (let x = 0; x < w; x++, src += 3, dst++) {
-      tensor[dst] = resized[src + 2]; // B
-      tensor[plane + dst] = resized[src + 1]; // G
-      tensor[2 * plane + dst] = resized[src]; // R
-    }
-  }
-  return { tensor, scale };
-}
-
 export interface DecodeOptions {
-  inputSize: number;
+  inputWidth: number;
+  inputHeight: number;
   strides: readonly number[];
   numClasses: number;
+  /** input pixels per image pixel (letterbox: the same on both axes) */
   scale: number;
   imageWidth: number;
   imageHeight: number;
   scoreThreshold: number;
-  nmsIou: number;
 }
 
-/** Decodes the [1, N, 5 + classes] output into detections in image pixels. */
+/** Decodes the [1, N, 5 + classes] output into candidate detections in image pixels (before NMS). */
 export function decodeYolox(out: Float32Array, o: DecodeOptions): Detection[] {
   const stride = 5 + o.numClasses;
   const candidates: Detection[] = [];
   let row = 0;
   for (const s of o.strides) {
-    const g = o.inputSize / s;
-    for (let gy = 0; gy < g; gy++) {
-      for (let gx = 0; gx < g; gx++, row++) {
+    const gw = o.inputWidth / s;
+    const gh = o.inputHeight / s;
+    for (let gy = 0; gy < gh; gy++) {
+      for (let gx = 0; gx < gw; gx++, row++) {
         const base = row * stride;
         const obj = out[base + 4];
         if (obj < o.scoreThreshold) continue;
@@ -92,5 +61,5 @@ export function decodeYolox(out: Float32Array, o: DecodeOptions): Detection[] {
       }
     }
   }
-  return classWiseNms(candidates, o.nmsIou);
+  return candidates;
 }
