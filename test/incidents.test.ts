@@ -29,7 +29,7 @@ const PARKING: ZoneConfig = { id: 'park', kind: 'area', polygon: poly(0.85, 0, 1
 
 type RulesOverride = { [K in keyof IncidentRulesConfig]?: IncidentRulesConfig[K] extends object ? Partial<IncidentRulesConfig[K]> : IncidentRulesConfig[K] };
 
-function analytics(rules: RulesOverride = {}, calibration: CalibrationFile | null = null) {
+function analytics(rules: RulesOverride = {}, calibration: CalibrationFile | null = null, extraZones: ZoneConfig[] = []) {
   const camera: CameraConfig = {
     id: 'cam1',
     url: 'rtsp://x/y',
@@ -39,7 +39,7 @@ function analytics(rules: RulesOverride = {}, calibration: CalibrationFile | nul
     height: H,
     stallSeconds: 10,
     lines: [],
-    zones: [ROAD, SIDEWALK, PARKING],
+    zones: [ROAD, SIDEWALK, PARKING, ...extraZones],
     incidents: { clearSeconds: 5, updateSeconds: 10, ...rules } as CameraConfig['incidents'],
   };
   return new CameraAnalytics({ camera, binSeconds: [60], calibration });
@@ -108,6 +108,27 @@ function roadCalibration() {
 }
 
 describe('StoppedVehicleRule', () => {
+  test('a vehicle stopped in a parking or bus-stop zone on the carriageway is not an incident; the same spot drawn as a plain area is', () => {
+    const stopAt = path(0.72, [[0, 0.1], [5, 0.5], [60, 0.5]]);
+    const bay = (kind: ZoneConfig['kind']): ZoneConfig => ({ id: 'bay', kind, polygon: poly(0.65, 0.4, 0.79, 0.6) });
+    for (const kind of ['parking', 'bus-stop'] as const) {
+      const ev = run(analytics({ stoppedVehicle: { minSeconds: 30 } }, null, [bay(kind)]), [{ id: 3, cls: 'car', at: stopAt }], 60);
+      assert.equal(ev.filter((e) => e.type === 'incident.opened').length, 0, kind);
+    }
+    const ev = run(analytics({ stoppedVehicle: { minSeconds: 30 } }, null, [bay('area')]), [{ id: 3, cls: 'car', at: stopAt }], 60);
+    assert.equal(ev.filter((e) => e.type === 'incident.opened').length, 1);
+  });
+
+  test('a bus waits longer than a car before it counts as stopped (minSecondsByClass, bus 120 s by default)', () => {
+    const stop = path(0.5, [[0, 0.1], [5, 0.5], [70, 0.5]]);
+    const car = run(analytics({ stoppedVehicle: { minSeconds: 30 } }), [{ id: 1, cls: 'car', at: stop }], 70);
+    const bus = run(analytics({ stoppedVehicle: { minSeconds: 30 } }), [{ id: 1, cls: 'bus', at: stop }], 70);
+    assert.equal(car.filter((e) => e.type === 'incident.opened').length, 1);
+    assert.equal(bus.filter((e) => e.type === 'incident.opened').length, 0);
+    const busLong = run(analytics({ stoppedVehicle: { minSeconds: 30, minSecondsByClass: { bus: 40 } } }), [{ id: 1, cls: 'bus', at: stop }], 70);
+    assert.equal(busLong.filter((e) => e.type === 'incident.opened').length, 1);
+  });
+
   test('opens after minSeconds stopped, updates at most every updateSeconds, closes clearSeconds after it leaves', () => {
     const a = analytics({ stoppedVehicle: { minSeconds: 30 } });
     // Drives 5 s, stops at y=0.5 for 45 s, drives off and leaves the frame.

@@ -398,7 +398,8 @@ function edit(fn, rerender = false) {
 
 // ---- zones
 
-const ZONE_KINDS = ['carriageway', 'sidewalk', 'area'];
+// The zone kinds of the config schema (core/types.ts ZONE_KINDS): parking and bus-stop silence the stopped-vehicle rule.
+const ZONE_KINDS = ['carriageway', 'sidewalk', 'area', 'parking', 'bus-stop'];
 
 function renderZones() {
   const zones = state.current.config.zones;
@@ -653,7 +654,7 @@ const COLORS = {
   invalid: '#ff4d4d',
   pending: '#4cc9f0',
   cal: '#f72585',
-  zone: { carriageway: '59,130,246', sidewalk: '34,197,94', area: '249,115,22' },
+  zone: { carriageway: '59,130,246', sidewalk: '34,197,94', area: '249,115,22', parking: '168,85,247', 'bus-stop': '236,72,153' },
 };
 
 function draw() {

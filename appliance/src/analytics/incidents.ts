@@ -70,7 +70,13 @@ function carriagewayOf(tv: TrackView, zones: readonly ZoneShape[]): ZoneShape | 
   return null;
 }
 
-/** A vehicle in a carriageway zone slower than the threshold for minSeconds. */
+/** Zones where stopping is normal: a vehicle stopped there is parked or at its stop, not an incident. */
+const STOPPING_ALLOWED: ReadonlySet<string> = new Set(['parking', 'bus-stop']);
+
+/**
+ * A vehicle in a carriageway zone slower than the threshold for minSeconds (longer for classes that
+ * wait by habit, e.g. buses), unless it stands in a parking or bus-stop zone.
+ */
 export class StoppedVehicleRule implements IncidentRule {
   readonly kind = 'stopped-vehicle' as const;
   private readonly p = new Persistence(GRACE_MS);
@@ -87,14 +93,15 @@ export class StoppedVehicleRule implements IncidentRule {
         if (held) out.push(held);
         continue;
       }
-      const z = carriagewayOf(tv, this.zones);
+      const z = this.exempt(tv) ? null : carriagewayOf(tv, this.zones);
       const calibrated = ctx.groundOfRel !== null && tv.speedKmh !== null;
       const speed = calibrated ? tv.speedKmh : tv.speedPxPerSec;
       const max = calibrated ? this.cfg.maxSpeedKmh : this.cfg.maxSpeedPxPerSec;
       const slow = z !== null && speed !== null && speed <= max;
       const key = String(tv.id);
       const since = this.p.step(key, slow, ctx.tMs);
-      if (since !== null && z && (ctx.tMs - since) / 1000 >= this.cfg.minSeconds) {
+      const wait = this.cfg.minSecondsByClass[tv.cls] ?? this.cfg.minSeconds;
+      if (since !== null && z && (ctx.tMs - since) / 1000 >= wait) {
         const c: ActiveCondition = {
           key: `stopped-vehicle:${tv.id}`,
           kind: this.kind,
@@ -113,6 +120,10 @@ export class StoppedVehicleRule implements IncidentRule {
       }
     }
     return out;
+  }
+
+  private exempt(tv: TrackView): boolean {
+    return this.zones.some((z) => STOPPING_ALLOWED.has(z.kind) && tv.zones.includes(z.id));
   }
 
   forget(ids: readonly number[]): void {

@@ -45,6 +45,7 @@ export async function recordDetections(o: RecordOptions): Promise<{ frames: numb
     scoreThreshold: o.scoreThreshold,
     nmsIou: 0.45,
     threads: 2,
+    maxBoxArea: 0.6,
   });
   const recorder = new RecordingDetector(detector, o.out, {
     kind: 'roadside-detections',

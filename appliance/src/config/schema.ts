@@ -1,6 +1,6 @@
 // The one schema of roadside.yaml. It validates the file and gives every stage its types.
 import { Type, type Static } from '@sinclair/typebox';
-import { DETECTOR_BACKENDS, ID_PATTERN, OBJECT_CLASSES, ROLES } from '../core/types.js';
+import { DETECTOR_BACKENDS, ID_PATTERN, OBJECT_CLASSES, ROLES, ZONE_KINDS } from '../core/types.js';
 import { literalUnion } from '../core/schema-util.js';
 
 export const Id = Type.String({ pattern: ID_PATTERN, description: 'lower-case id: a-z 0-9 _ -' });
@@ -30,7 +30,7 @@ export const ZoneSchema = Type.Object(
     name: Type.Optional(Type.String()),
     polygon: Type.Array(RelPoint, { minItems: 3 }),
     /** A carriageway zone is where stopped-vehicle, queue and pedestrian rules look. */
-    kind: Type.Union([Type.Literal('carriageway'), Type.Literal('sidewalk'), Type.Literal('area')], { default: 'area' }),
+    kind: literalUnion(ZONE_KINDS, { default: 'area' }),
     /** Lane direction (relative coords) for the wrong-way rule. */
     laneDirection: Type.Optional(Type.Object({ x: Type.Number(), y: Type.Number() }, { additionalProperties: false })),
   },
@@ -47,6 +47,8 @@ export const IncidentRulesSchema = Type.Object(
         /** Pixels/s used instead when the camera has no calibration. */
         maxSpeedPxPerSec: Type.Number({ minimum: 0, default: 4 }),
         minSeconds: Type.Number({ minimum: 1, default: 30 }),
+        /** A longer wait for some classes (a bus at a stop outside a bus-stop zone, a truck unloading). */
+        minSecondsByClass: Type.Partial(Type.Record(ObjectClassSchema, Type.Number({ minimum: 1 })), { default: { bus: 120 } }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -7,6 +7,14 @@ export type CameraId = string;
 export const OBJECT_CLASSES = ['person', 'bicycle', 'car', 'motorcycle', 'bus', 'truck'] as const;
 export type ObjectClass = (typeof OBJECT_CLASSES)[number];
 export const VEHICLE_CLASSES: readonly ObjectClass[] = ['bicycle', 'car', 'motorcycle', 'bus', 'truck'];
+export const TWO_WHEELER_CLASSES: readonly ObjectClass[] = ['bicycle', 'motorcycle'];
+
+/**
+ * What a drawn zone is: carriageway (running lanes: incident rules look here), sidewalk, area (counts
+ * only), parking and bus-stop (stopping there is normal: the stopped-vehicle rule stays quiet).
+ */
+export const ZONE_KINDS = ['carriageway', 'sidewalk', 'area', 'parking', 'bus-stop'] as const;
+export type ZoneKind = (typeof ZONE_KINDS)[number];
 
 /** Axis-aligned box in pixels of the analysed frame, top-left origin. */
 export interface Box {

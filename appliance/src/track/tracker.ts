@@ -6,6 +6,7 @@
 import type { Box, Detection, FrameDetections, FrameTracks, ObjectClass, Track, TrackStatus } from '../core/types.js';
 import type { TrackerStage } from '../core/stages.js';
 import { assign } from './hungarian.js';
+import { DEFAULT_RIDER_SPEED, fuseRiders, riderClass, type RiderSpeedOptions } from './riders.js';
 import { DEFAULT_KALMAN_NOISE, initiate, predict, update, type KalmanNoise, type KalmanState } from './kalman.js';
 
 export interface TrackerOptions {
@@ -40,6 +41,10 @@ export interface TrackerOptions {
    * would otherwise start two tracks (and count twice). 1 disables.
    */
   duplicateIou: number;
+  /** Fuse a person riding a bicycle or motorcycle into one detection of the two-wheeler (track/riders.ts). */
+  riderFusion: boolean;
+  /** Name a fast 'person' track a two-wheeler (its vehicle was never boxed); null disables. */
+  riderSpeed: RiderSpeedOptions | null;
   /** Time step used for the first prediction when timestamps do not advance (s). */
   minDtSeconds: number;
   noise: KalmanNoise;
@@ -61,6 +66,8 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   outputTentative: false,
   minDtSeconds: 1e-3,
   duplicateIou: 0.7,
+  riderFusion: true,
+  riderSpeed: DEFAULT_RIDER_SPEED,
   noise: DEFAULT_KALMAN_NOISE,
 };
 
@@ -69,8 +76,10 @@ interface TrackState {
   id: number;
   kf: KalmanState;
   status: TrackStatus;
-  /** Score-weighted class votes; the output class is the arg max. */
+  /** Score-weighted class votes over the track's life; the output class is the arg max. */
   votes: Map<ObjectClass, number>;
+  /** Set once a 'person' track is seen moving at vehicle speed: it is riding this. */
+  rider: ObjectClass | null;
   score: number;
   age: number;
   hits: number;
@@ -115,10 +124,8 @@ export class MultiObjectTracker implements TrackerStage {
       t.age++;
     }
 
-    const valid = dropDuplicates(
-      fd.detections.filter((d) => isFiniteBox(d.box) && d.box.w > 0 && d.box.h > 0 && d.score >= o.lowScore),
-      o.duplicateIou,
-    );
+    const usable = fd.detections.filter((d) => isFiniteBox(d.box) && d.box.w > 0 && d.box.h > 0 && d.score >= o.lowScore);
+    const valid = dropDuplicates(o.riderFusion ? fuseRiders(usable) : usable, o.duplicateIou);
     const high = valid.filter((d) => d.score >= o.highScore);
     const low = valid.filter((d) => d.score < o.highScore);
 
@@ -204,6 +211,7 @@ export class MultiObjectTracker implements TrackerStage {
       kf: initiate(boxToZ(d.box), this.opts.noise),
       status: this.opts.minHits <= 1 ? 'confirmed' : 'tentative',
       votes: new Map([[d.cls, d.score]]),
+      rider: null,
       score: d.score,
       age: 0,
       hits: 1,
@@ -222,10 +230,18 @@ export class MultiObjectTracker implements TrackerStage {
         cls = c;
       }
     }
+    const box = stateBox(t.kf);
+    if (cls === 'person' && this.opts.riderSpeed) {
+      // Sticky: a rider who stops at a light is still a rider. The speed estimate settles over the
+      // first frames, so a bicycle verdict may still become a motorcycle, never the other way.
+      const now = riderClass(Math.hypot(t.kf.x[4]!, t.kf.x[5]!), box.h, t.hits, this.opts.riderSpeed);
+      if (now === 'motorcycle' || (now && !t.rider)) t.rider = now;
+      cls = t.rider ?? cls;
+    }
     return {
       id: t.id,
       cls,
-      box: stateBox(t.kf),
+      box,
       score: t.score,
       status: t.status,
       velocity: { x: t.kf.x[4], y: t.kf.x[5] },
