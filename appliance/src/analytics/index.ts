@@ -6,7 +6,7 @@ import { VEHICLE_CLASSES, type DomainEvent, type FrameTracks, type Point } from 
 import { groundMapper, type CalibrationFile } from '../../../calibration/file.js';
 import type { AnalyticsStage } from '../core/stages.js';
 import { BinClock, type Bin } from './bins.js';
-import { CountingLine } from './counting-line.js';
+import { CountingLine, type LineCrossing } from './counting-line.js';
 import { anchorOf } from './geometry.js';
 import {
   IncidentManager,
@@ -39,6 +39,8 @@ export interface CameraAnalyticsOptions {
   speedWindowSeconds?: number;
   /** Frames a track must spend on the other side of a zone edge before its membership flips. */
   zoneDebounceFrames?: number;
+  /** Every line crossing as it is counted (benchmarks match them one by one against hand counts). */
+  onCrossing?: (crossing: LineCrossing) => void;
 }
 
 export interface LiveSummary {
@@ -73,8 +75,11 @@ export class CameraAnalytics implements AnalyticsStage {
   private known = new Set<number>();
   private last: { tMs: number; tracks: TrackView[] } | null = null;
 
+  private readonly onCrossing: ((crossing: LineCrossing) => void) | undefined;
+
   constructor(opts: CameraAnalyticsOptions) {
     const cam = opts.camera;
+    this.onCrossing = opts.onCrossing;
     this.cameraId = cam.id;
     this.clock = new BinClock(opts.binSeconds);
     this.calibration = opts.calibration;
@@ -139,7 +144,10 @@ export class CameraAnalytics implements AnalyticsStage {
     // 4. Lines, zones, movements, speeds.
     for (const tv of views) {
       if (tv.status !== 'confirmed') continue;
-      for (const line of this.lines) line.observe(tv, tMs);
+      for (const line of this.lines) {
+        const crossing = line.observe(tv, tMs);
+        if (crossing) this.onCrossing?.(crossing);
+      }
       this.movements.updateClass(tv.id, tv.cls);
     }
     const clsOf = new Map(views.map((v) => [v.id, v.cls]));

@@ -3,9 +3,9 @@
 import { pino } from 'pino';
 import type { CameraConfig } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
-import type { DetectorStage, FrameSource } from '../core/stages.js';
+import type { DetectorStage, FrameSource, TrackerStage } from '../core/stages.js';
 import type { DomainEvent } from '../core/types.js';
-import { CameraAnalytics, type CalibrationFile } from '../analytics/index.js';
+import { CameraAnalytics, type CalibrationFile, type LineCrossing } from '../analytics/index.js';
 import { MultiObjectTracker } from '../track/index.js';
 import { CameraPipeline } from './camera-pipeline.js';
 import { QuietObserver, type PipelineObserver } from './observer.js';
@@ -23,6 +23,8 @@ export interface ReplayOptions {
   calibration?: CalibrationFile | null;
   observer?: PipelineObserver;
   log?: Logger;
+  onCrossing?: (crossing: LineCrossing) => void;
+  tracker?: () => TrackerStage;
 }
 
 export interface ReplayResult {
@@ -42,8 +44,8 @@ export async function replayCamera(o: ReplayOptions): Promise<ReplayResult> {
         process: async (batch) => void events.push(...batch),
         close: async () => undefined,
       },
-      createTracker: () => new MultiObjectTracker(),
-      createAnalytics: (camera, calibration, binSeconds) => new CameraAnalytics({ camera, calibration, binSeconds }),
+      createTracker: o.tracker ?? (() => new MultiObjectTracker()),
+      createAnalytics: (camera, calibration, binSeconds) => new CameraAnalytics({ camera, calibration, binSeconds, onCrossing: o.onCrossing }),
       observer: o.observer ?? new QuietObserver(),
       log: o.log ?? pino({ level: 'silent' }),
       // Intervals close at the clip's time: just after its last frame.
