@@ -73,6 +73,7 @@ export async function createEventPipeline(o: EventPipelineOptions): Promise<Even
     dir: join(o.dataDir, 'outbox'),
     sinks: ids,
     applianceId: config.appliance.id,
+    schemaBaseUrl: config.events.schemaBaseUrl,
     retention: { maxAgeMs: config.storage.retentionDays * 86_400_000, maxEvents: config.storage.maxEvents },
     metrics,
     log,

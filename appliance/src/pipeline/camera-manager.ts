@@ -23,6 +23,7 @@ export interface CameraManagerDeps {
 export class CameraManager {
   private readonly running = new Map<string, CameraPipeline>();
   private binSeconds: number[] = [];
+  private timeZone = 'UTC';
 
   constructor(private readonly deps: CameraManagerDeps) {}
 
@@ -36,8 +37,9 @@ export class CameraManager {
 
   async apply(config: Config): Promise<void> {
     const wanted = new Map(config.cameras.filter((c) => c.enabled).map((c) => [c.id, c]));
-    const binsChanged = !isDeepStrictEqual(config.analytics.binSeconds, this.binSeconds);
+    const binsChanged = !isDeepStrictEqual(config.analytics.binSeconds, this.binSeconds) || config.analytics.timeZone !== this.timeZone;
     this.binSeconds = [...config.analytics.binSeconds];
+    this.timeZone = config.analytics.timeZone;
     const stops: Promise<void>[] = [];
     const failed: string[] = [];
     for (const [id, p] of this.running) {
@@ -47,7 +49,7 @@ export class CameraManager {
         // Only what is drawn, ruled or binned changed: keep the stream, swap the analytics.
         const log = cameraLogger(this.deps.log, id);
         try {
-          p.reconfigure(next, this.calibrationOf(next, log), this.binSeconds);
+          p.reconfigure(next, this.calibrationOf(next, log), this.binSeconds, this.timeZone);
         } catch (err) {
           log.error({ err: (err as Error).message }, 'camera not reconfigured');
           failed.push(`camera '${id}': ${(err as Error).message}`);
@@ -76,7 +78,7 @@ export class CameraManager {
   /** Re-reads a camera's calibration file (rewritten in place by the calibration API or the CLI). */
   recalibrate(id: string): void {
     const p = this.running.get(id);
-    if (p) p.reconfigure(p.config, this.calibrationOf(p.config, cameraLogger(this.deps.log, id)), this.binSeconds);
+    if (p) p.reconfigure(p.config, this.calibrationOf(p.config, cameraLogger(this.deps.log, id)), this.binSeconds, this.timeZone);
   }
 
   private startCamera(cam: CameraConfig, log: Logger): void {
@@ -86,6 +88,7 @@ export class CameraManager {
       log,
       events: this.deps.events,
       binSeconds: this.binSeconds,
+      timeZone: this.timeZone,
       calibration: this.calibrationOf(cam, log),
       backoff: this.deps.backoff,
     });

@@ -3,7 +3,7 @@
 // camera, the newest frame waits in a one-frame slot and older waiting frames are dropped (counted).
 import type { CameraConfig } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
-import type { CameraState, Detection, DomainEvent, Frame, IncidentKind } from '../core/types.js';
+import type { CameraState, DataQualityFlag, Detection, DomainEvent, Frame, IncidentKind } from '../core/types.js';
 
 export const INCIDENT_KINDS: IncidentKind[] = ['stopped-vehicle', 'wrong-way', 'queue', 'pedestrian-on-carriageway'];
 import { CameraStream, safeUrl, type BackoffPolicy } from '../ingest/index.js';
@@ -22,6 +22,8 @@ export interface CameraPipelineDeps {
   log: Logger;
   events: EventPublisher;
   binSeconds: number[];
+  /** IANA zone the bins align to (default UTC). */
+  timeZone?: string;
   calibration: CalibrationFile | null;
   backoff?: BackoffPolicy;
 }
@@ -67,6 +69,7 @@ export class CameraPipeline {
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
   private wasStreaming = false;
+  private ticker: NodeJS.Timeout | null = null;
 
   constructor(
     private cfg: CameraConfig,
@@ -77,7 +80,7 @@ export class CameraPipeline {
     const m = deps.metrics;
     const label = { camera: config.id };
     this.tracker = new MultiObjectTracker();
-    this.analytics = new CameraAnalytics({ camera: config, binSeconds: deps.binSeconds, calibration: deps.calibration });
+    this.analytics = new CameraAnalytics({ camera: config, binSeconds: deps.binSeconds, calibration: deps.calibration, timeZone: deps.timeZone });
     this.stream = new CameraStream({
       cameraId: config.id,
       url: config.url,
@@ -108,15 +111,20 @@ export class CameraPipeline {
 
   start(): void {
     this.stream.start();
+    // While the stream is down no frame closes the intervals: the clock does (flagged 'stream-gap').
+    this.ticker = setInterval(() => {
+      if (!this.busy && !this.stopped) this.emit(this.analytics.tick(Date.now()));
+    }, 1000);
+    this.ticker.unref();
   }
 
   /**
    * New lines, zones, rules or calibration on a running camera: the stream and the tracker keep going,
    * the old analytics closes its open intervals and incidents, and the new one takes over.
    */
-  reconfigure(next: CameraConfig, calibration: CalibrationFile | null, binSeconds: number[]): void {
+  reconfigure(next: CameraConfig, calibration: CalibrationFile | null, binSeconds: number[], timeZone?: string): void {
     // Built before anything is replaced: if it throws, the running analytics stays.
-    const analytics = new CameraAnalytics({ camera: next, binSeconds, calibration });
+    const analytics = new CameraAnalytics({ camera: next, binSeconds, calibration, timeZone });
     this.emit(this.analytics.flush(Date.now()));
     this.cfg = next;
     this.calibration = calibration;
@@ -127,6 +135,7 @@ export class CameraPipeline {
   async stop(): Promise<void> {
     this.stopped = true;
     this.waiting = null;
+    if (this.ticker) clearInterval(this.ticker);
     await this.stream.stop();
     await this.running;
     this.emit(this.analytics.flush(Date.now()));
@@ -134,18 +143,24 @@ export class CameraPipeline {
   }
 
   /**
-   * The picture is gone: close the open intervals and incidents now rather than when frames return
-   * (maybe hours later), and forget the tracks, which cannot be matched across the gap. The last frame
-   * stays for the installer's snapshot; the camera's state says it is not live.
+   * The picture is gone: open incidents close now, and the tracks are forgotten (they cannot be matched
+   * across the gap). The open intervals keep running, flagged 'stream-gap': a reconnect within the
+   * interval continues it, and the ticker emits the ones that end meanwhile. The last frame stays for
+   * the installer's snapshot; the camera's state says it is not live.
    */
   private streamLost(): void {
     this.wasStreaming = false;
     this.waiting = null;
     void this.running.then(() => {
       if (this.stopped) return;
-      this.emit(this.analytics.flush(Date.now()));
+      this.emit(this.analytics.streamGap(Date.now()));
       this.tracker = new MultiObjectTracker();
     });
+  }
+
+  /** Flags the intervals running at atMs (camera health checks call this). */
+  markFlag(flag: DataQualityFlag, atMs: number = Date.now()): void {
+    this.analytics.markFlag(flag, atMs);
   }
 
   /** The calibration in force (null: no speeds). */
