@@ -7,7 +7,7 @@ import type { CameraState, DataQualityFlag, Detection, DomainEvent, Frame, Incid
 
 export const INCIDENT_KINDS: IncidentKind[] = ['stopped-vehicle', 'wrong-way', 'queue', 'pedestrian-on-carriageway'];
 import { CameraStream, safeUrl, type BackoffPolicy } from '../ingest/index.js';
-import type { Metrics } from '../metrics/registry.js';
+import { initCamera, type Metrics } from '../metrics/registry.js';
 import { MultiObjectTracker } from '../track/index.js';
 import { CameraAnalytics, type CalibrationFile, type LiveSummary } from '../analytics/index.js';
 import type { DetectorQueue } from './detector-queue.js';
@@ -79,6 +79,7 @@ export class CameraPipeline {
     this.calibration = deps.calibration;
     const m = deps.metrics;
     const label = { camera: config.id };
+    initCamera(m, config.id);
     this.tracker = new MultiObjectTracker();
     this.analytics = new CameraAnalytics({ camera: config, binSeconds: deps.binSeconds, calibration: deps.calibration, timeZone: deps.timeZone });
     this.stream = new CameraStream({
