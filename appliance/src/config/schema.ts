@@ -1,6 +1,6 @@
 // The one schema of roadside.yaml. It validates the file and gives every stage its types.
 import { Type, type Static } from '@sinclair/typebox';
-import { DEFAULT_SCHEMA_BASE_URL, OBJECT_CLASSES } from '../core/types.js';
+import { DEFAULT_SCHEMA_BASE_URL, OBJECT_CLASSES, WEBHOOK_MODES } from '../core/types.js';
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'lower-case id: a-z 0-9 _ -' });
 /** Coordinates relative to the frame: 0..1 on both axes, so lines survive a resolution change. */
@@ -134,6 +134,8 @@ export const WebhookSinkSchema = Type.Object(
     secret: Type.Optional(Type.String({ minLength: 16 })),
     timeoutMs: Type.Integer({ minimum: 100, default: 5000 }),
     batchSize: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
+    /** CloudEvents HTTP mode: batch (one JSON array per request) or structured (one event per request). */
+    mode: Type.Union(WEBHOOK_MODES.map((m) => Type.Literal(m)), { default: 'batch' }),
   },
   { additionalProperties: false },
 );

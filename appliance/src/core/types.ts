@@ -147,6 +147,10 @@ export function eventTypeOf(e: { type: string }): EventType {
   return t as EventType;
 }
 
+/** CloudEvents HTTP content modes of the webhook sink. */
+export const WEBHOOK_MODES = ['batch', 'structured'] as const;
+export type WebhookMode = (typeof WEBHOOK_MODES)[number];
+
 /** CloudEvents 1.0 JSON envelope, as stored in the outbox and delivered to sinks. */
 export interface CloudEvent<T = unknown> {
   specversion: '1.0';
