@@ -96,7 +96,7 @@ describe('outbox', () => {
     assert.equal(cam2.nextCursor, null);
 
     const state = await ob.query({ type: 'camera.state', limit: 100 });
-    assert.deepEqual(state.events.map((e) => e.type), ['camera.state']);
+    assert.deepEqual(state.events.map((e) => e.type), ['org.roadside.camera.state'], 'filtered by internal type, sent with the reverse-DNS CloudEvents type');
     const camType = await ob.query({ camera: 'cam1', type: 'count.interval', limit: 100 });
     assert.equal(camType.events.length, 20);
 

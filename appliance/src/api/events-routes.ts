@@ -9,7 +9,7 @@ import { eventJsonSchemas } from '../events/cloudevent.js';
 import { CountAggregator, overlapsWindow } from '../events/counts.js';
 import { siteIds, toMeasuredData, toMeasurementSiteTable, toSituations, type DatexLocation, type SiteSource } from '../events/datex.js';
 import { InvalidCursorError, type EventFilter, type Outbox, type StoredEvent } from '../events/outbox.js';
-import { CloudEventRef, DatexPayloadRef, ErrorBody, JsonSchemaDoc } from './schemas.js';
+import { CloudEventRef, DatexPayloadRef, ErrorBody, JsonSchemaDoc, SHARED_SCHEMAS } from './schemas.js';
 
 export interface EventsRoutesDeps {
   outbox: Outbox;
@@ -166,6 +166,8 @@ export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
 
   return async (fastify) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+    // The routes $ref the shared schemas; buildApi registers them, a bare fastify (tests, embedding) gets them here.
+    for (const schema of SHARED_SCHEMAS) if (!app.getSchema(schema.$id as string)) app.addSchema(schema);
 
     // SSE responses are hijacked and never end on their own: end them so app.close() does not hang.
     app.addHook('preClose', async () => {
