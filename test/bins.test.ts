@@ -7,6 +7,7 @@ import { Value } from '@sinclair/typebox/value';
 import { BinClock } from '../appliance/src/analytics/bins.js';
 import { CameraAnalytics } from '../appliance/src/analytics/index.js';
 import { CountIntervalData } from '../appliance/src/core/event-data.js';
+import { validateConfig } from '../appliance/src/config/load.js';
 import type { CameraConfig } from '../appliance/src/config/schema.js';
 import type { DomainEvent, FrameTracks, Track } from '../appliance/src/core/types.js';
 
@@ -159,5 +160,11 @@ describe('time zones', () => {
     assert.equal(day.endMs, Date.UTC(2024, 2, 31, 22, 0, 0), 'local midnight, CEST');
     assert.equal(berlin.alignedStart(t, 86_400), Date.UTC(2024, 2, 30, 23, 0, 0), 'local midnight, CET');
     assert.throws(() => new BinClock([60], { timeZone: 'Mars/Olympus_Mons' }), RangeError);
+    assert.throws(
+      () => validateConfig({ analytics: { timeZone: 'Mars/Olympus_Mons' } }),
+      (err: Error & { issues?: { path: string }[] }) => err.issues?.some((i) => i.path === '/analytics/timeZone') === true,
+      'the config names the field',
+    );
+    assert.equal(validateConfig({ analytics: { timeZone: 'Asia/Kolkata' } }).analytics.timeZone, 'Asia/Kolkata');
   });
 });

@@ -5,6 +5,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ConfigSchema, type Config } from './schema.js';
 import { CountingLine } from '../analytics/counting-line.js';
 import { ZoneShape } from '../analytics/zones.js';
+import { BinClock } from '../analytics/bins.js';
 
 export interface ConfigIssue {
   /** JSON pointer of the field, e.g. /cameras/0/url */
@@ -60,6 +61,8 @@ function semanticIssues(cfg: Config): ConfigIssue[] {
       else issues.push(...built(() => new ZoneShape(z), `/cameras/${ci}/zones/${zi}/laneDirection`));
     });
   });
+  // An unknown zone must not silently mean UTC: the bins would be misaligned for good.
+  issues.push(...built(() => new BinClock(cfg.analytics.binSeconds, { timeZone: cfg.analytics.timeZone }), '/analytics/timeZone'));
   cfg.sinks.webhooks.forEach((w, i) => {
     const u = new URL(w.url);
     if (u.username || u.password) issues.push({ path: `/sinks/webhooks/${i}/url`, message: 'credentials in the URL are not supported (use secret for the HMAC signature)' });
