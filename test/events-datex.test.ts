@@ -193,6 +193,12 @@ describe('DATEX II v3 mapping (validated against the official schemas)', () => {
     assert.deepEqual(sites[0].measurementSpecificCharacteristics[0].measurementSpecificCharacteristics.period, 60);
     assert.deepEqual(sites[1].measurementSiteLocation.locPointLocation.pointByCoordinates, { pointCoordinates: { latitude: 52.52, longitude: 13.405 }, bearing: 90 }, 'backward heads the other way');
     assert.equal(sites[4].measurementSpecificCharacteristics[0].measurementSpecificCharacteristics.specificMeasurementValueType.value, 'trafficSpeed');
+    // The table's version follows its content: a new line (or location) is a new version.
+    const version = (doc: unknown) => (doc as Doc).payload.roaMeasurementSiteTablePublication.measurementSiteTable[0].versionG;
+    const again = toMeasurementSiteTable([{ cameraId: 'c1', lines: [{ lineId: 'north' }, { lineId: 'south', classes: ['car'] }] }], [60, 900], o);
+    const more = toMeasurementSiteTable([{ cameraId: 'c1', lines: [{ lineId: 'north' }, { lineId: 'south', classes: ['car'] }, { lineId: 'east' }] }], [60, 900], o);
+    assert.equal(version(again), version(table));
+    assert.notEqual(version(more), version(table));
   });
 
   test('situations: v3 records with location and validity; a closed incident ends after it started; version from the record', () => {

@@ -163,6 +163,7 @@ describe('standards, on a real run', () => {
     ]);
 
     const measured = (await get(`/api/v1/datex/measured-data?from=${from}&to=${to}`)).payload.roaMeasuredDataPublication;
+    assert.equal(measured.measurementSiteTableReference[0].versionG, sites.measurementSiteTable[0].versionG, 'measured data references the table version in force');
     const lineSites = measured.siteMeasurements.filter((s: Json) => s.measurementSiteReference.idG.startsWith('test-box.arterial.main.'));
     assert.ok(lineSites.length >= 2, 'the main line has measurements in both directions');
     for (const s of lineSites) assert.equal(s.physicalQuantity.length, 5, 'explicit values (zeros included) for every vehicle class');

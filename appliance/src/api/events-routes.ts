@@ -7,7 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { EVENT_TYPES, eventTypeOf, type CloudEvent, type EventType } from '../core/types.js';
 import { eventJsonSchemas } from '../events/cloudevent.js';
 import { CountAggregator, overlapsWindow } from '../events/counts.js';
-import { siteIds, toMeasuredData, toMeasurementSiteTable, toSituations, type DatexLocation, type SiteSource } from '../events/datex.js';
+import { siteIds, siteTableVersion, toMeasuredData, toMeasurementSiteTable, toSituations, type DatexLocation, type SiteSource } from '../events/datex.js';
 import { InvalidCursorError, type EventFilter, type Outbox, type StoredEvent } from '../events/outbox.js';
 import { CloudEventRef, DatexPayloadRef, ErrorBody, JsonSchemaDoc, SHARED_SCHEMAS } from './schemas.js';
 
@@ -354,7 +354,8 @@ export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
         const speeds = q.camera ? { events: [] as CloudEvent[] } : await collect({ type: 'speed.interval', ...filter });
         const isInterval = (e: CloudEvent) => eventTypeOf(e) === 'count.interval' || eventTypeOf(e) === 'speed.interval';
         const data = (e: CloudEvent) => e.data as { binSeconds: number; cameraId: string; lineId?: string; intervalStart: string; intervalEnd: string };
-        let events = [...counts.events, ...speeds.events].filter((e) => isInterval(e) && (latestOnly || overlapsWindow(data(e), range(q).fromMs, range(q).toMs)));
+        const window = range(q);
+        let events = [...counts.events, ...speeds.events].filter((e) => isInterval(e) && (latestOnly || overlapsWindow(data(e), window.fromMs, window.toMs)));
         const bin = q.binSeconds ?? (events.length ? Math.min(...events.map((e) => data(e).binSeconds)) : undefined);
         events = events.filter((e) => data(e).binSeconds === bin);
         if (latestOnly) {
@@ -366,10 +367,12 @@ export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
           }
           events = [...last.values()].sort((a, b) => a.time.localeCompare(b.time));
         }
-        const sources = (await siteSources()).filter((s) => q.camera === undefined || s.cameraId === q.camera);
+        const all = await siteSources();
+        const sources = all.filter((s) => q.camera === undefined || s.cameraId === q.camera);
         // v3 needs at least one SiteMeasurements; with no site at all there is nothing to publish.
         if (events.length === 0 && sources.length === 0) return reply.code(404).send(errorBody('ROADSIDE_ERR_NOT_FOUND', 'no measurement site and no measured data'));
-        return toMeasuredData(events, { ...datexOpts(), emptySites: siteIds(outbox.applianceId, sources) });
+        const opts = datexOpts();
+        return toMeasuredData(events, { ...opts, emptySites: siteIds(outbox.applianceId, sources), siteTableVersion: siteTableVersion(all, deps.binSeconds?.() ?? [60], opts) });
       },
     );
 

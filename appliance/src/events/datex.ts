@@ -4,6 +4,7 @@
 // validates against the official v3 JSON schemas (test/standards.test.ts). Where v3 has no element for
 // a value, it goes into the `*ExtensionG` object of the nearest element, under `roadside`.
 // Mapping and rules: docs/datex2.md.
+import { createHash } from 'node:crypto';
 import type { CountIntervalData, IncidentData, SpeedIntervalData } from '../core/event-data.js';
 import { eventTypeOf, type CloudEvent, type DataQualityFlag, type IncidentKind, type ObjectClass } from '../core/types.js';
 
@@ -234,7 +235,7 @@ export function siteTableId(applianceId: string): string {
  * camera site) events. v3 wants at least one SiteMeasurements: without events, the caller lists its
  * sites with no quantities (`emptySites`), which claims nothing.
  */
-export function toMeasuredData(events: Iterable<CloudEvent>, o: DatexOptions & { emptySites?: string[] }): Json {
+export function toMeasuredData(events: Iterable<CloudEvent>, o: DatexOptions & { emptySites?: string[]; siteTableVersion?: string }): Json {
   const siteMeasurements: Json[] = [];
   for (const e of events) {
     const t = eventTypeOf(e);
@@ -248,7 +249,7 @@ export function toMeasuredData(events: Iterable<CloudEvent>, o: DatexOptions & {
   return payload('roaMeasuredDataPublication', {
     ...publicationHeader(o),
     headerInformation,
-    measurementSiteTableReference: [{ targetClass: 'MeasurementSiteTable', idG: siteTableId(o.applianceId), versionG: '1' }],
+    measurementSiteTableReference: [{ targetClass: 'MeasurementSiteTable', idG: siteTableId(o.applianceId), versionG: o.siteTableVersion ?? '1' }],
     siteMeasurements,
   });
 }
@@ -277,6 +278,15 @@ function characteristic(index: number, type: string, binSeconds: number, vehicle
 /** Every site id the table lists (for the empty measured-data answer). */
 export function siteIds(applianceId: string, sources: SiteSource[]): string[] {
   return sources.flatMap((s) => [siteId(applianceId, s.cameraId, null), ...s.lines.flatMap((l) => DIRECTIONS.map((d) => siteId(applianceId, s.cameraId, l.lineId, d)))]);
+}
+
+/**
+ * Version of the site table: a digest of everything it lists, so it changes exactly when a line, a
+ * class, a bin size or a location does (measured data references the same version).
+ */
+export function siteTableVersion(sources: SiteSource[], binSeconds: number[], o: DatexOptions): string {
+  const locations = sources.flatMap((s) => [o.locate?.(s.cameraId, null), ...s.lines.map((l) => o.locate?.(s.cameraId, l.lineId))]);
+  return createHash('sha256').update(JSON.stringify([sources, binSeconds, locations, o.lang ?? 'en'])).digest('hex').slice(0, 12);
 }
 
 /** One site per line and direction (flows per class and bin size) and one per camera (speeds). */
@@ -314,7 +324,7 @@ export function toMeasurementSiteTable(sources: SiteSource[], binSeconds: number
   return payload('roaMeasurementSiteTablePublication', {
     ...publicationHeader(o),
     headerInformation,
-    measurementSiteTable: [{ idG: siteTableId(o.applianceId), versionG: '1', measurementSite }],
+    measurementSiteTable: [{ idG: siteTableId(o.applianceId), versionG: siteTableVersion(sources, binSeconds, o), measurementSite }],
   });
 }
 
