@@ -143,8 +143,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     '/readyz',
     { config: access('public'), schema: { tags: ['health'], summary: 'Readiness: config, detector and outbox loaded', security: [], response: { 200: Readiness, 503: { ...Readiness, description: 'not ready: the reasons say why' } } } },
     async (_req, reply) => {
-    const reasons = deps.notReady();
-    return reply.code(reasons.length ? 503 : 200).send({ ready: reasons.length === 0, reasons });
+      const reasons = deps.notReady();
+      return reply.code(reasons.length ? 503 : 200).send({ ready: reasons.length === 0, reasons });
     },
   );
 
