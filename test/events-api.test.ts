@@ -120,12 +120,15 @@ describe('events API', () => {
     assert.deepEqual(ranged.events.map((e) => e.time), [iso(T0 + 3 * 60_000), iso(T0 + 4 * 60_000), iso(T0 + 5 * 60_000)]);
 
     assert.equal((await fetch(`${base}/api/v1/events?type=nope`)).status, 400);
+    const prefixed = (await (await fetch(`${base}/api/v1/events?type=org.roadside.count.interval&from=${iso(T0 + 3 * 60_000)}&to=${iso(T0 + 6 * 60_000)}`)).json()) as typeof page1;
+    assert.deepEqual(prefixed.events.map((e) => e.id), ranged.events.map((e) => e.id), 'the CloudEvents type filters like the short name');
     assert.equal((await fetch(`${base}/api/v1/events?from=yesterday`)).status, 400);
     assert.equal((await fetch(`${base}/api/v1/events?limit=5000`)).status, 400);
     assert.equal((await fetch(`${base}/api/v1/events?camera=cam2&cursor=${page1.nextCursor}`)).status, 400, 'a cursor of another query');
   });
 
   test('GET /api/v1/events/stream: live events, heartbeats, then resume with Last-Event-ID replays exactly what was missed', async () => {
+    const typed = await sse(`${base}/api/v1/events/stream?camera=cam9&type=count.interval`);
     const a = await sse(`${base}/api/v1/events/stream?camera=cam9`);
     assert.equal(a.res.status, 200);
     assert.match(a.res.headers.get('content-type')!, /^text\/event-stream/);
@@ -133,6 +136,8 @@ describe('events API', () => {
     await until(() => a.events.length === 2, 3000, 'two live events');
     assert.deepEqual(a.events.map((e) => e.id), [first[0].id, first[2].id], 'camera filter applied');
     assert.equal(a.events[0].event, 'org.roadside.count.interval', 'the SSE event name is the CloudEvents type');
+    await until(() => typed.events.length === 2, 3000, 'type-filtered live events');
+    await typed.close();
     assert.deepEqual(a.events[0].data, first[0]);
     await until(() => a.comments() >= 3, 3000, 'heartbeats');
     const lastSeen = a.events[1].id;

@@ -4,7 +4,7 @@ import { errorBody } from '../core/errors.js';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
-import { EVENT_TYPES, eventTypeOf, type CloudEvent, type EventType } from '../core/types.js';
+import { EVENT_TYPES, cloudEventType, eventTypeOf, type CloudEvent, type CloudEventType, type EventType } from '../core/types.js';
 import { eventJsonSchemas } from '../events/cloudevent.js';
 import { CountAggregator, overlapsWindow } from '../events/counts.js';
 import { siteIds, siteTableVersion, toMeasuredData, toMeasurementSiteTable, toSituations, type DatexLocation, type SiteSource } from '../events/datex.js';
@@ -29,7 +29,9 @@ export interface EventsRoutesDeps {
   maxStreams?: number;
 }
 
-const EventTypeSchema = Type.Unsafe<EventType>({ type: 'string', enum: [...EVENT_TYPES] });
+/** A type filter: the internal name or the CloudEvents type (`count.interval` or `org.roadside.count.interval`). */
+const EventTypeSchema = Type.Unsafe<EventType | CloudEventType>({ type: 'string', enum: [...EVENT_TYPES, ...EVENT_TYPES.map(cloudEventType)] });
+const typeFilter = (t: string | undefined): EventType | undefined => (t === undefined ? undefined : eventTypeOf({ type: t }));
 const Iso = Type.String({ format: 'date-time', description: 'ISO 8601 date-time' });
 
 const EventsQuery = Type.Object(
@@ -180,7 +182,7 @@ export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
       async (req, reply) => {
         const q = req.query;
         try {
-          return await outbox.query({ camera: q.camera, type: q.type as EventType | undefined, ...range(q), limit: q.limit, cursor: q.cursor });
+          return await outbox.query({ camera: q.camera, type: typeFilter(q.type as string | undefined), ...range(q), limit: q.limit, cursor: q.cursor });
         } catch (err) {
           if (err instanceof InvalidCursorError) return reply.code(400).send(errorBody('ROADSIDE_ERR_CURSOR_INVALID', err.message, [{ path: '/cursor', message: err.message }]));
           throw err;
@@ -214,7 +216,8 @@ export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
           if (seq === null) unknownId = true;
           else after = seq;
         }
-        const match = (e: CloudEvent) => (q.camera === undefined || e.subject === q.camera) && (q.type === undefined || e.type === q.type);
+        const wanted = typeFilter(q.type as string | undefined);
+        const match = (e: CloudEvent) => (q.camera === undefined || e.subject === q.camera) && (wanted === undefined || eventTypeOf(e) === wanted);
 
         reply.hijack();
         const res = reply.raw;
