@@ -5,7 +5,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Value } from '@sinclair/typebox/value';
 import { BinClock } from '../appliance/src/analytics/bins.js';
-import { CameraAnalytics } from '../appliance/src/analytics/index.js';
+import { CameraAnalytics, IncidentManager } from '../appliance/src/analytics/index.js';
+import type { IncidentRule } from '../appliance/src/analytics/incidents.js';
 import { CountIntervalData } from '../appliance/src/core/event-data.js';
 import { validateConfig } from '../appliance/src/config/load.js';
 import type { CameraConfig } from '../appliance/src/config/schema.js';
@@ -166,5 +167,37 @@ describe('time zones', () => {
       'the config names the field',
     );
     assert.equal(validateConfig({ analytics: { timeZone: 'Asia/Kolkata' } }).analytics.timeZone, 'Asia/Kolkata');
+  });
+});
+
+describe('incident records an integrator can follow', () => {
+  test('revision counts the events of an incident; closeReason says why it closed', () => {
+    let active = true;
+    // A rule whose condition the test switches on and off (the manager is what is under test).
+    const rule: IncidentRule = {
+      kind: 'queue',
+      evaluate: (ctx) => (active ? [{ key: 'q', kind: 'queue' as const, zoneId: 'z', trackIds: [1, 2], sinceMs: M0, measures: { queueLengthM: 20 } }] : []).filter(() => ctx.tMs >= M0),
+      forget: () => undefined,
+      stateSize: () => 0,
+    };
+    const mgr = new IncidentManager('cam1', [rule], 1, 2);
+    const ctx = (tMs: number) => ({ cameraId: 'cam1', tMs, width: 640, height: 360, groundOfRel: null, tracks: [] });
+    const events = [0, 1000, 2500, 5000].flatMap((dt) => mgr.step(ctx(M0 + dt)));
+    active = false;
+    events.push(...mgr.step(ctx(M0 + 7000)));
+    assert.deepEqual(
+      events.map((e) => [e.type, e.data.revision, e.data.closeReason]),
+      [
+        ['incident.opened', 1, undefined],
+        ['incident.updated', 2, undefined],
+        ['incident.updated', 3, undefined],
+        ['incident.closed', 4, 'cleared'],
+      ],
+    );
+    active = true;
+    mgr.step(ctx(M0 + 8000));
+    assert.deepEqual(mgr.closeAll(M0 + 9000, 'stream-lost').map((e) => [e.data.revision, e.data.closeReason]), [[2, 'stream-lost']], 'opened (1), closed (2)');
+    mgr.step(ctx(M0 + 10_000));
+    assert.deepEqual(mgr.closeAll(M0 + 11_000).map((e) => e.data.closeReason), ['stopped'], 'shutdown says so');
   });
 });
