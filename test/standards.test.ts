@@ -127,7 +127,7 @@ describe('standards, on a real run', () => {
     await broker?.dispose();
   });
 
-  test('every DATEX II document served validates against the official v3 schemas: 0 errors', async () => {
+  test('every DATEX II document served validates against the official v3 schemas: 0 errors', async (ctx) => {
     const from = new Date(Date.now() - 120_000).toISOString();
     const to = new Date().toISOString();
     const paths = [
@@ -149,6 +149,7 @@ describe('standards, on a real run', () => {
       documents++;
     }
     assert.equal(documents, paths.length);
+    ctx.diagnostic(`${documents} DATEX II documents validated, 0 errors`);
 
     const sites = (await get('/api/v1/datex/measurement-sites')).payload.roaMeasurementSiteTablePublication;
     assert.deepEqual(sites.publicationCreator, { country: 'DE', nationalIdentifier: 'roadside-test-box' });
@@ -194,7 +195,7 @@ describe('standards, on a real run', () => {
     }
   });
 
-  test('/docs/json is a valid OpenAPI document; every operation has a 2xx response with a content type and a schema', async () => {
+  test('/docs/json is a valid OpenAPI document; every operation has a 2xx response with a content type and a schema', async (ctx) => {
     const doc = await get('/docs/json');
     const result = await new Validator().validate(doc);
     assert.equal(result.valid, true, JSON.stringify(result.errors, null, 1)?.slice(0, 3000));
@@ -212,6 +213,7 @@ describe('standards, on a real run', () => {
     }
     assert.ok(operations >= 20, `${operations} operations`);
     assert.deepEqual(missing, [], 'operations without a documented success response');
+    ctx.diagnostic(`OpenAPI ${doc.openapi}: valid, ${operations} operations, every one with a documented 2xx`);
     const content = (p: string, code = '200') => Object.keys(doc.paths[p].get.responses[code].content);
     assert.deepEqual(content('/api/v1/events/stream'), ['text/event-stream']);
     assert.deepEqual(content('/metrics'), ['text/plain']);
@@ -234,7 +236,7 @@ describe('standards, on a real run', () => {
     assert.match(body, /^roadside_camera_restarts_total\{camera="crosswalk"\} 0$/m);
   });
 
-  test('every event received over webhook (batch and structured) and MQTT parses with the cloudevents SDK in strict mode: 0 rejected', async () => {
+  test('every event received over webhook (batch and structured) and MQTT parses with the cloudevents SDK in strict mode: 0 rejected', async (ctx) => {
     await t.stop(); // flushes open intervals and incidents and delivers what is pending
     stopped = true;
     await waitFor(() => mqttMessages.length > 0 && structuredHook.requests.length > 0 && batchHook.requests.length > 0, 10_000, 'deliveries');
@@ -271,5 +273,6 @@ describe('standards, on a real run', () => {
     }
     assert.ok(httpEvents > 20 && mqttMessages.length > 20, `${httpEvents} HTTP events, ${mqttMessages.length} MQTT messages`);
     assert.deepEqual(rejected.slice(0, 5), [], `${rejected.length} of ${httpEvents + mqttMessages.length} rejected`);
+    ctx.diagnostic(`${httpEvents} events over HTTP (${batchHook.requests.length} batch + ${structuredHook.requests.length} structured requests), ${mqttMessages.length} over MQTT: 0 rejected`);
   });
 });
