@@ -11,6 +11,7 @@ import type { CloudEvent, DomainEvent } from '../appliance/src/core/types.js';
 import type { CountIntervalData, IncidentData } from '../appliance/src/core/event-data.js';
 import { Outbox, cloudEventSchema } from '../appliance/src/events/index.js';
 import { eventsRoutes } from '../appliance/src/api/events-routes.js';
+import { explain, validateD2Payload } from './helpers/datex-validator.js';
 
 const T0 = Date.parse('2024-05-01T08:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -120,19 +121,24 @@ describe('events API', () => {
     assert.deepEqual(ranged.events.map((e) => e.time), [iso(T0 + 3 * 60_000), iso(T0 + 4 * 60_000), iso(T0 + 5 * 60_000)]);
 
     assert.equal((await fetch(`${base}/api/v1/events?type=nope`)).status, 400);
+    const prefixed = (await (await fetch(`${base}/api/v1/events?type=org.roadside.count.interval&from=${iso(T0 + 3 * 60_000)}&to=${iso(T0 + 6 * 60_000)}`)).json()) as typeof page1;
+    assert.deepEqual(prefixed.events.map((e) => e.id), ranged.events.map((e) => e.id), 'the CloudEvents type filters like the short name');
     assert.equal((await fetch(`${base}/api/v1/events?from=yesterday`)).status, 400);
     assert.equal((await fetch(`${base}/api/v1/events?limit=5000`)).status, 400);
     assert.equal((await fetch(`${base}/api/v1/events?camera=cam2&cursor=${page1.nextCursor}`)).status, 400, 'a cursor of another query');
   });
 
   test('GET /api/v1/events/stream: live events, heartbeats, then resume with Last-Event-ID replays exactly what was missed', async () => {
+    const typed = await sse(`${base}/api/v1/events/stream?camera=cam9&type=count.interval`);
     const a = await sse(`${base}/api/v1/events/stream?camera=cam9`);
     assert.equal(a.res.status, 200);
     assert.match(a.res.headers.get('content-type')!, /^text\/event-stream/);
     const first = await outbox.append([count('cam9', 'l1', T0, 60, []), count('cam8', 'l1', T0, 60, []), count('cam9', 'l1', T0 + 1, 60, [])]);
     await until(() => a.events.length === 2, 3000, 'two live events');
     assert.deepEqual(a.events.map((e) => e.id), [first[0].id, first[2].id], 'camera filter applied');
-    assert.equal(a.events[0].event, 'count.interval');
+    assert.equal(a.events[0].event, 'org.roadside.count.interval', 'the SSE event name is the CloudEvents type');
+    await until(() => typed.events.length === 2, 3000, 'type-filtered live events');
+    await typed.close();
     assert.deepEqual(a.events[0].data, first[0]);
     await until(() => a.comments() >= 3, 3000, 'heartbeats');
     const lastSeen = a.events[1].id;
@@ -199,8 +205,9 @@ describe('events API', () => {
     assert.equal(one.status, 200);
     assert.match(one.headers.get('content-type')!, /schema\+json/);
     const s = (await one.json()) as { $id: string; properties: { type: { const: string }; data: { properties: Record<string, unknown> } } };
-    assert.equal(s.$id, '/api/v1/schemas/events/count.interval');
-    assert.equal(s.properties.type.const, 'count.interval');
+    assert.equal(s.$id, 'https://roadside.invalid/api/v1/schemas/events/count.interval', 'absolute, the same URI as the events dataschema');
+    assert.equal(s.properties.type.const, 'org.roadside.count.interval');
+    assert.equal((await fetch(`${base}/api/v1/schemas/events/org.roadside.count.interval`)).status, 200, 'the CloudEvents type names it too');
     assert.ok(s.properties.data.properties.lineId);
     assert.equal((await fetch(`${base}/api/v1/schemas/events/nope`)).status, 404);
   });
@@ -214,32 +221,33 @@ describe('events API', () => {
       incident('incident.updated', 'inc-2', 'queue', t + 2000),
       incident('incident.closed', 'inc-2', 'queue', t + 3000, t + 2500),
     ]);
-    const md = (await (await fetch(`${base}/api/v1/datex/measured-data?camera=dx&from=${iso(t)}`)).json()) as {
-      type: string;
-      siteMeasurements: { measurementSiteReference: { id: string }; physicalQuantity: { index: number; basicData: Record<string, unknown> }[] }[];
+    type Doc = { payload: Record<string, any> };
+    const fetchDoc = async (path: string) => {
+      const doc = (await (await fetch(`${base}${path}`)).json()) as Doc;
+      assert.deepEqual(validateD2Payload(doc), [], `${path}: ${explain(validateD2Payload(doc))}`);
+      return doc.payload;
     };
-    assert.equal(md.type, 'MeasuredDataPublication');
-    assert.equal(md.siteMeasurements.length, 1);
-    assert.equal(md.siteMeasurements[0].measurementSiteReference.id, 'box1.dx.l1');
-    const [flow, speed] = md.siteMeasurements[0].physicalQuantity;
-    assert.deepEqual(flow.basicData.forVehiclesWithCharacteristicsOf, [{ vehicleType: 'lorry' }]);
-    assert.deepEqual(flow.basicData.vehicleFlow, { vehicleFlowRate: 120, numberOfInputValuesUsed: 2 });
-    assert.deepEqual(speed.basicData.averageVehicleSpeed, { speed: 71.3 });
+    const md = (await fetchDoc(`/api/v1/datex/measured-data?camera=dx&from=${iso(t)}`)).roaMeasuredDataPublication;
+    assert.deepEqual(md.siteMeasurements.map((s: any) => s.measurementSiteReference.idG), ['box1.dx.l1.forward', 'box1.dx.l1.backward']);
+    const lorry = md.siteMeasurements[0].physicalQuantity.find((p: any) => p.index === 6002).physicalQuantity.roaSinglePhysicalQuantity.basicData.roaTrafficFlow;
+    assert.deepEqual(lorry.forVehiclesWithCharacteristicsOf, { vehicleType: [{ value: 'lorry' }] });
+    assert.deepEqual([lorry.vehicleFlow.vehicleFlowRate, lorry.vehicleFlow.numberOfInputValuesUsed], [120, 2]);
 
-    const all = (await (await fetch(`${base}/api/v1/datex/situations?active=false&from=${iso(t - 1)}`)).json()) as {
-      situation: { id: string; version: string; situationRecord: Record<string, unknown>[] }[];
-    };
-    assert.deepEqual(all.situation.map((s) => [s.id, s.version]), [['box1.inc-1', '1'], ['box1.inc-2', '3']]);
-    assert.equal(all.situation[0].situationRecord[0].vehicleObstructionType, 'vehicleOnWrongCarriageway');
-    assert.equal(all.situation[1].situationRecord[0].abnormalTrafficType, 'queuingTraffic');
-    assert.deepEqual(all.situation[1].situationRecord[0].validity, {
-      validityStatus: 'suspended',
+    const all = (await fetchDoc(`/api/v1/datex/situations?active=false&from=${iso(t - 1)}`)).sitSituationPublication;
+    const records = all.situation.map((s: any) => Object.values(s.situationRecord[0])[0] as any);
+    assert.deepEqual(all.situation.map((s: any) => s.idG), ['box1.inc-1', 'box1.inc-2']);
+    assert.equal(records[0].vehicleObstructionType.value, 'vehicleOnWrongCarriageway');
+    assert.equal(records[1].abnormalTrafficType.value, 'queuingTraffic');
+    assert.deepEqual(records[1].validity, {
+      validityStatus: { value: 'definedByValidityTimeSpec' },
       validityTimeSpecification: { overallStartTime: iso(T0), overallEndTime: iso(t + 2500) },
     });
-    const active = (await (await fetch(`${base}/api/v1/datex/situations?from=${iso(t - 1)}`)).json()) as typeof all;
-    assert.deepEqual(active.situation.map((s) => s.id), ['box1.inc-1'], 'closed incidents left out by default');
-    const sites = (await (await fetch(`${base}/api/v1/datex/measurement-sites`)).json()) as { measurementSiteTable: { measurementSiteRecord: { id: string }[] }[] };
-    assert.ok(sites.measurementSiteTable[0].measurementSiteRecord.length >= 0);
+    const active = (await fetchDoc(`/api/v1/datex/situations?from=${iso(t - 1)}`)).sitSituationPublication;
+    assert.deepEqual(active.situation.map((s: any) => s.idG), ['box1.inc-1'], 'closed incidents left out by default');
+    // Without a config the sites come from the last day's count events; these are from 2024: none.
+    const sites = await fetch(`${base}/api/v1/datex/measurement-sites`);
+    assert.equal(sites.status, 404, 'v3 has no empty site table');
+    assert.equal(((await sites.json()) as { code: string }).code, 'ROADSIDE_ERR_NOT_FOUND');
   });
 
   test('open SSE streams do not keep app.close() from finishing', async () => {

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { Value } from '@sinclair/typebox/value';
 import { pino } from 'pino';
 import { Level } from 'level';
-import type { DomainEvent } from '../appliance/src/core/types.js';
+import { eventTypeOf, type DomainEvent } from '../appliance/src/core/types.js';
 import type { CountIntervalData } from '../appliance/src/core/event-data.js';
 import { createMetrics } from '../appliance/src/metrics/registry.js';
 import { Outbox, OutboxWriteError, InvalidCursorError, cloudEventSchema, Dispatcher, WebhookSink, ulidTime } from '../appliance/src/events/index.js';
@@ -59,7 +59,7 @@ describe('outbox', () => {
     const a = await ob.append([countEvent(1), countEvent(2, 'cam2')]);
     const b = await ob.append([countEvent(3)]);
     assert.equal(a.length, 2);
-    for (const e of [...a, ...b]) assert.ok(Value.Check(cloudEventSchema(e.type), e), `valid ${e.type} envelope: ${JSON.stringify([...Value.Errors(cloudEventSchema(e.type), e)][0])}`);
+    for (const e of [...a, ...b]) assert.ok(Value.Check(cloudEventSchema(eventTypeOf(e)), e), `valid ${e.type} envelope: ${JSON.stringify([...Value.Errors(cloudEventSchema(eventTypeOf(e)), e)][0])}`);
     assert.equal(a[1].source, '/roadside/box1/cameras/cam2');
     assert.equal(a[0].time, new Date(T0 + 60_000).toISOString());
     const ids = [...a, ...b].map((e) => e.id);
@@ -96,7 +96,7 @@ describe('outbox', () => {
     assert.equal(cam2.nextCursor, null);
 
     const state = await ob.query({ type: 'camera.state', limit: 100 });
-    assert.deepEqual(state.events.map((e) => e.type), ['camera.state']);
+    assert.deepEqual(state.events.map((e) => e.type), ['org.roadside.camera.state'], 'filtered by internal type, sent with the reverse-DNS CloudEvents type');
     const camType = await ob.query({ camera: 'cam1', type: 'count.interval', limit: 100 });
     assert.equal(camType.events.length, 20);
 

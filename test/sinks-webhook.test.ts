@@ -87,7 +87,7 @@ describe('webhook sink', () => {
     assert.equal(await metricValue(metrics, 'roadside_outbox_backlog', { sink: 'tc' }), 0);
     const req = rx.requests[0];
     assert.equal(req.headers['content-type'], CE_BATCH_CONTENT_TYPE);
-    assert.match(String(req.headers['idempotency-key']), /^[0-9a-f]{32}$/);
+    assert.match(String(req.headers['idempotency-key']), /^"[0-9a-f]{32}"$/, 'a structured-field string (RFC 8941)');
     assert.ok(rx.requests.every((r) => r.events.length <= 20), 'batches bounded by batchSize');
   });
 

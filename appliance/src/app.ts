@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadConfigFile, ConfigError } from './config/load.js';
 import { ConfigStore } from './config/store.js';
+import type { Config } from './config/schema.js';
 import { createLogger, type Logger } from './core/log.js';
 import { modelsDirFromEnv } from './core/models.js';
 import { installRoot } from './core/paths.js';
@@ -81,7 +82,10 @@ export class Appliance {
       plugins: [
         eventsRoutes({
           outbox: events.outbox,
-          sites: () => store.get().cameras.flatMap((c) => c.lines.map((l) => ({ cameraId: c.id, lineId: l.id, name: l.name }))),
+          sites: () => store.get().cameras.map((c) => ({ cameraId: c.id, cameraName: c.name, lines: c.lines.map((l) => ({ lineId: l.id, name: l.name, classes: l.classes })) })),
+          binSeconds: () => store.get().analytics.binSeconds,
+          datex: () => datexSettings(store.get()),
+          schemaBaseUrl: cfg.events.schemaBaseUrl,
         }),
       ],
       https: tls,
@@ -147,6 +151,20 @@ export class Appliance {
     if (result === 'timeout') this.log.error({ ms: this.shutdownTimeoutMs }, 'graceful shutdown ran out of time');
     else this.log.info({ ms: Date.now() - t0 }, 'appliance stopped');
   }
+}
+
+/** DATEX publication settings and locations from the running config. */
+function datexSettings(cfg: Config) {
+  return {
+    country: cfg.datex.country,
+    nationalIdentifier: cfg.datex.nationalIdentifier ?? cfg.appliance.id,
+    lang: cfg.datex.lang,
+    locate: (cameraId: string, lineId: string | null) => {
+      const cam = cfg.cameras.find((c) => c.id === cameraId);
+      const line = lineId === null ? undefined : cam?.lines.find((l) => l.id === lineId);
+      return line?.location ?? cam?.location;
+    },
+  };
 }
 
 function resolveManifest(p: string, baseDir: string): string {

@@ -9,6 +9,8 @@ import type { CloudEvent } from '../../appliance/src/core/types.js';
 export interface ReceivedRequest {
   headers: IncomingHttpHeaders;
   events: CloudEvent[];
+  /** The request body as sent. */
+  body: string;
   status: number;
 }
 
@@ -47,12 +49,14 @@ export class WebhookReceiver {
         }
         let events: CloudEvent[];
         try {
-          events = JSON.parse(body) as CloudEvent[];
+          // Batch mode posts an array; structured mode one event.
+          const parsed = JSON.parse(body) as CloudEvent[] | CloudEvent;
+          events = Array.isArray(parsed) ? parsed : [parsed];
         } catch {
           res.writeHead(400).end('not JSON');
           return;
         }
-        const r: ReceivedRequest = { headers: req.headers, events, status: 0 };
+        const r: ReceivedRequest = { headers: req.headers, events, body, status: 0 };
         const answer = this.responder(events, r);
         const { status, headers } = typeof answer === 'number' ? { status: answer, headers: {} } : answer;
         r.status = status;

@@ -5,7 +5,7 @@
 // room that is left, and a track first seen between the edge and the line while heading across it
 // is taken to come from that edge, so edge lines neither miss nor double count.
 import type { CountingLineConfig } from '../config/schema.js';
-import type { DomainEvent, ObjectClass, Point } from '../core/types.js';
+import { OBJECT_CLASSES, type DomainEvent, type ObjectClass, type Point } from '../core/types.js';
 import type { CountIntervalData } from '../core/event-data.js';
 import { binFields, type Bin } from './bins.js';
 import { distanceToFrameEdge, dot, mean, sub, unit } from './geometry.js';
@@ -157,11 +157,9 @@ export class CountingLine {
   closeBin(cameraId: string, bin: Bin): DomainEvent<CountIntervalData> {
     const acc = this.acc.get(bin.binSeconds) ?? { counts: new Map<string, number>(), speeds: [] };
     this.acc.delete(bin.binSeconds);
-    const counts = [...acc.counts.entries()]
-      .map(([k, count]) => {
-        const [direction, cls] = k.split('|') as [Direction, ObjectClass];
-        return { direction, cls, count };
-      })
+    // Every direction × counted class, zeros included: 0 is a measurement, an absent row would not be.
+    const counts = (['backward', 'forward'] as const)
+      .flatMap((direction) => [...(this.classes ?? OBJECT_CLASSES)].map((cls) => ({ direction, cls, count: acc.counts.get(`${direction}|${cls}`) ?? 0 })))
       .sort((x, y) => (x.direction + x.cls).localeCompare(y.direction + y.cls));
     return {
       type: 'count.interval',

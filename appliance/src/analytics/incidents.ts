@@ -3,7 +3,7 @@
 // incident.updated / incident.closed events, closing an incident only after its condition has been
 // false for clearSeconds and updating at most every updateSeconds.
 import type { IncidentRulesConfig } from '../config/schema.js';
-import type { DomainEvent, IncidentKind, Point } from '../core/types.js';
+import type { DomainEvent, IncidentCloseReason, IncidentKind, Point } from '../core/types.js';
 import type { IncidentData } from '../core/event-data.js';
 import { dot, norm, sub, unit } from './geometry.js';
 import type { FrameContext, TrackView } from './types.js';
@@ -315,6 +315,8 @@ interface OpenIncident {
   cond: ActiveCondition;
   lastTrueMs: number;
   lastEmitMs: number;
+  /** Events emitted so far (the record version). */
+  revision: number;
 }
 
 export interface OpenIncidentSummary {
@@ -343,7 +345,7 @@ export class IncidentManager {
         const inc = this.open.get(c.key);
         if (!inc) {
           const id = `${this.cameraId}:${c.kind}:${c.sinceMs}:${++this.seq}`;
-          const o: OpenIncident = { id, cond: c, lastTrueMs: ctx.tMs, lastEmitMs: ctx.tMs };
+          const o: OpenIncident = { id, cond: c, lastTrueMs: ctx.tMs, lastEmitMs: ctx.tMs, revision: 0 };
           this.open.set(c.key, o);
           events.push(this.event('incident.opened', o, ctx.tMs, null));
         } else {
@@ -360,15 +362,15 @@ export class IncidentManager {
       if (seen.has(key)) continue;
       if (ctx.tMs - inc.lastTrueMs >= this.clearSeconds * 1000) {
         this.open.delete(key);
-        events.push(this.event('incident.closed', inc, ctx.tMs, inc.lastTrueMs));
+        events.push(this.event('incident.closed', inc, ctx.tMs, inc.lastTrueMs, 'cleared'));
       }
     }
     return events;
   }
 
   /** Close everything (the camera stops being watched). */
-  closeAll(nowMs: number): DomainEvent<IncidentData>[] {
-    const events = [...this.open.values()].map((inc) => this.event('incident.closed', inc, nowMs, Math.min(nowMs, inc.lastTrueMs)));
+  closeAll(nowMs: number, reason: IncidentCloseReason = 'stopped'): DomainEvent<IncidentData>[] {
+    const events = [...this.open.values()].map((inc) => this.event('incident.closed', inc, nowMs, Math.min(nowMs, inc.lastTrueMs), reason));
     this.open.clear();
     return events;
   }
@@ -390,7 +392,14 @@ export class IncidentManager {
     return this.open.size + this.rules.reduce((s, r) => s + r.stateSize(), 0);
   }
 
-  private event(type: 'incident.opened' | 'incident.updated' | 'incident.closed', inc: OpenIncident, tMs: number, endedMs: number | null): DomainEvent<IncidentData> {
+  private event(
+    type: 'incident.opened' | 'incident.updated' | 'incident.closed',
+    inc: OpenIncident,
+    tMs: number,
+    endedMs: number | null,
+    closeReason?: IncidentCloseReason,
+  ): DomainEvent<IncidentData> {
+    inc.revision++;
     return {
       type,
       cameraId: this.cameraId,
@@ -404,6 +413,8 @@ export class IncidentManager {
         startedAt: new Date(inc.cond.sinceMs).toISOString(),
         endedAt: endedMs === null ? null : new Date(endedMs).toISOString(),
         measures: { ...inc.cond.measures },
+        revision: inc.revision,
+        ...(closeReason ? { closeReason } : {}),
       },
     };
   }

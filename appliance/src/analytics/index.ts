@@ -2,7 +2,7 @@
 // turning movements, speeds and incident rules, all binned into wall-clock intervals.
 import { Value } from '@sinclair/typebox/value';
 import { IncidentRulesSchema, type CameraConfig, type IncidentRulesConfig } from '../config/schema.js';
-import { VEHICLE_CLASSES, type DomainEvent, type FrameTracks, type Point } from '../core/types.js';
+import { VEHICLE_CLASSES, type DataQualityFlag, type DomainEvent, type FrameTracks, type Point } from '../core/types.js';
 import { groundMapper, type CalibrationFile } from '../../../calibration/file.js';
 import type { AnalyticsStage } from '../core/stages.js';
 import { BinClock, type Bin } from './bins.js';
@@ -41,6 +41,8 @@ export interface CameraAnalyticsOptions {
   zoneDebounceFrames?: number;
   /** Every line crossing as it is counted (benchmarks match them one by one against hand counts). */
   onCrossing?: (crossing: LineCrossing) => void;
+  /** IANA zone the bins align to (default UTC). */
+  timeZone?: string;
 }
 
 export interface LiveSummary {
@@ -81,7 +83,7 @@ export class CameraAnalytics implements AnalyticsStage {
     const cam = opts.camera;
     this.onCrossing = opts.onCrossing;
     this.cameraId = cam.id;
-    this.clock = new BinClock(opts.binSeconds);
+    this.clock = new BinClock(opts.binSeconds, { timeZone: opts.timeZone });
     this.calibration = opts.calibration;
     this.lines = (cam.lines ?? []).map((l) => new CountingLine(l));
     this.zones = (cam.zones ?? []).map((z) => new ZoneShape(z));
@@ -180,6 +182,33 @@ export class CameraAnalytics implements AnalyticsStage {
     const events: DomainEvent[] = [...this.closeBins(this.clock.closeAll(nowMs)), ...this.incidents.closeAll(nowMs)];
     this.last = null;
     return events;
+  }
+
+  /**
+   * The stream is lost: tracks end (they cannot be matched across the gap) and open incidents close
+   * (nobody watches them), but the open intervals keep running, flagged 'stream-gap', so a reconnect
+   * does not split a bin. tick() emits the intervals that end while the stream is down.
+   */
+  streamGap(nowMs: number): DomainEvent[] {
+    this.endTracks([...this.known]);
+    this.known = new Set();
+    this.clock.streamGap(nowMs);
+    this.last = null;
+    return this.incidents.closeAll(nowMs, 'stream-lost');
+  }
+
+  /** Wall-clock tick while frames are absent: intervals that ended during a gap are emitted. */
+  tick(nowMs: number): DomainEvent[] {
+    const closed = this.clock.tick(nowMs);
+    if (closed.length === 0) return [];
+    const events = this.closeBins(closed);
+    for (const b of this.clock.binSeconds) this.openBin(b);
+    return events;
+  }
+
+  /** Flags the intervals running at atMs (camera health and other data-quality checks). */
+  markFlag(flag: DataQualityFlag, atMs: number): void {
+    this.clock.markFlag(flag, atMs);
   }
 
   /** Incidents open now (cheap: called for every analysed frame). */

@@ -4,12 +4,12 @@ import { errorBody } from '../core/errors.js';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
-import { EVENT_TYPES, type CloudEvent, type EventType } from '../core/types.js';
-import { CloudEventBody, eventJsonSchemas } from '../events/cloudevent.js';
-import { CountAggregator } from '../events/counts.js';
-import { toMeasuredData, toMeasurementSiteTable, toSituations } from '../events/datex.js';
+import { EVENT_TYPES, cloudEventType, eventTypeOf, type CloudEvent, type CloudEventType, type EventType } from '../core/types.js';
+import { eventJsonSchemas } from '../events/cloudevent.js';
+import { CountAggregator, overlapsWindow } from '../events/counts.js';
+import { siteIds, siteTableVersion, toMeasuredData, toMeasurementSiteTable, toSituations, type DatexLocation, type SiteSource } from '../events/datex.js';
 import { InvalidCursorError, type EventFilter, type Outbox, type StoredEvent } from '../events/outbox.js';
-import { ErrorBody } from './schemas.js';
+import { CloudEventRef, DatexPayloadRef, ErrorBody, JsonSchemaDoc, SHARED_SCHEMAS } from './schemas.js';
 
 export interface EventsRoutesDeps {
   outbox: Outbox;
@@ -17,15 +17,21 @@ export interface EventsRoutesDeps {
   heartbeatMs?: number;
   /** Most events one aggregate request (counts, DATEX) reads; beyond it the answer says truncated. */
   maxScan?: number;
-  /** Counting lines per camera, for the DATEX measurement site table. */
-  sites?: () => { cameraId: string; lineId: string; name?: string }[];
-  /** ISO 3166-1 alpha-2 country for DATEX publicationCreator (default 'XX'). */
-  country?: string;
+  /** Cameras and their counting lines, for the DATEX measurement site table (default: from the events). */
+  sites?: () => SiteSource[];
+  /** Bin sizes in force (site table periods; how far past `to` an overlapping interval can end). */
+  binSeconds?: () => number[];
+  /** DATEX publication creator, language and locations (config `datex`, camera/line `location`). */
+  datex?: () => { country?: string; nationalIdentifier?: string; lang?: string; locate?: (cameraId: string, lineId: string | null) => DatexLocation | undefined };
+  /** Base of the absolute schema ids (config events.schemaBaseUrl). */
+  schemaBaseUrl?: string;
   /** Open live streams at most; more are answered 503 (each holds a socket, a listener and a timer). */
   maxStreams?: number;
 }
 
-const EventTypeSchema = Type.Unsafe<EventType>({ type: 'string', enum: [...EVENT_TYPES] });
+/** A type filter: the internal name or the CloudEvents type (`count.interval` or `org.roadside.count.interval`). */
+const EventTypeSchema = Type.Unsafe<EventType | CloudEventType>({ type: 'string', enum: [...EVENT_TYPES, ...EVENT_TYPES.map(cloudEventType)] });
+const typeFilter = (t: string | undefined): EventType | undefined => (t === undefined ? undefined : eventTypeOf({ type: t }));
 const Iso = Type.String({ format: 'date-time', description: 'ISO 8601 date-time' });
 
 const EventsQuery = Type.Object(
@@ -39,7 +45,7 @@ const EventsQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-const EventsPage = Type.Object({ events: Type.Array(CloudEventBody), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+const EventsPage = Type.Object({ events: Type.Array(CloudEventRef), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 
 const StreamQuery = Type.Object(
   {
@@ -57,8 +63,8 @@ const CountsQuery = Type.Object(
     direction: Type.Optional(Type.Union([Type.Literal('forward'), Type.Literal('backward')])),
     cls: Type.Optional(Type.String({ maxLength: 32 })),
     binSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'bin size; default the smallest stored' })),
-    from: Type.Optional(Iso),
-    to: Type.Optional(Iso),
+    from: Type.Optional({ ...Iso, description: 'intervals that end after from (overlap rule)' }),
+    to: Type.Optional({ ...Iso, description: 'intervals that start before to (overlap rule)' }),
     group: Type.Union([Type.Literal('total'), Type.Literal('interval')], { default: 'total' }),
   },
   { additionalProperties: false },
@@ -68,6 +74,9 @@ const CountsBody = Type.Object({
   to: Type.Union([Type.String(), Type.Null()]),
   binSeconds: Type.Union([Type.Integer(), Type.Null()]),
   intervals: Type.Integer(),
+  flaggedIntervals: Type.Integer({ description: 'intervals with data-quality flags (gap, partial, camera fault)' }),
+  coveredFrom: Type.Union([Type.String(), Type.Null()], { description: 'earliest start of the selected intervals' }),
+  coveredTo: Type.Union([Type.String(), Type.Null()], { description: 'latest end of the selected intervals' }),
   truncated: Type.Boolean(),
   rows: Type.Array(
     Type.Object({
@@ -78,6 +87,7 @@ const CountsBody = Type.Object({
       count: Type.Integer(),
       intervalStart: Type.Optional(Type.String()),
       intervalEnd: Type.Optional(Type.String()),
+      flags: Type.Optional(Type.Array(Type.String())),
     }),
   ),
 });
@@ -86,8 +96,8 @@ const DatexMeasuredQuery = Type.Object(
   {
     camera: Type.Optional(Type.String({ maxLength: 64 })),
     binSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
-    from: Type.Optional(Iso),
-    to: Type.Optional(Iso),
+    from: Type.Optional({ ...Iso, description: 'intervals that end after from (overlap rule)' }),
+    to: Type.Optional({ ...Iso, description: 'intervals that start before to (overlap rule)' }),
   },
   { additionalProperties: false },
 );
@@ -101,7 +111,11 @@ const DatexSituationsQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const JsonObject = Type.Record(Type.String(), Type.Unknown());
+const SchemaList = Type.Object({ types: Type.Array(Type.String()), schemas: Type.Record(Type.String(), JsonSchemaDoc) });
+const SseStream = {
+  description: 'text/event-stream: `id: <event id>`, `event: <type>`, `data: <CloudEvent JSON>`; comment lines are heartbeats',
+  content: { 'text/event-stream': { schema: Type.String() } },
+};
 const read = { access: 'read' as const };
 const TAGS = ['events'];
 
@@ -109,13 +123,38 @@ function range(q: { from?: string; to?: string }): Pick<EventFilter, 'fromMs' | 
   return { ...(q.from ? { fromMs: Date.parse(q.from) } : {}), ...(q.to ? { toMs: Date.parse(q.to) } : {}) };
 }
 
+/**
+ * Event-time range to scan for intervals overlapping [from, to): an interval event's time is its end,
+ * which lies after `from` and at most one bin (plus a DST hour) after `to`.
+ */
+function overlapScan(q: { from?: string; to?: string }, maxBinSeconds: number): Pick<EventFilter, 'fromMs' | 'toMs'> {
+  return { ...(q.from ? { fromMs: Date.parse(q.from) } : {}), ...(q.to ? { toMs: Date.parse(q.to) + (maxBinSeconds + 3600) * 1000 } : {}) };
+}
+
 export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
   const { outbox } = deps;
   const maxScan = deps.maxScan ?? 100_000;
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   const maxStreams = deps.maxStreams ?? 32;
-  const schemas = eventJsonSchemas();
+  const schemas = eventJsonSchemas(deps.schemaBaseUrl);
   const streams = new Set<() => void>();
+  const maxBin = () => Math.max(86_400, ...(deps.binSeconds?.() ?? []));
+  const datexOpts = () => ({ applianceId: outbox.applianceId, ...(deps.datex?.() ?? {}) });
+
+  /** Sites from the config, or (without one) from the count events of the last day. */
+  async function siteSources(): Promise<SiteSource[]> {
+    const configured = deps.sites?.();
+    if (configured) return configured;
+    const byCamera = new Map<string, Map<string, { lineId: string }>>();
+    for await (const { event } of outbox.scan({ type: 'count.interval', fromMs: Date.now() - 86_400_000 })) {
+      const d = event.data as { cameraId: string; lineId: string };
+      const lines = byCamera.get(d.cameraId) ?? new Map<string, { lineId: string }>();
+      lines.set(d.lineId, { lineId: d.lineId });
+      byCamera.set(d.cameraId, lines);
+      if (byCamera.size > 1000) break;
+    }
+    return [...byCamera].map(([cameraId, lines]) => ({ cameraId, lines: [...lines.values()] }));
+  }
 
   /** Reads matching events, at most maxScan of them. */
   async function collect(filter: EventFilter): Promise<{ events: CloudEvent[]; truncated: boolean }> {
@@ -129,6 +168,8 @@ export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
 
   return async (fastify) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+    // The routes $ref the shared schemas; buildApi registers them, a bare fastify (tests, embedding) gets them here.
+    for (const schema of SHARED_SCHEMAS) if (!app.getSchema(schema.$id as string)) app.addSchema(schema);
 
     // SSE responses are hijacked and never end on their own: end them so app.close() does not hang.
     app.addHook('preClose', async () => {
@@ -141,7 +182,7 @@ export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
       async (req, reply) => {
         const q = req.query;
         try {
-          return await outbox.query({ camera: q.camera, type: q.type as EventType | undefined, ...range(q), limit: q.limit, cursor: q.cursor });
+          return await outbox.query({ camera: q.camera, type: typeFilter(q.type as string | undefined), ...range(q), limit: q.limit, cursor: q.cursor });
         } catch (err) {
           if (err instanceof InvalidCursorError) return reply.code(400).send(errorBody('ROADSIDE_ERR_CURSOR_INVALID', err.message, [{ path: '/cursor', message: err.message }]));
           throw err;
@@ -158,6 +199,7 @@ export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
           summary: 'Live events as Server-Sent Events; resume with Last-Event-ID (replays from the outbox, then live)',
           querystring: StreamQuery,
           produces: ['text/event-stream'],
+          response: { 200: SseStream, 503: ErrorBody },
         },
       },
       async (req, reply) => {
@@ -174,7 +216,8 @@ export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
           if (seq === null) unknownId = true;
           else after = seq;
         }
-        const match = (e: CloudEvent) => (q.camera === undefined || e.subject === q.camera) && (q.type === undefined || e.type === q.type);
+        const wanted = typeFilter(q.type as string | undefined);
+        const match = (e: CloudEvent) => (q.camera === undefined || e.subject === q.camera) && (wanted === undefined || eventTypeOf(e) === wanted);
 
         reply.hijack();
         const res = reply.raw;
@@ -245,14 +288,20 @@ export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
       '/api/v1/counts',
       {
         config: read,
-        schema: { tags: TAGS, summary: 'Vehicle counts from count.interval events, per camera, line, direction and class (optionally per interval)', querystring: CountsQuery, response: { 200: CountsBody } },
+        schema: {
+          tags: TAGS,
+          summary: 'Vehicle counts from count.interval events, per camera, line, direction and class (optionally per interval); a window selects the intervals that overlap it',
+          querystring: CountsQuery,
+          response: { 200: CountsBody, 400: ErrorBody },
+        },
       },
       async (req) => {
         const q = req.query;
-        const agg = new CountAggregator({ line: q.line, direction: q.direction, cls: q.cls, binSeconds: q.binSeconds, perInterval: q.group === 'interval' });
+        const { fromMs, toMs } = range(q);
+        const agg = new CountAggregator({ line: q.line, direction: q.direction, cls: q.cls, binSeconds: q.binSeconds, perInterval: q.group === 'interval', fromMs, toMs });
         let scanned = 0;
         let truncated = false;
-        for await (const { event } of outbox.scan({ camera: q.camera, type: 'count.interval', ...range(q) })) {
+        for await (const { event } of outbox.scan({ camera: q.camera, type: 'count.interval', ...overlapScan(q, maxBin()) })) {
           if (++scanned > maxScan) {
             truncated = true;
             break;
@@ -265,17 +314,25 @@ export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
 
     app.get(
       '/api/v1/schemas/events',
-      { config: read, schema: { tags: TAGS, summary: 'JSON Schema of every event type (CloudEvents envelope + payload)' } },
+      { config: read, schema: { tags: TAGS, summary: 'JSON Schema of every event type (CloudEvents envelope + payload)', response: { 200: SchemaList } } },
       async () => ({ types: [...EVENT_TYPES], schemas }),
     );
 
     app.get(
       '/api/v1/schemas/events/:type',
-      { config: read, schema: { tags: TAGS, summary: 'JSON Schema of one event type', params: Type.Object({ type: Type.String() }), response: { 200: JsonObject, 404: ErrorBody } } },
+      {
+        config: read,
+        schema: {
+          tags: TAGS,
+          summary: 'JSON Schema of one event type (internal name, e.g. count.interval, or the CloudEvents type org.roadside.count.interval)',
+          params: Type.Object({ type: Type.String({ maxLength: 64 }) }),
+          response: { 200: { description: 'JSON Schema document', content: { 'application/schema+json': { schema: JsonSchemaDoc } } }, 404: ErrorBody },
+        },
+      },
       async (req, reply) => {
-        const s = (schemas as Record<string, unknown>)[req.params.type];
+        const s = (schemas as Record<string, unknown>)[eventTypeOf({ type: req.params.type })];
         if (!s) return reply.code(404).send(errorBody('ROADSIDE_ERR_NOT_FOUND', `no event type '${req.params.type}'`, [{ path: '/type', message: `one of ${EVENT_TYPES.join(', ')}` }]));
-        return reply.header('content-type', 'application/schema+json').send(s as Record<string, unknown>);
+        return reply.header('content-type', 'application/schema+json').send(JSON.stringify(s));
       },
     );
 
@@ -285,65 +342,79 @@ export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
         config: read,
         schema: {
           tags: TAGS,
-          summary: 'DATEX II MeasuredDataPublication (JSON): flows and speeds per measurement site (camera + line); without from/to the latest interval per site',
+          summary:
+            'DATEX II v3 MeasuredDataPublication (D2Payload JSON): flows per line and direction, speeds per camera; without from/to the latest interval per site, with them every interval that overlaps [from, to)',
           querystring: DatexMeasuredQuery,
+          response: { 200: DatexPayloadRef, 404: ErrorBody },
         },
       },
-      async (req) => {
+      async (req, reply) => {
         const q = req.query as Static<typeof DatexMeasuredQuery>;
         const latestOnly = !q.from && !q.to;
         // Latest-only: look back one day; the newest interval per site and bin size wins.
-        const filter = latestOnly ? { fromMs: Date.now() - 86_400_000 } : range(q);
+        const filter = latestOnly ? { fromMs: Date.now() - 86_400_000 } : overlapScan(q, maxBin());
         const counts = await collect({ camera: q.camera, type: q.camera ? undefined : 'count.interval', ...filter });
         const speeds = q.camera ? { events: [] as CloudEvent[] } : await collect({ type: 'speed.interval', ...filter });
-        let events = [...counts.events, ...speeds.events].filter((e) => e.type === 'count.interval' || e.type === 'speed.interval');
-        const binOf = (e: CloudEvent) => (e.data as { binSeconds: number }).binSeconds;
-        const bin = q.binSeconds ?? (events.length ? Math.min(...events.map(binOf)) : undefined);
-        events = events.filter((e) => binOf(e) === bin);
+        const isInterval = (e: CloudEvent) => eventTypeOf(e) === 'count.interval' || eventTypeOf(e) === 'speed.interval';
+        const data = (e: CloudEvent) => e.data as { binSeconds: number; cameraId: string; lineId?: string; intervalStart: string; intervalEnd: string };
+        const window = range(q);
+        let events = [...counts.events, ...speeds.events].filter((e) => isInterval(e) && (latestOnly || overlapsWindow(data(e), window.fromMs, window.toMs)));
+        const bin = q.binSeconds ?? (events.length ? Math.min(...events.map((e) => data(e).binSeconds)) : undefined);
+        events = events.filter((e) => data(e).binSeconds === bin);
         if (latestOnly) {
           const last = new Map<string, CloudEvent>();
           for (const e of events) {
-            const d = e.data as { cameraId: string; lineId?: string };
-            const key = `${e.type}|${d.cameraId}|${d.lineId ?? ''}`;
+            const key = `${eventTypeOf(e)}|${data(e).cameraId}|${data(e).lineId ?? ''}`;
             const cur = last.get(key);
             if (!cur || e.time >= cur.time) last.set(key, e);
           }
           events = [...last.values()].sort((a, b) => a.time.localeCompare(b.time));
         }
-        return toMeasuredData(events, { applianceId: outbox.applianceId, country: deps.country });
+        const all = await siteSources();
+        const sources = all.filter((s) => q.camera === undefined || s.cameraId === q.camera);
+        // v3 needs at least one SiteMeasurements; with no site at all there is nothing to publish.
+        if (events.length === 0 && sources.length === 0) return reply.code(404).send(errorBody('ROADSIDE_ERR_NOT_FOUND', 'no measurement site and no measured data'));
+        const opts = datexOpts();
+        return toMeasuredData(events, { ...opts, emptySites: siteIds(outbox.applianceId, sources), siteTableVersion: siteTableVersion(all, deps.binSeconds?.() ?? [60], opts) });
       },
     );
 
     app.get(
       '/api/v1/datex/measurement-sites',
-      { config: read, schema: { tags: TAGS, summary: 'DATEX II MeasurementSiteTablePublication (JSON): one site per camera + counting line' } },
-      async () => {
-        let sites = deps.sites?.();
-        if (!sites) {
-          // Without the config, derive the sites from the count events of the last day.
-          const seen = new Map<string, { cameraId: string; lineId: string }>();
-          for await (const { event } of outbox.scan({ type: 'count.interval', fromMs: Date.now() - 86_400_000 })) {
-            const d = event.data as { cameraId: string; lineId: string };
-            seen.set(`${d.cameraId}|${d.lineId}`, { cameraId: d.cameraId, lineId: d.lineId });
-            if (seen.size > 10_000) break;
-          }
-          sites = [...seen.values()];
-        }
-        return toMeasurementSiteTable(sites, { applianceId: outbox.applianceId, country: deps.country });
+      {
+        config: read,
+        schema: {
+          tags: TAGS,
+          summary: 'DATEX II v3 MeasurementSiteTablePublication (D2Payload JSON): one site per counting line and direction, one speed site per camera',
+          response: { 200: DatexPayloadRef, 404: ErrorBody },
+        },
+      },
+      async (_req, reply) => {
+        const sources = await siteSources();
+        if (sources.length === 0) return reply.code(404).send(errorBody('ROADSIDE_ERR_NOT_FOUND', 'no measurement site: no camera configured'));
+        return toMeasurementSiteTable(sources, deps.binSeconds?.() ?? [60], datexOpts());
       },
     );
 
     app.get(
       '/api/v1/datex/situations',
-      { config: read, schema: { tags: TAGS, summary: 'DATEX II SituationPublication (JSON): incidents as situation records', querystring: DatexSituationsQuery } },
+      {
+        config: read,
+        schema: {
+          tags: TAGS,
+          summary: 'DATEX II v3 SituationPublication (D2Payload JSON): incidents as situation records',
+          querystring: DatexSituationsQuery,
+          response: { 200: DatexPayloadRef },
+        },
+      },
       async (req) => {
         const q = req.query as Static<typeof DatexSituationsQuery>;
         const filter = { camera: q.camera, fromMs: q.from ? Date.parse(q.from) : Date.now() - 86_400_000, ...(q.to ? { toMs: Date.parse(q.to) } : {}) };
-        const isIncident = (e: CloudEvent) => e.type.startsWith('incident.');
+        const isIncident = (e: CloudEvent) => eventTypeOf(e).startsWith('incident.');
         const all: CloudEvent[] = [];
         if (q.camera) all.push(...(await collect(filter)).events.filter(isIncident));
         else for (const type of ['incident.opened', 'incident.updated', 'incident.closed'] as const) all.push(...(await collect({ ...filter, type })).events);
-        return toSituations(all, { applianceId: outbox.applianceId, activeOnly: q.active, country: deps.country });
+        return toSituations(all, { ...datexOpts(), activeOnly: q.active });
       },
     );
   };

@@ -29,7 +29,12 @@ import {
   CameraListBody,
   CameraStatusBody,
   ErrorBody,
+  SHARED_SCHEMAS,
 } from './schemas.js';
+
+const Health = Type.Object({ status: Type.Literal('ok') });
+const Readiness = Type.Object({ ready: Type.Boolean(), reasons: Type.Array(Type.String()) });
+const text = (contentType: string, description: string, schema: Record<string, unknown> = { type: 'string' }) => ({ description, content: { [contentType]: { schema } } });
 
 export interface ApiDeps {
   log: Logger;
@@ -82,6 +87,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ...(deps.https ? { https: deps.https } : {}),
   };
   const app = Fastify(opts as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>();
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 
   // Routes added by plugins (swagger-ui) get an access level here; everything else must declare one.
   const routes: RegisteredRoute[] = [];
@@ -119,7 +125,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('ROADSIDE_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)));
 
   await app.register(swagger, {
+    // Shared schemas keep their $id as their name under components.schemas.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     openapi: {
+      // 3.1: JSON Schema 2020-12 as TypeBox writes it (type null, numeric exclusiveMinimum).
+      openapi: '3.1.0',
       info: { title: 'Roadside appliance API', version: '1', description: 'Aggregate traffic data, incidents and camera set-up. No raw video leaves the box.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
@@ -129,14 +139,18 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   const access = (a: Access) => ({ access: a });
 
-  app.get('/healthz', { config: access('public'), schema: { tags: ['health'], summary: 'Liveness', security: [] } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: access('public'), schema: { tags: ['health'], summary: 'Liveness', security: [], response: { 200: Health } } }, async () => ({ status: 'ok' as const }));
 
-  app.get('/readyz', { config: access('public'), schema: { tags: ['health'], summary: 'Readiness: config, detector and outbox loaded', security: [] } }, async (_req, reply) => {
-    const reasons = deps.notReady();
-    return reply.code(reasons.length ? 503 : 200).send({ ready: reasons.length === 0, reasons });
-  });
+  app.get(
+    '/readyz',
+    { config: access('public'), schema: { tags: ['health'], summary: 'Readiness: config, detector and outbox loaded', security: [], response: { 200: Readiness, 503: { ...Readiness, description: 'not ready: the reasons say why' } } } },
+    async (_req, reply) => {
+      const reasons = deps.notReady();
+      return reply.code(reasons.length ? 503 : 200).send({ ready: reasons.length === 0, reasons });
+    },
+  );
 
-  app.get('/metrics', { config: access('metrics'), schema: { tags: ['ops'], summary: 'Prometheus metrics' } }, async (_req, reply) => {
+  app.get('/metrics', { config: access('metrics'), schema: { tags: ['ops'], summary: 'Prometheus metrics', response: { 200: text('text/plain', 'Prometheus text exposition format 0.0.4') } } }, async (_req, reply) => {
     reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
   });
@@ -235,7 +249,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     '/api/v1/cameras/:id/snapshot.jpg',
     {
       config: access('read'),
-      schema: { tags: ['cameras'], summary: 'Anonymized snapshot (faces and plates pixelated); 503 when blurring fails', params: CameraIdParams, response: { 404: ErrorBody, 503: ErrorBody } },
+      schema: {
+        tags: ['cameras'],
+        summary: 'Anonymized snapshot (faces and plates pixelated); 503 when blurring fails',
+        params: CameraIdParams,
+        response: { 200: text('image/jpeg', 'the last analysed frame, anonymized', { type: 'string', format: 'binary' }), 404: ErrorBody, 503: ErrorBody },
+      },
     },
     async (req, reply) => {
       const p = deps.cameras.get(req.params.id);

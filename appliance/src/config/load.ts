@@ -4,6 +4,7 @@ import { parseDocument } from 'yaml';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigSchema, type Config } from './schema.js';
 import { lineProblem, zoneProblem } from '../core/geometry-rules.js';
+import { timeZoneProblem } from '../core/time-zone.js';
 
 export interface ConfigIssue {
   /** JSON pointer of the field, e.g. /cameras/0/url */
@@ -57,6 +58,9 @@ function semanticIssues(cfg: Config): ConfigIssue[] {
       if (p) issues.push({ path: `/cameras/${ci}/zones/${zi}${p.field ? '/' + p.field : ''}`, message: p.message });
     });
   });
+  // An unknown zone must not silently mean UTC: the bins would be misaligned for good.
+  const tz = timeZoneProblem(cfg.analytics.timeZone);
+  if (tz) issues.push({ path: '/analytics/timeZone', message: tz });
   cfg.sinks.webhooks.forEach((w, i) => {
     const u = new URL(w.url);
     if (u.username || u.password) issues.push({ path: `/sinks/webhooks/${i}/url`, message: 'credentials in the URL are not supported (use secret for the HMAC signature)' });

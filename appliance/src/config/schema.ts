@@ -1,12 +1,26 @@
 // The one schema of roadside.yaml. It validates the file and gives every stage its types.
 import { Type, type Static } from '@sinclair/typebox';
-import { DETECTOR_BACKENDS, ID_PATTERN, OBJECT_CLASSES, ROLES, ZONE_KINDS } from '../core/types.js';
+import { DEFAULT_SCHEMA_BASE_URL, DETECTOR_BACKENDS, ID_PATTERN, OBJECT_CLASSES, ROLES, WEBHOOK_MODES, ZONE_KINDS } from '../core/types.js';
 import { literalUnion } from '../core/schema-util.js';
 
 export const Id = Type.String({ pattern: ID_PATTERN, description: 'lower-case id: a-z 0-9 _ -' });
 /** Coordinates relative to the frame: 0..1 on both axes, so lines survive a resolution change. */
 const RelPoint = Type.Object({ x: Type.Number({ minimum: 0, maximum: 1 }), y: Type.Number({ minimum: 0, maximum: 1 }) }, { additionalProperties: false });
 const ObjectClassSchema = literalUnion(OBJECT_CLASSES);
+
+/** A WGS84 position (DATEX II measurement site and situation locations). */
+export const GeoPointSchema = Type.Object(
+  {
+    latitude: Type.Number({ minimum: -90, maximum: 90 }),
+    longitude: Type.Number({ minimum: -180, maximum: 180 }),
+    /** Heading of the `forward` direction, degrees clockwise from north (DATEX bearing). */
+    bearing: Type.Optional(Type.Number({ minimum: 0, maximum: 360 })),
+    /** Free text for the traffic centre (road, kilometre post...). */
+    description: Type.Optional(Type.String({ maxLength: 1024 })),
+  },
+  { additionalProperties: false },
+);
+export type GeoPoint = Static<typeof GeoPointSchema>;
 
 export const CountingLineSchema = Type.Object(
   {
@@ -19,6 +33,8 @@ export const CountingLineSchema = Type.Object(
     /** Minimum travel (relative units, perpendicular to the line) on each side before a crossing counts. */
     minTravel: Type.Number({ minimum: 0, maximum: 0.5, default: 0.02 }),
     classes: Type.Optional(Type.Array(ObjectClassSchema, { minItems: 1 })),
+    /** Where the line is (WGS84); default: the camera's location. */
+    location: Type.Optional(GeoPointSchema),
   },
   { additionalProperties: false },
 );
@@ -103,6 +119,8 @@ export const CameraSchema = Type.Object(
     stallSeconds: Type.Number({ minimum: 1, maximum: 600, default: 10 }),
     /** Path (relative to the config file) of this camera's calibration JSON written by calibration/cli. */
     calibration: Type.Optional(Type.String({ pattern: '\\.calibration\\.json$', description: 'a *.calibration.json file' })),
+    /** Where the camera looks (WGS84): DATEX II site and situation locations. */
+    location: Type.Optional(GeoPointSchema),
     lines: Type.Array(CountingLineSchema, { default: [] }),
     zones: Type.Array(ZoneSchema, { default: [] }),
     incidents: IncidentRulesSchema,
@@ -119,6 +137,8 @@ export const WebhookSinkSchema = Type.Object(
     secret: Type.Optional(Type.String({ minLength: 16 })),
     timeoutMs: Type.Integer({ minimum: 100, default: 5000 }),
     batchSize: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
+    /** CloudEvents HTTP mode: batch (one JSON array per request) or structured (one event per request). */
+    mode: literalUnion(WEBHOOK_MODES, { default: 'batch' }),
   },
   { additionalProperties: false },
 );
@@ -199,7 +219,29 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     analytics: Type.Object(
-      { binSeconds: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, default: [60, 900] }) },
+      {
+        binSeconds: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, default: [60, 900] }),
+        /** IANA zone the bins align to (e.g. Asia/Kolkata for hour bins on the local hour). */
+        timeZone: Type.String({ default: 'UTC', minLength: 1, maxLength: 64 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    events: Type.Object(
+      {
+        /** Base of the absolute CloudEvents `dataschema` URIs; set it to the appliance's public URL + /api/v1/schemas/events/. */
+        schemaBaseUrl: Type.String({ pattern: '^https?://[^\\s]+$', default: DEFAULT_SCHEMA_BASE_URL }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    datex: Type.Object(
+      {
+        /** ISO 3166-1 alpha-2 country of the publication creator (XX = not set). */
+        country: Type.String({ pattern: '^[A-Z]{2}$', default: 'XX' }),
+        /** National identifier of the publication creator; default: the appliance id. */
+        nationalIdentifier: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+        /** Language of the free-text fields. */
+        lang: Type.String({ pattern: '^[a-z]{2}$', default: 'en' }),
+      },
       { additionalProperties: false, default: {} },
     ),
     sinks: Type.Object(

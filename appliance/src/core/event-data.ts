@@ -2,7 +2,7 @@
 // (analytics), to validate in tests, and published as JSON Schema by the API.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import './formats.js';
-import { CAMERA_STATES, DATA_QUALITY_FLAGS, INCIDENT_KINDS, OBJECT_CLASSES, type EventType } from './types.js';
+import { CAMERA_STATES, DATA_QUALITY_FLAGS, INCIDENT_CLOSE_REASONS, INCIDENT_KINDS, OBJECT_CLASSES, type EventType } from './types.js';
 import { literalUnion } from './schema-util.js';
 
 const ObjectClassSchema = literalUnion(OBJECT_CLASSES);
@@ -68,6 +68,10 @@ export const IncidentData = Type.Object({
   endedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   /** Rule-specific numbers (speed, queue length in m, occupancy...). Never pixels. */
   measures: Type.Record(Type.String(), Type.Number()),
+  /** 1 at opening, +1 with every update and at closing: the DATEX record version. */
+  revision: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** incident.closed only: why it closed (the condition cleared, the stream was lost, the camera stopped or was reconfigured). */
+  closeReason: Type.Optional(Type.Union(INCIDENT_CLOSE_REASONS.map((r) => Type.Literal(r)))),
 });
 export type IncidentData = Static<typeof IncidentData>;
 

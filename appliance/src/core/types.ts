@@ -109,6 +109,10 @@ export type DetectorBackend = (typeof DETECTOR_BACKENDS)[number];
 /** Ids of cameras, lines, zones, rules: lower-case a-z 0-9 _ -, up to 63 characters. */
 export const ID_PATTERN = '^[a-z0-9][a-z0-9_-]{0,62}$';
 
+/** Why an incident closed: its condition cleared, or nobody can watch it any more. */
+export const INCIDENT_CLOSE_REASONS = ['cleared', 'stream-lost', 'stopped'] as const;
+export type IncidentCloseReason = (typeof INCIDENT_CLOSE_REASONS)[number];
+
 /**
  * Why an interval's numbers cannot be taken at face value. An interval without flags is complete and
  * trusted; consumers (DATEX export, query API) turn any flag into a data-quality mark, never into a
@@ -140,12 +144,40 @@ export interface DomainEvent<T = unknown> {
   data: T;
 }
 
+/**
+ * CloudEvents `type` on the wire: the internal type behind a reverse-DNS prefix (the spec's SHOULD),
+ * e.g. `org.roadside.count.interval`. Internal code speaks EventType; eventTypeOf() maps back.
+ */
+export const CLOUDEVENT_TYPE_PREFIX = 'org.roadside.';
+export type CloudEventType = `org.roadside.${EventType}`;
+
+/**
+ * Default base of the absolute CloudEvents `dataschema` URIs (config `events.schemaBaseUrl`). The path
+ * is the appliance's own schema route, so the appliance's public URL in its place makes them resolve;
+ * the default host is a reserved name (RFC 2606) that never resolves to someone else's server.
+ */
+export const DEFAULT_SCHEMA_BASE_URL = 'https://roadside.invalid/api/v1/schemas/events/';
+
+export function cloudEventType(t: EventType): CloudEventType {
+  return `${CLOUDEVENT_TYPE_PREFIX}${t}` as CloudEventType;
+}
+
+/** The internal type of an envelope; also accepts envelopes stored before the prefix existed. */
+export function eventTypeOf(e: { type: string }): EventType {
+  const t = e.type.startsWith(CLOUDEVENT_TYPE_PREFIX) ? e.type.slice(CLOUDEVENT_TYPE_PREFIX.length) : e.type;
+  return t as EventType;
+}
+
+/** CloudEvents HTTP content modes of the webhook sink. */
+export const WEBHOOK_MODES = ['batch', 'structured'] as const;
+export type WebhookMode = (typeof WEBHOOK_MODES)[number];
+
 /** CloudEvents 1.0 JSON envelope, as stored in the outbox and delivered to sinks. */
 export interface CloudEvent<T = unknown> {
   specversion: '1.0';
   id: string;
   source: string;
-  type: EventType;
+  type: CloudEventType;
   subject: CameraId;
   time: string;
   datacontenttype: 'application/json';

@@ -1,7 +1,18 @@
 // Aggregates of count.interval events: totals per camera, line, direction and class over a time range,
 // optionally per interval. One bin size at a time, so 60 s and 900 s bins are never added together.
+// Window rule (overlap): an interval belongs to [from, to) when it overlaps it, i.e.
+// intervalStart < to and intervalEnd > from. Intervals are whole records, never pro-rated, so the
+// answer says which span its intervals really cover (coveredFrom/coveredTo) and how many of them
+// carry data-quality flags (a gap, a partial interval, a camera fault).
 import type { CountIntervalData } from '../core/event-data.js';
-import type { CloudEvent } from '../core/types.js';
+import { eventTypeOf, type CloudEvent, type DataQualityFlag } from '../core/types.js';
+
+/** The overlap rule of query windows (ms since epoch; either bound may be open). */
+export function overlapsWindow(d: { intervalStart: string; intervalEnd: string }, fromMs?: number, toMs?: number): boolean {
+  if (toMs !== undefined && !(Date.parse(d.intervalStart) < toMs)) return false;
+  if (fromMs !== undefined && !(Date.parse(d.intervalEnd) > fromMs)) return false;
+  return true;
+}
 
 export interface CountsFilter {
   line?: string;
@@ -10,6 +21,9 @@ export interface CountsFilter {
   /** Bin size to use; default: the smallest one found. */
   binSeconds?: number;
   perInterval?: boolean;
+  /** Window [fromMs, toMs): intervals that overlap it (see overlapsWindow). */
+  fromMs?: number;
+  toMs?: number;
 }
 
 export interface CountRow {
@@ -21,30 +35,50 @@ export interface CountRow {
   /** Only with perInterval. */
   intervalStart?: string;
   intervalEnd?: string;
+  /** Only with perInterval, and only when the interval has any (absent = complete and trusted). */
+  flags?: DataQualityFlag[];
 }
 
 export interface CountsResult {
   binSeconds: number | null;
   /** Intervals (count.interval events) that went into the rows. */
   intervals: number;
+  /** Of those, intervals with data-quality flags: their counts are not the whole story. */
+  flaggedIntervals: number;
+  /** Span the selected intervals really cover (earliest start, latest end); null without intervals. */
+  coveredFrom: string | null;
+  coveredTo: string | null;
   rows: CountRow[];
+}
+
+interface BinAcc {
+  intervals: number;
+  flagged: number;
+  from: string | null;
+  to: string | null;
+  rows: Map<string, CountRow>;
 }
 
 /** Streaming accumulator: add() events one by one (bounded memory: one row per group), then result(). */
 export class CountAggregator {
-  private readonly byBin = new Map<number, { intervals: number; rows: Map<string, CountRow> }>();
+  private readonly byBin = new Map<number, BinAcc>();
 
   constructor(private readonly f: CountsFilter) {}
 
   add(e: CloudEvent): void {
     const f = this.f;
-    if (e.type !== 'count.interval') return;
+    if (eventTypeOf(e) !== 'count.interval') return;
     const d = e.data as CountIntervalData;
     if (f.binSeconds !== undefined && d.binSeconds !== f.binSeconds) return;
     if (f.line !== undefined && d.lineId !== f.line) return;
+    if (!overlapsWindow(d, f.fromMs, f.toMs)) return;
     let acc = this.byBin.get(d.binSeconds);
-    if (!acc) this.byBin.set(d.binSeconds, (acc = { intervals: 0, rows: new Map() }));
+    if (!acc) this.byBin.set(d.binSeconds, (acc = { intervals: 0, flagged: 0, from: null, to: null, rows: new Map() }));
     acc.intervals++;
+    const flags = d.flags ?? (d.partial ? (['partial'] as DataQualityFlag[]) : []);
+    if (flags.length) acc.flagged++;
+    if (acc.from === null || d.intervalStart < acc.from) acc.from = d.intervalStart;
+    if (acc.to === null || d.intervalEnd > acc.to) acc.to = d.intervalEnd;
     for (const c of d.counts) {
       if (f.direction !== undefined && c.direction !== f.direction) continue;
       if (f.cls !== undefined && c.cls !== f.cls) continue;
@@ -58,13 +92,13 @@ export class CountAggregator {
           direction: c.direction,
           cls: c.cls,
           count: c.count,
-          ...(f.perInterval ? { intervalStart: d.intervalStart, intervalEnd: d.intervalEnd } : {}),
+          ...(f.perInterval ? { intervalStart: d.intervalStart, intervalEnd: d.intervalEnd, ...(flags.length ? { flags } : {}) } : {}),
         });
     }
   }
 
   result(): CountsResult {
-    if (this.byBin.size === 0) return { binSeconds: this.f.binSeconds ?? null, intervals: 0, rows: [] };
+    if (this.byBin.size === 0) return { binSeconds: this.f.binSeconds ?? null, intervals: 0, flaggedIntervals: 0, coveredFrom: null, coveredTo: null, rows: [] };
     const bin = this.f.binSeconds ?? Math.min(...this.byBin.keys());
     const acc = this.byBin.get(bin)!;
     const rows = [...acc.rows.values()].sort(
@@ -75,7 +109,7 @@ export class CountAggregator {
         a.direction.localeCompare(b.direction) ||
         a.cls.localeCompare(b.cls),
     );
-    return { binSeconds: bin, intervals: acc.intervals, rows };
+    return { binSeconds: bin, intervals: acc.intervals, flaggedIntervals: acc.flagged, coveredFrom: acc.from, coveredTo: acc.to, rows };
   }
 }
 

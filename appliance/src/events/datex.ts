@@ -1,273 +1,419 @@
-// DATEX II (v3) export as JSON, built from the outbox: counts and speeds as a MeasuredDataPublication
-// (one measurement site per camera + counting line), incidents as a SituationPublication.
-// Element names follow the DATEX II v3 UML (MeasuredDataPublication, SiteMeasurements, TrafficFlow,
-// TrafficSpeed, Situation, VehicleObstruction, AbnormalTraffic, GeneralObstruction); the JSON is a
-// direct rendering of that model, not validated against the official XSD. Mapping: docs/datex2.md.
+// DATEX II v3 JSON export, built from the outbox: counts and speeds as a MeasuredDataPublication, the
+// measurement sites as a MeasurementSiteTablePublication, incidents as a SituationPublication. Each
+// document is a D2Payload (`{ payload: { modelBaseVersionG: "3", <prefix><Publication>: ... } }`) that
+// validates against the official v3 JSON schemas (test/standards.test.ts). Where v3 has no element for
+// a value, it goes into the `*ExtensionG` object of the nearest element, under `roadside`.
+// Mapping and rules: docs/datex2.md.
+import { createHash } from 'node:crypto';
 import type { CountIntervalData, IncidentData, SpeedIntervalData } from '../core/event-data.js';
-import type { CloudEvent, IncidentKind, ObjectClass } from '../core/types.js';
+import { eventTypeOf, type CloudEvent, type DataQualityFlag, type IncidentKind, type ObjectClass } from '../core/types.js';
 
-export type DatexVehicleType = 'car' | 'lorry' | 'bus' | 'motorcycle' | 'bicycle' | 'pedestrian';
+/** v3 model version in every payload. */
+export const DATEX_MODEL_VERSION = '3';
 
-/** Our detector classes → DATEX VehicleTypeEnum ('pedestrian' is an extension value, see the doc). */
-export const VEHICLE_TYPE: Record<ObjectClass, DatexVehicleType> = {
-  car: 'car',
-  truck: 'lorry',
-  bus: 'bus',
-  motorcycle: 'motorcycle',
-  bicycle: 'bicycle',
-  person: 'pedestrian',
-};
-
-const CLASS_ORDER: ObjectClass[] = ['car', 'truck', 'bus', 'motorcycle', 'bicycle', 'person'];
-const DIRECTIONS = ['forward', 'backward'] as const;
-/** Index of the TrafficSpeed value of a site (the line mean speed, all classes, both directions). */
-export const SPEED_INDEX = 100;
+/** Detector classes that are vehicles in the DATEX sense → VehicleTypeEnum. People are not vehicles. */
+export const VEHICLE_TYPE: Partial<Record<ObjectClass, string>> = { car: 'car', truck: 'lorry', bus: 'bus', motorcycle: 'motorcycle', bicycle: 'bicycle' };
+/** Fixed per-class index offset within a (bin size) block of a site. */
+const CLASS_INDEX: Partial<Record<ObjectClass, number>> = { car: 1, truck: 2, bus: 3, motorcycle: 4, bicycle: 5 };
+const FLOW_CLASSES = Object.keys(CLASS_INDEX) as ObjectClass[];
+/** Offset of the TrafficSpeed value within a bin size's block. */
+const SPEED_OFFSET = 50;
+export const DIRECTIONS = ['forward', 'backward'] as const;
+export type LineDirection = (typeof DIRECTIONS)[number];
 
 /**
- * Stable index of a flow value within its site: 1..6 forward, 11..16 backward, by class in
- * CLASS_ORDER. The site table lists the same indexes, so a consumer can resolve them once.
+ * Stable index of a value within its site: binSeconds × 100 + offset (1..5 flow by class, 50 speed),
+ * so 60 s and 900 s values of one site never share an index and the site table resolves each once.
  */
-export function flowIndex(direction: 'forward' | 'backward', cls: ObjectClass): number {
-  return DIRECTIONS.indexOf(direction) * 10 + CLASS_ORDER.indexOf(cls) + 1;
+export function valueIndex(binSeconds: number, cls: ObjectClass | 'speed'): number {
+  return binSeconds * 100 + (cls === 'speed' ? SPEED_OFFSET : (CLASS_INDEX[cls] ?? 0));
 }
 
-export function siteId(applianceId: string, cameraId: string, lineId: string | null): string {
-  return lineId === null ? `${applianceId}.${cameraId}` : `${applianceId}.${cameraId}.${lineId}`;
+/** Site of one counting line and direction, or (lineId null) the camera-level speed site. */
+export function siteId(applianceId: string, cameraId: string, lineId: string | null, direction?: LineDirection): string {
+  return lineId === null ? `${applianceId}.${cameraId}` : `${applianceId}.${cameraId}.${lineId}.${direction ?? 'forward'}`;
 }
 
 export interface DatexIncidentMapping {
-  situationRecordType: 'VehicleObstruction' | 'AbnormalTraffic' | 'GeneralObstruction';
+  /** SituationRecordG member (v3 JSON wrapper name). */
+  record: 'sitVehicleObstruction' | 'sitAbnormalTraffic' | 'sitGeneralObstruction';
+  /** The v3 attribute and enumeration value. */
   field: 'vehicleObstructionType' | 'abnormalTrafficType' | 'obstructionType';
   value: string;
+  severity: 'highest' | 'high' | 'medium' | 'low';
+  /** Obstruction mobility (VehicleObstruction only). */
+  mobility?: 'mobile' | 'stationary';
 }
 
 export const INCIDENT_MAPPING: Record<IncidentKind, DatexIncidentMapping> = {
-  'stopped-vehicle': { situationRecordType: 'VehicleObstruction', field: 'vehicleObstructionType', value: 'stalledVehicle' },
-  'wrong-way': { situationRecordType: 'VehicleObstruction', field: 'vehicleObstructionType', value: 'vehicleOnWrongCarriageway' },
-  queue: { situationRecordType: 'AbnormalTraffic', field: 'abnormalTrafficType', value: 'queuingTraffic' },
-  'pedestrian-on-carriageway': { situationRecordType: 'GeneralObstruction', field: 'obstructionType', value: 'peopleOnRoadway' },
+  'stopped-vehicle': { record: 'sitVehicleObstruction', field: 'vehicleObstructionType', value: 'brokenDownVehicle', severity: 'medium', mobility: 'stationary' },
+  'wrong-way': { record: 'sitVehicleObstruction', field: 'vehicleObstructionType', value: 'vehicleOnWrongCarriageway', severity: 'highest', mobility: 'mobile' },
+  queue: { record: 'sitAbnormalTraffic', field: 'abnormalTrafficType', value: 'queuingTraffic', severity: 'low' },
+  'pedestrian-on-carriageway': { record: 'sitGeneralObstruction', field: 'obstructionType', value: 'peopleOnRoadway', severity: 'high' },
 };
 
-interface PublicationHeader {
-  modelBaseVersion: '3';
-  lang: 'en';
-  publicationTime: string;
-  publicationCreator: { country: string; nationalIdentifier: string };
+/** WGS84 position of a camera or line (config `location`). */
+export interface DatexLocation {
+  latitude: number;
+  longitude: number;
+  bearing?: number;
+  description?: string;
 }
 
-function header(applianceId: string, nowMs: number, country: string): PublicationHeader {
-  return { modelBaseVersion: '3', lang: 'en', publicationTime: new Date(nowMs).toISOString(), publicationCreator: { country, nationalIdentifier: applianceId } };
+export interface DatexOptions {
+  applianceId: string;
+  /** ISO 3166-1 alpha-2 (config datex.country). */
+  country?: string;
+  /** Publication creator's national identifier (default: the appliance id). */
+  nationalIdentifier?: string;
+  lang?: string;
+  nowMs?: number;
+  /** Location of a camera (lineId null) or a line; undefined = not configured. */
+  locate?: (cameraId: string, lineId: string | null) => DatexLocation | undefined;
 }
 
-export interface PhysicalQuantity {
-  index: number;
-  basicData:
-    | {
-        type: 'TrafficFlow';
-        measurementOrCalculationTime: { period: number; startOfPeriod: string; endOfPeriod: string };
-        forVehiclesWithCharacteristicsOf: { vehicleType: DatexVehicleType }[];
-        /** Roadside extension: DATEX basic data carries no direction; the site table has it too. */
-        _direction: 'forward' | 'backward';
-        vehicleFlow: { vehicleFlowRate: number; numberOfInputValuesUsed: number };
-      }
-    | {
-        type: 'TrafficSpeed';
-        measurementOrCalculationTime: { period: number; startOfPeriod: string; endOfPeriod: string };
-        averageVehicleSpeed: { speed: number; numberOfInputValuesUsed?: number };
-        speedPercentile?: { vehiclePercentage: number; speedPercentile: { speed: number } }[];
-      };
+type Json = Record<string, unknown>;
+
+const text = (lang: string, value: string) => ({ values: [{ lang, value }] });
+const enumG = (value: string) => ({ value });
+
+function creator(o: DatexOptions) {
+  return { country: o.country ?? 'XX', nationalIdentifier: o.nationalIdentifier ?? o.applianceId };
 }
 
-export interface SiteMeasurements {
-  measurementSiteReference: { id: string; version: '1'; targetClass: 'MeasurementSiteRecord' };
-  measurementTimeDefault: string;
-  physicalQuantity: PhysicalQuantity[];
+function publicationHeader(o: DatexOptions) {
+  return { lang: o.lang ?? 'en', publicationTime: new Date(o.nowMs ?? Date.now()).toISOString(), publicationCreator: creator(o) };
 }
 
-export interface MeasuredDataPublication extends PublicationHeader {
-  type: 'MeasuredDataPublication';
-  measurementSiteTableReference: { id: string; version: '1'; targetClass: 'MeasurementSiteTable' }[];
-  siteMeasurements: SiteMeasurements[];
+const headerInformation = { confidentiality: enumG('noRestriction'), informationStatus: enumG('real') };
+
+/** The D2Payload wrapper around one publication. */
+function payload(member: string, publication: Json): Json {
+  return { payload: { modelBaseVersionG: DATEX_MODEL_VERSION, [member]: publication } };
 }
 
-/** Vehicles per hour from a count over a bin. */
-/** Length of the interval actually observed: a partial interval's flow is a rate over its own length. */
-function observedSeconds(d: { binSeconds: number; intervalStart: string; intervalEnd: string; partial?: boolean }): number {
-  if (!d.partial) return d.binSeconds;
-  return Math.max(1, Math.round((Date.parse(d.intervalEnd) - Date.parse(d.intervalStart)) / 1000));
-}
-
-export function flowRate(count: number, binSeconds: number): number {
-  return Math.round((count * 3600) / binSeconds);
-}
-
-/** One SiteMeasurements per count.interval (site = camera + line) and per speed.interval (site = camera). */
-export function toMeasuredData(events: Iterable<CloudEvent>, o: { applianceId: string; nowMs?: number; country?: string }): MeasuredDataPublication {
-  const site = (id: string) => ({ id, version: '1' as const, targetClass: 'MeasurementSiteRecord' as const });
-  const out: SiteMeasurements[] = [];
-  for (const e of events) {
-    if (e.type === 'count.interval') {
-      const d = e.data as CountIntervalData;
-      const seconds = observedSeconds(d);
-      const period = { period: seconds, startOfPeriod: d.intervalStart, endOfPeriod: d.intervalEnd };
-      const pq: PhysicalQuantity[] = [...d.counts]
-        .sort((a, b) => flowIndex(a.direction, a.cls) - flowIndex(b.direction, b.cls))
-        .map((c) => ({
-          index: flowIndex(c.direction, c.cls),
-          basicData: {
-            type: 'TrafficFlow' as const,
-            measurementOrCalculationTime: period,
-            forVehiclesWithCharacteristicsOf: [{ vehicleType: VEHICLE_TYPE[c.cls] }],
-            _direction: c.direction,
-            vehicleFlow: { vehicleFlowRate: flowRate(c.count, seconds), numberOfInputValuesUsed: c.count },
-          },
-        }));
-      if (d.meanSpeedKmh !== null) {
-        pq.push({ index: SPEED_INDEX, basicData: { type: 'TrafficSpeed', measurementOrCalculationTime: period, averageVehicleSpeed: { speed: round1(d.meanSpeedKmh) } } });
-      }
-      out.push({ measurementSiteReference: site(siteId(o.applianceId, d.cameraId, d.lineId)), measurementTimeDefault: d.intervalEnd, physicalQuantity: pq });
-    } else if (e.type === 'speed.interval') {
-      const d = e.data as SpeedIntervalData;
-      if (d.meanSpeedKmh === null) continue;
-      const period = { period: observedSeconds(d), startOfPeriod: d.intervalStart, endOfPeriod: d.intervalEnd };
-      out.push({
-        measurementSiteReference: site(siteId(o.applianceId, d.cameraId, null)),
-        measurementTimeDefault: d.intervalEnd,
-        physicalQuantity: [
-          {
-            index: SPEED_INDEX,
-            basicData: {
-              type: 'TrafficSpeed',
-              measurementOrCalculationTime: period,
-              averageVehicleSpeed: { speed: round1(d.meanSpeedKmh), numberOfInputValuesUsed: d.samples },
-              ...(d.p85SpeedKmh !== null ? { speedPercentile: [{ vehiclePercentage: 85, speedPercentile: { speed: round1(d.p85SpeedKmh) } }] } : {}),
-            },
-          },
-        ],
-      });
-    }
+/** A point location: coordinates when configured, always a description naming camera (and line/zone). */
+export function pointLocation(lang: string, label: string, loc: DatexLocation | undefined, backward = false): Json {
+  const point: Json = { supplementaryPositionalDescription: { locationDescription: text(lang, loc?.description ? `${loc.description} (${label})` : label) } };
+  if (loc) {
+    const bearing = loc.bearing === undefined ? undefined : Math.round(loc.bearing + (backward ? 180 : 0)) % 360;
+    point.pointByCoordinates = { pointCoordinates: { latitude: loc.latitude, longitude: loc.longitude }, ...(bearing !== undefined ? { bearing } : {}) };
   }
-  return {
-    type: 'MeasuredDataPublication',
-    ...header(o.applianceId, o.nowMs ?? Date.now(), o.country ?? 'XX'),
-    measurementSiteTableReference: [{ id: `${o.applianceId}.sites`, version: '1', targetClass: 'MeasurementSiteTable' }],
-    siteMeasurements: out,
-  };
+  return { locPointLocation: point };
 }
 
-/** Measurement site table: what every (site, index) pair measures. */
-export function toMeasurementSiteTable(sites: { cameraId: string; lineId: string; name?: string }[], o: { applianceId: string; nowMs?: number; country?: string }) {
-  return {
-    type: 'MeasurementSiteTablePublication' as const,
-    ...header(o.applianceId, o.nowMs ?? Date.now(), o.country ?? 'XX'),
-    measurementSiteTable: [
-      {
-        id: `${o.applianceId}.sites`,
-        version: '1',
-        measurementSiteRecord: sites.map((s) => ({
-          id: siteId(o.applianceId, s.cameraId, s.lineId),
-          version: '1',
-          measurementSiteName: s.name ?? `${s.cameraId} ${s.lineId}`,
-          measurementEquipmentTypeUsed: 'videoDetection',
-          measurementSpecificCharacteristics: [
-            ...DIRECTIONS.flatMap((dir) =>
-              CLASS_ORDER.map((cls) => ({
-                index: flowIndex(dir, cls),
-                measurementSpecificCharacteristics: { specificMeasurementValueType: 'trafficFlow', specificVehicleCharacteristics: { vehicleType: VEHICLE_TYPE[cls] }, _direction: dir },
-              })),
-            ),
-            { index: SPEED_INDEX, measurementSpecificCharacteristics: { specificMeasurementValueType: 'trafficSpeed' } },
-          ],
-        })),
-      },
-    ],
-  };
+// ---------------------------------------------------------------------------------------------------
+// Measured data
+
+interface IntervalLike {
+  intervalStart: string;
+  intervalEnd: string;
+  binSeconds: number;
+  partial?: boolean;
+  flags?: DataQualityFlag[];
 }
 
-export interface SituationRecord {
-  type: DatexIncidentMapping['situationRecordType'];
-  id: string;
-  version: string;
-  situationRecordCreationTime: string;
-  situationRecordVersionTime: string;
-  probabilityOfOccurrence: 'certain';
-  validity: { validityStatus: 'active' | 'suspended'; validityTimeSpecification: { overallStartTime: string; overallEndTime?: string } };
-  /** Roadside extension: where (the camera and zone); a real location reference is set up per site. */
-  _location: { cameraId: string; zoneId: string | null };
-  vehicleObstructionType?: string;
-  abnormalTrafficType?: string;
-  obstructionType?: string;
-  numberOfObstructions?: number;
-  /** Rule measures (speed, queue length...); no pixels. */
-  _measures: Record<string, number>;
+function flagsOf(d: IntervalLike): DataQualityFlag[] {
+  return d.flags ?? (d.partial ? ['partial'] : []);
 }
 
-export interface Situation {
-  id: string;
-  version: string;
-  overallSeverity: 'high' | 'medium' | 'low';
-  headerInformation: { confidentiality: 'noRestriction'; informationStatus: 'real' };
-  situationRecord: SituationRecord[];
+function observedSeconds(d: IntervalLike): number {
+  return (Date.parse(d.intervalEnd) - Date.parse(d.intervalStart)) / 1000;
 }
-
-export interface SituationPublication extends PublicationHeader {
-  type: 'SituationPublication';
-  situation: Situation[];
-}
-
-const SEVERITY: Record<IncidentKind, Situation['overallSeverity']> = {
-  'wrong-way': 'high',
-  'pedestrian-on-carriageway': 'high',
-  'stopped-vehicle': 'medium',
-  queue: 'low',
-};
 
 /**
- * One Situation per incident, from its incident.opened/updated/closed events in any order of arrival
- * (the latest by event time wins; its version = number of events seen). Closed incidents get an
- * overallEndTime and validityStatus 'suspended'.
+ * Data-quality attributes of a DataValue: a flagged interval (gap, partial, camera fault) is sent with
+ * dataError and one incomplete input, and says why; the number itself is never extrapolated.
  */
-export function toSituations(events: Iterable<CloudEvent>, o: { applianceId: string; nowMs?: number; country?: string; activeOnly?: boolean }): SituationPublication {
-  const latest = new Map<string, { e: CloudEvent; versions: number; firstTime: string }>();
+function quality(d: IntervalLike, lang: string): Json {
+  const flags = flagsOf(d);
+  if (flags.length === 0) return {};
+  const observed = observedSeconds(d);
+  const why = `${flags.join(', ')}: interval ${d.intervalStart}/${d.intervalEnd} (${observed} s observed of a ${d.binSeconds} s bin)`;
+  return { dataError: true, reasonForDataError: text(lang, why), numberOfIncompleteInputs: 1 };
+}
+
+/**
+ * Flow value of a count. vehicleFlowRate (veh/h, integer in v3) is the count over the nominal bin
+ * (count × 3600 / binSeconds): a partial interval is not scaled up to an hourly rate from the part
+ * that was observed. The raw count is numberOfInputValuesUsed, and again in the extension.
+ */
+function flowValue(count: number, d: IntervalLike, lang: string): Json {
+  return {
+    ...quality(d, lang),
+    numberOfInputValuesUsed: count,
+    vehicleFlowRate: Math.round((count * 3600) / d.binSeconds),
+    vehicleFlowValueExtensionG: { roadside: { count, observedSeconds: observedSeconds(d) } },
+  };
+}
+
+function measurementTime(d: IntervalLike): Json {
+  return { timeValue: d.intervalEnd, timeMeaning: enumG('endTime'), period: { startOfPeriod: d.intervalStart, endOfPeriod: d.intervalEnd } };
+}
+
+function siteRef(id: string): Json {
+  return { targetClass: 'MeasurementSite', idG: id, versionG: '1' };
+}
+
+/**
+ * Vehicle classes the line counts: events list every direction × counted class (zeros included), so a
+ * class present in both directions is counted; older sparse events fall back to every vehicle class.
+ */
+function countedClasses(d: CountIntervalData): ObjectClass[] {
+  const both = FLOW_CLASSES.filter((cls) => DIRECTIONS.every((dir) => d.counts.some((c) => c.cls === cls && c.direction === dir)));
+  const complete = d.counts.every((c) => c.cls === 'person' || both.includes(c.cls));
+  return complete && both.length > 0 ? both : FLOW_CLASSES;
+}
+
+function lineMeasurements(d: CountIntervalData, o: DatexOptions): Json[] {
+  const lang = o.lang ?? 'en';
+  const classes = countedClasses(d);
+  return DIRECTIONS.map((direction) => {
+    const rows = d.counts.filter((c) => c.direction === direction);
+    const physicalQuantity = classes.map((cls) => ({
+      index: valueIndex(d.binSeconds, cls),
+      physicalQuantity: {
+        roaSinglePhysicalQuantity: {
+          basicData: {
+            roaTrafficFlow: {
+              forVehiclesWithCharacteristicsOf: { vehicleType: [enumG(VEHICLE_TYPE[cls] as string)] },
+              vehicleFlow: flowValue(rows.find((r) => r.cls === cls)?.count ?? 0, d, lang),
+            },
+          },
+        },
+      },
+    }));
+    const people = rows.find((r) => r.cls === 'person');
+    const flags = flagsOf(d);
+    return {
+      measurementSiteReference: siteRef(siteId(o.applianceId, d.cameraId, d.lineId, direction)),
+      measurementTimeDefault: measurementTime(d),
+      physicalQuantity,
+      // People crossing the line are not vehicles: DATEX TrafficFlow has no place for them.
+      siteMeasurementsExtensionG: { roadside: { cameraId: d.cameraId, lineId: d.lineId, direction, binSeconds: d.binSeconds, ...(people ? { persons: people.count } : {}), ...(flags.length ? { flags } : {}) } },
+    };
+  });
+}
+
+function speedMeasurements(d: SpeedIntervalData, o: DatexOptions): Json {
+  const lang = o.lang ?? 'en';
+  const flags = flagsOf(d);
+  const physicalQuantity =
+    d.meanSpeedKmh === null
+      ? []
+      : [
+          {
+            index: valueIndex(d.binSeconds, 'speed'),
+            physicalQuantity: {
+              roaSinglePhysicalQuantity: {
+                basicData: {
+                  roaTrafficSpeed: {
+                    averageVehicleSpeed: { ...quality(d, lang), numberOfInputValuesUsed: d.samples, speed: round1(d.meanSpeedKmh) },
+                    ...(d.p85SpeedKmh !== null
+                      ? { speedPercentile: [{ vehiclePercentage: { percentage: 85 }, speedPercentile: { ...quality(d, lang), speed: round1(d.p85SpeedKmh) } }] }
+                      : {}),
+                  },
+                },
+              },
+            },
+          },
+        ];
+  return {
+    measurementSiteReference: siteRef(siteId(o.applianceId, d.cameraId, null)),
+    measurementTimeDefault: measurementTime(d),
+    physicalQuantity,
+    siteMeasurementsExtensionG: { roadside: { cameraId: d.cameraId, binSeconds: d.binSeconds, samples: d.samples, ...(flags.length ? { flags } : {}) } },
+  };
+}
+
+export function siteTableId(applianceId: string): string {
+  return `${applianceId}.sites`;
+}
+
+/**
+ * Measured data of count.interval (two sites per line: one per direction) and speed.interval (the
+ * camera site) events. v3 wants at least one SiteMeasurements: without events, the caller lists its
+ * sites with no quantities (`emptySites`), which claims nothing.
+ */
+export function toMeasuredData(events: Iterable<CloudEvent>, o: DatexOptions & { emptySites?: string[]; siteTableVersion?: string }): Json {
+  const siteMeasurements: Json[] = [];
   for (const e of events) {
-    if (e.type !== 'incident.opened' && e.type !== 'incident.updated' && e.type !== 'incident.closed') continue;
+    const t = eventTypeOf(e);
+    if (t === 'count.interval') siteMeasurements.push(...lineMeasurements(e.data as CountIntervalData, o));
+    else if (t === 'speed.interval') siteMeasurements.push(speedMeasurements(e.data as SpeedIntervalData, o));
+  }
+  if (siteMeasurements.length === 0) {
+    const now = new Date(o.nowMs ?? Date.now()).toISOString();
+    for (const id of o.emptySites ?? []) siteMeasurements.push({ measurementSiteReference: siteRef(id), measurementTimeDefault: { timeValue: now } });
+  }
+  return payload('roaMeasuredDataPublication', {
+    ...publicationHeader(o),
+    headerInformation,
+    measurementSiteTableReference: [{ targetClass: 'MeasurementSiteTable', idG: siteTableId(o.applianceId), versionG: o.siteTableVersion ?? '1' }],
+    siteMeasurements,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Measurement site table
+
+export interface SiteSource {
+  cameraId: string;
+  cameraName?: string;
+  /** Counting lines of the camera (a camera without lines still has its speed site). */
+  lines: { lineId: string; name?: string; classes?: ObjectClass[] }[];
+}
+
+function characteristic(index: number, type: string, binSeconds: number, vehicleType?: string): Json {
+  return {
+    index,
+    measurementSpecificCharacteristics: {
+      period: binSeconds,
+      specificMeasurementValueType: enumG(type),
+      ...(vehicleType ? { specificVehicleCharacteristics: { vehicleType: [enumG(vehicleType)] } } : {}),
+    },
+  };
+}
+
+/** Every site id the table lists (for the empty measured-data answer). */
+export function siteIds(applianceId: string, sources: SiteSource[]): string[] {
+  return sources.flatMap((s) => [siteId(applianceId, s.cameraId, null), ...s.lines.flatMap((l) => DIRECTIONS.map((d) => siteId(applianceId, s.cameraId, l.lineId, d)))]);
+}
+
+/**
+ * Version of the site table: a digest of everything it lists, so it changes exactly when a line, a
+ * class, a bin size or a location does (measured data references the same version).
+ */
+export function siteTableVersion(sources: SiteSource[], binSeconds: number[], o: DatexOptions): string {
+  const locations = sources.flatMap((s) => [o.locate?.(s.cameraId, null), ...s.lines.map((l) => o.locate?.(s.cameraId, l.lineId))]);
+  return createHash('sha256').update(JSON.stringify([sources, binSeconds, locations, o.lang ?? 'en'])).digest('hex').slice(0, 12);
+}
+
+/** One site per line and direction (flows per class and bin size) and one per camera (speeds). */
+export function toMeasurementSiteTable(sources: SiteSource[], binSeconds: number[], o: DatexOptions): Json {
+  const lang = o.lang ?? 'en';
+  const measurementSite: Json[] = [];
+  for (const s of sources) {
+    const camLoc = o.locate?.(s.cameraId, null);
+    for (const l of s.lines) {
+      const loc = o.locate?.(s.cameraId, l.lineId) ?? camLoc;
+      const classes = FLOW_CLASSES.filter((c) => !l.classes || l.classes.includes(c));
+      for (const direction of DIRECTIONS) {
+        const label = `camera ${s.cameraId}, line ${l.lineId}, ${direction}`;
+        measurementSite.push({
+          idG: siteId(o.applianceId, s.cameraId, l.lineId, direction),
+          versionG: '1',
+          measurementEquipmentTypeUsed: text(lang, 'video detection (Roadside appliance)'),
+          measurementSiteName: text(lang, `${l.name ?? l.lineId} (${direction})`),
+          measurementSpecificCharacteristics: binSeconds.flatMap((b) => classes.map((c) => characteristic(valueIndex(b, c), 'trafficFlow', b, VEHICLE_TYPE[c]))),
+          measurementSiteLocation: pointLocation(lang, label, loc, direction === 'backward'),
+          measurementSiteExtensionG: { roadside: { cameraId: s.cameraId, lineId: l.lineId, direction } },
+        });
+      }
+    }
+    measurementSite.push({
+      idG: siteId(o.applianceId, s.cameraId, null),
+      versionG: '1',
+      measurementEquipmentTypeUsed: text(lang, 'video detection (Roadside appliance)'),
+      measurementSiteName: text(lang, `${s.cameraName ?? s.cameraId} (speeds)`),
+      measurementSpecificCharacteristics: binSeconds.map((b) => characteristic(valueIndex(b, 'speed'), 'trafficSpeed', b)),
+      measurementSiteLocation: pointLocation(lang, `camera ${s.cameraId}`, camLoc),
+      measurementSiteExtensionG: { roadside: { cameraId: s.cameraId } },
+    });
+  }
+  return payload('roaMeasurementSiteTablePublication', {
+    ...publicationHeader(o),
+    headerInformation,
+    measurementSiteTable: [{ idG: siteTableId(o.applianceId), versionG: siteTableVersion(sources, binSeconds, o), measurementSite }],
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Situations
+
+const INCIDENT_TYPES = new Set(['incident.opened', 'incident.updated', 'incident.closed']);
+
+/** The latest event of each incident; closed beats anything at the same time. */
+function latestPerIncident(events: Iterable<CloudEvent>): Map<string, CloudEvent> {
+  const latest = new Map<string, CloudEvent>();
+  for (const e of events) {
+    if (!INCIDENT_TYPES.has(eventTypeOf(e))) continue;
     const d = e.data as IncidentData;
     const cur = latest.get(d.incidentId);
-    if (!cur) latest.set(d.incidentId, { e, versions: 1, firstTime: e.time });
-    else {
-      cur.versions++;
-      if (e.time < cur.firstTime) cur.firstTime = e.time;
-      // closed beats anything at the same time; otherwise the newer event wins
-      if (e.time > cur.e.time || (e.time === cur.e.time && e.type === 'incident.closed')) cur.e = e;
-    }
+    if (!cur || e.time > cur.time || (e.time === cur.time && eventTypeOf(e) === 'incident.closed')) latest.set(d.incidentId, e);
   }
-  const situations: Situation[] = [];
-  for (const { e, versions, firstTime } of latest.values()) {
+  return latest;
+}
+
+/**
+ * Version of a record: the incident's own revision (1 at opening, +1 per update and at closing), so it
+ * changes when the record does and never with the query window. Events without it (older outboxes) use
+ * their time in ms, which has the same property.
+ */
+function versionOf(e: CloudEvent): string {
+  const d = e.data as IncidentData;
+  return String(d.revision ?? Date.parse(e.time));
+}
+
+/** End of a closed incident: when it was last seen, but always after its start (v3 periods are not empty). */
+function endOf(e: CloudEvent): string {
+  const d = e.data as IncidentData;
+  const start = Date.parse(d.startedAt);
+  const candidates = [d.endedAt, e.time].filter((t): t is string => t !== null).map((t) => Date.parse(t));
+  const end = candidates.find((t) => t > start) ?? start + 1000;
+  return new Date(end).toISOString();
+}
+
+function situationRecord(e: CloudEvent, o: DatexOptions): Json {
+  const d = e.data as IncidentData;
+  const lang = o.lang ?? 'en';
+  const m = INCIDENT_MAPPING[d.kind];
+  const closed = eventTypeOf(e) === 'incident.closed';
+  const label = `camera ${d.cameraId}${d.zoneId ? `, zone ${d.zoneId}` : ''}`;
+  const value = m.field === 'obstructionType' ? [enumG(m.value)] : enumG(m.value);
+  const rec: Json = {
+    idG: `${o.applianceId}.${d.incidentId}.1`,
+    versionG: versionOf(e),
+    situationRecordCreationTime: d.startedAt,
+    situationRecordObservationTime: e.time,
+    situationRecordVersionTime: e.time,
+    probabilityOfOccurrence: enumG('certain'),
+    severity: enumG(m.severity),
+    safetyRelatedMessage: m.severity === 'highest' || m.severity === 'high',
+    validity: {
+      // A closed incident is over: its validity is its time span (v3 'suspended' would mean paused).
+      validityStatus: enumG(closed ? 'definedByValidityTimeSpec' : 'active'),
+      validityTimeSpecification: { overallStartTime: d.startedAt, ...(closed ? { overallEndTime: endOf(e) } : {}) },
+    },
+    locationReference: pointLocation(lang, label, o.locate?.(d.cameraId, null)),
+    [m.field]: value,
+    ...(m.record === 'sitVehicleObstruction' ? { numberOfObstructions: Math.max(1, d.trackIds.length), ...(m.mobility ? { mobilityOfObstruction: { mobilityType: enumG(m.mobility) } } : {}) } : {}),
+    ...(m.record === 'sitGeneralObstruction' ? { numberOfObstructions: Math.max(1, d.trackIds.length) } : {}),
+    ...(m.record === 'sitAbnormalTraffic' && d.measures.queueLengthM !== undefined ? { queueLength: Math.max(0, Math.round(d.measures.queueLengthM)) } : {}),
+    situationRecordExtensionG: {
+      roadside: { kind: d.kind, cameraId: d.cameraId, zoneId: d.zoneId, measures: d.measures, ...(closed && d.closeReason ? { closeReason: d.closeReason } : {}) },
+    },
+  };
+  return { [m.record]: rec };
+}
+
+/** One Situation per incident from its incident.* events (any order; the latest by time sets the record). */
+export function toSituations(events: Iterable<CloudEvent>, o: DatexOptions & { activeOnly?: boolean }): Json {
+  const situation: Json[] = [];
+  const latest = [...latestPerIncident(events).values()]
+    .filter((e) => !(o.activeOnly && eventTypeOf(e) === 'incident.closed'))
+    .sort((a, b) => (a.data as IncidentData).startedAt.localeCompare((b.data as IncidentData).startedAt) || (a.data as IncidentData).incidentId.localeCompare((b.data as IncidentData).incidentId));
+  for (const e of latest) {
     const d = e.data as IncidentData;
-    const closed = e.type === 'incident.closed';
-    if (o.activeOnly && closed) continue;
-    const m = INCIDENT_MAPPING[d.kind];
-    const id = `${o.applianceId}.${d.incidentId}`;
-    const rec: SituationRecord = {
-      type: m.situationRecordType,
-      id: `${id}.1`,
-      version: String(versions),
-      situationRecordCreationTime: firstTime,
-      situationRecordVersionTime: e.time,
-      probabilityOfOccurrence: 'certain',
-      validity: {
-        validityStatus: closed ? 'suspended' : 'active',
-        validityTimeSpecification: { overallStartTime: d.startedAt, ...(closed ? { overallEndTime: d.endedAt ?? e.time } : {}) },
-      },
-      _location: { cameraId: d.cameraId, zoneId: d.zoneId },
-      [m.field]: m.value,
-      ...(m.situationRecordType === 'VehicleObstruction' ? { numberOfObstructions: Math.max(1, d.trackIds.length) } : {}),
-      _measures: d.measures,
-    };
-    situations.push({ id, version: String(versions), overallSeverity: SEVERITY[d.kind], headerInformation: { confidentiality: 'noRestriction', informationStatus: 'real' }, situationRecord: [rec] });
+    situation.push({
+      idG: `${o.applianceId}.${d.incidentId}`,
+      overallSeverity: enumG(INCIDENT_MAPPING[d.kind].severity),
+      situationVersionTime: e.time,
+      headerInformation,
+      situationRecord: [situationRecord(e, o)],
+    });
   }
-  situations.sort((a, b) => a.situationRecord[0].validity.validityTimeSpecification.overallStartTime.localeCompare(b.situationRecord[0].validity.validityTimeSpecification.overallStartTime) || a.id.localeCompare(b.id));
-  return { type: 'SituationPublication', ...header(o.applianceId, o.nowMs ?? Date.now(), o.country ?? 'XX'), situation: situations };
+  return payload('sitSituationPublication', { ...publicationHeader(o), situation });
 }
 
 function round1(x: number): number {

@@ -4,7 +4,7 @@
 // ahead of an undelivered event, except a poison event, which is isolated and parked as a dead letter.
 import { backoffDelay, type BackoffPolicy } from '../core/backoff.js';
 import type { Logger } from '../core/log.js';
-import type { Metrics } from '../metrics/registry.js';
+import { initSink, type Metrics } from '../metrics/registry.js';
 import type { Outbox } from './outbox.js';
 import { PoisonBatchError, type EventSink } from './sinks/types.js';
 
@@ -175,6 +175,7 @@ export class Dispatcher {
   private started = false;
 
   constructor(private readonly o: DispatcherOptions) {
+    if (o.metrics) for (const s of o.sinks) initSink(o.metrics, s.id);
     this.workers = o.sinks.map((s) => {
       const size = typeof o.batchSize === 'number' ? o.batchSize : (o.batchSize?.[s.id] ?? 100);
       return new SinkWorker(s, this, o, size);

@@ -14,9 +14,9 @@
 import { EventEmitter } from 'node:events';
 import { Level } from 'level';
 import type { Logger } from '../core/log.js';
-import type { CloudEvent, DomainEvent, EventType } from '../core/types.js';
+import { cloudEventType, eventTypeOf, type CloudEvent, type DomainEvent, type EventType } from '../core/types.js';
 import type { Metrics } from '../metrics/registry.js';
-import { isCloudEvent, toCloudEvent } from './cloudevent.js';
+import { isCloudEvent, schemaUri, toCloudEvent } from './cloudevent.js';
 
 export interface RetentionPolicy {
   /** Events older than this (by event time) are deleted. */
@@ -32,6 +32,8 @@ export interface OutboxOptions {
   retention: RetentionPolicy;
   /** Used to envelope DomainEvents passed to append(). */
   applianceId?: string;
+  /** Base of the absolute `dataschema` URIs of enveloped events (default DEFAULT_SCHEMA_BASE_URL). */
+  schemaBaseUrl?: string;
   metrics?: Metrics;
   log?: Logger;
   /** How often retention runs (ms). It also runs when an append goes over maxEvents. */
@@ -103,10 +105,17 @@ const E_END = 'e!~';
 /** Appends written in one LevelDB batch at most (group commit of concurrent appends). */
 const MAX_GROUP = 2000;
 
+/** Events stored before the reverse-DNS type prefix and absolute dataschema leave as they would today. */
+function upgradeStored(e: CloudEvent): CloudEvent {
+  const type = eventTypeOf(e);
+  if (e.type === cloudEventType(type) && (e.dataschema === undefined || !e.dataschema.startsWith('/'))) return e;
+  return { ...e, type: cloudEventType(type), ...(e.dataschema?.startsWith('/') ? { dataschema: schemaUri(type) } : {}) };
+}
+
 function indexKeys(seq: number, e: CloudEvent): string[] {
   const t = timeHex(Date.parse(e.time));
   const s = hex(seq, 16);
-  return [`x!${e.id}`, `t!${t}!${s}`, `ct!${esc(e.subject)}!${t}!${s}`, `tt!${esc(e.type)}!${t}!${s}`];
+  return [`x!${e.id}`, `t!${t}!${s}`, `ct!${esc(e.subject)}!${t}!${s}`, `tt!${esc(eventTypeOf(e))}!${t}!${s}`];
 }
 
 export class Outbox {
@@ -190,7 +199,7 @@ export class Outbox {
   /** append(), returning the sequence numbers as well. */
   appendStored(input: DomainEvent[] | CloudEvent[]): Promise<StoredEvent[]> {
     if (this.closed) return Promise.reject(new OutboxWriteError('closed', 'the outbox is closed'));
-    const events = (input as (DomainEvent | CloudEvent)[]).map((e) => (isCloudEvent(e) ? e : toCloudEvent(e, this.applianceId)));
+    const events = (input as (DomainEvent | CloudEvent)[]).map((e) => (isCloudEvent(e) ? e : toCloudEvent(e, this.applianceId, undefined, this.opts.schemaBaseUrl)));
     if (events.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       this.queue.push({ kind: 'append', events, resolve, reject });
@@ -258,7 +267,7 @@ export class Outbox {
     this.count += added;
     const m = this.opts.metrics;
     if (m) {
-      for (const r of results) for (const s of r) m.eventsProduced.inc({ type: s.event.type });
+      for (const r of results) for (const s of r) m.eventsProduced.inc({ type: eventTypeOf(s.event) });
       m.outboxStoredEvents.set(this.count);
     }
     this.updateBacklog();
@@ -322,7 +331,7 @@ export class Outbox {
   private parse(seq: number, raw: string): CloudEvent | null {
     try {
       const e = JSON.parse(raw) as CloudEvent;
-      if (e && e.specversion === '1.0' && typeof e.id === 'string' && typeof e.type === 'string' && typeof e.time === 'string') return e;
+      if (e && e.specversion === '1.0' && typeof e.id === 'string' && typeof e.type === 'string' && typeof e.time === 'string') return upgradeStored(e);
       throw new Error('not a CloudEvent');
     } catch (err) {
       if (!this.reportedCorrupt.has(seq)) {
@@ -467,7 +476,7 @@ export class Outbox {
   }
 
   private planIndex(f: EventFilter): { prefix: string; rest: (e: CloudEvent) => boolean } {
-    if (f.camera !== undefined) return { prefix: `ct!${esc(f.camera)}!`, rest: (e) => f.type === undefined || e.type === f.type };
+    if (f.camera !== undefined) return { prefix: `ct!${esc(f.camera)}!`, rest: (e) => f.type === undefined || eventTypeOf(e) === f.type };
     if (f.type !== undefined) return { prefix: `tt!${esc(f.type)}!`, rest: () => true };
     return { prefix: 't!', rest: () => true };
   }

@@ -38,7 +38,7 @@ export function sinksFromConfig(config: Config, log?: Logger): { sinks: EventSin
   const sinks: EventSink[] = [];
   const batchSize: Record<string, number> = {};
   for (const w of config.sinks.webhooks) {
-    sinks.push(new WebhookSink({ id: w.id, url: w.url, secret: w.secret, timeoutMs: w.timeoutMs }));
+    sinks.push(new WebhookSink({ id: w.id, url: w.url, secret: w.secret, timeoutMs: w.timeoutMs, mode: w.mode }));
     batchSize[w.id] = w.batchSize;
   }
   for (const m of config.sinks.mqtt) {
@@ -73,6 +73,7 @@ export async function createEventPipeline(o: EventPipelineOptions): Promise<Even
     dir: join(o.dataDir, 'outbox'),
     sinks: ids,
     applianceId: config.appliance.id,
+    schemaBaseUrl: config.events.schemaBaseUrl,
     retention: { maxAgeMs: config.storage.retentionDays * 86_400_000, maxEvents: config.storage.maxEvents },
     metrics,
     log,

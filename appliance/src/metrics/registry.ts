@@ -1,10 +1,52 @@
 // Every Prometheus metric of the appliance, defined once. Labels are ids only (camera, sink, stage):
 // never pixels, plate text or anything a person could be recognised by.
+// - Node's process metrics keep their standard names (process_cpu_seconds_total, ...), so stock
+//   dashboards and alerts find them; the three prom-client gauges named *_total (promtool: a gauge
+//   must not end in _total) are exported without the suffix instead.
+// - Every labelled counter starts at 0 for each label value known up front (event types, reasons) or
+//   as soon as it is known (cameras: initCamera; sinks: initSink), so increase() sees the first event.
+// - Base units: seconds, bytes, and frames per second for rates.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { EVENT_TYPES } from '../core/types.js';
+import { ANONYMIZATION_REASONS } from '../privacy/errors.js';
+
+/** Outbox drop reasons (retention by age or count, unreadable records). */
+export const OUTBOX_DROP_REASONS = ['age', 'count', 'corrupt'] as const;
+
+/** Node.js internals behind prom-client's nodejs_active_*_total gauges (not in @types/node). */
+interface NodeInternals {
+  _getActiveHandles?: () => unknown[];
+  _getActiveRequests?: () => unknown[];
+  getActiveResourcesInfo?: () => string[];
+}
+
+function nodeActiveGauges(registry: Registry): void {
+  const proc = process as unknown as NodeInternals;
+  const gauges: [string, string, () => number | undefined][] = [
+    ['nodejs_active_handles', 'Number of active libuv handles', () => proc._getActiveHandles?.().length],
+    ['nodejs_active_requests', 'Number of active libuv requests', () => proc._getActiveRequests?.().length],
+    ['nodejs_active_resources', 'Number of active resources keeping the event loop alive', () => proc.getActiveResourcesInfo?.().length],
+  ];
+  for (const [name, help, read] of gauges) {
+    registry.removeSingleMetric(`${name}_total`);
+    // prom-client also exports some of them without the suffix (per resource type): keep those.
+    if (registry.getSingleMetric(name)) continue;
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const v = read();
+        if (v !== undefined) this.set(v);
+      },
+    });
+  }
+}
 
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'roadside_process_' });
+  collectDefaultMetrics({ register: registry });
+  nodeActiveGauges(registry);
   const cam = ['camera'] as const;
   const m = {
     registry,
@@ -31,7 +73,7 @@ export function createMetrics() {
       registers: [registry],
     }),
     cameraRestarts: new Counter({ name: 'roadside_camera_restarts_total', help: 'ffmpeg restarts after a lost or stalled stream', labelNames: cam, registers: [registry] }),
-    cameraFps: new Gauge({ name: 'roadside_camera_fps', help: 'Analysed frames per second over the last 10 s', labelNames: cam, registers: [registry] }),
+    cameraFps: new Gauge({ name: 'roadside_camera_frames_per_second', help: 'Analysed frames per second over the last 10 s', labelNames: cam, registers: [registry] }),
     tracksActive: new Gauge({ name: 'roadside_tracks_active', help: 'Confirmed tracks in the last frame', labelNames: cam, registers: [registry] }),
     incidentsOpen: new Gauge({ name: 'roadside_incidents_open', help: 'Open incidents', labelNames: ['camera', 'kind'] as const, registers: [registry] }),
     eventsProduced: new Counter({ name: 'roadside_events_produced_total', help: 'Events stored in the outbox', labelNames: ['type'] as const, registers: [registry] }),
@@ -58,6 +100,24 @@ export function createMetrics() {
     dataDiskFreeBytes: new Gauge({ name: 'roadside_data_disk_free_bytes', help: 'Free bytes on the data volume', registers: [registry] }),
     dataDiskSizeBytes: new Gauge({ name: 'roadside_data_disk_size_bytes', help: 'Size of the data volume', registers: [registry] }),
   };
+  for (const type of EVENT_TYPES) m.eventsProduced.inc({ type }, 0);
+  for (const reason of OUTBOX_DROP_REASONS) m.outboxDropped.inc({ reason }, 0);
+  for (const reason of ANONYMIZATION_REASONS) m.anonymizationWithheld.inc({ reason }, 0);
+  m.outboxWriteErrors.inc(0);
+  m.authFailures.inc(0);
+  m.anonymizedImages.inc(0);
   return m;
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** A camera's series from the moment it is added: counters at 0, so increase() counts the first frame. */
+export function initCamera(m: Metrics, camera: string): void {
+  for (const c of [m.framesDecoded, m.framesAnalysed, m.framesDropped, m.cameraRestarts]) c.inc({ camera }, 0);
+  m.inferenceSeconds.zero({ camera });
+}
+
+/** A sink's series from the moment it is configured. */
+export function initSink(m: Metrics, sink: string): void {
+  m.sinkDelivered.inc({ sink }, 0);
+  m.sinkFailures.inc({ sink }, 0);
+}

@@ -30,6 +30,7 @@ export interface CameraManagerDeps {
 export class CameraManager {
   private readonly running = new Map<string, CameraPipeline>();
   private binSeconds: number[] = [];
+  private timeZone = 'UTC';
 
   constructor(private readonly deps: CameraManagerDeps) {}
 
@@ -43,8 +44,9 @@ export class CameraManager {
 
   async apply(config: Config): Promise<void> {
     const wanted = new Map(config.cameras.filter((c) => c.enabled).map((c) => [c.id, c]));
-    const binsChanged = !isDeepStrictEqual(config.analytics.binSeconds, this.binSeconds);
+    const binsChanged = !isDeepStrictEqual(config.analytics.binSeconds, this.binSeconds) || config.analytics.timeZone !== this.timeZone;
     this.binSeconds = [...config.analytics.binSeconds];
+    this.timeZone = config.analytics.timeZone;
     const stops: Promise<void>[] = [];
     const failed: string[] = [];
     for (const [id, p] of this.running) {
@@ -95,7 +97,8 @@ export class CameraManager {
         detector: this.deps.detector,
         publisher: this.deps.events,
         createTracker: () => new MultiObjectTracker(),
-        createAnalytics: (camera, calibration, binSeconds) => new CameraAnalytics({ camera, calibration, binSeconds }),
+        // The zone in force when the analytics is built (a change of zone rebuilds every camera's).
+        createAnalytics: (camera, calibration, binSeconds) => new CameraAnalytics({ camera, calibration, binSeconds, timeZone: this.timeZone }),
         observer: new MetricsObserver(this.deps.metrics, cam.id),
         log,
       },

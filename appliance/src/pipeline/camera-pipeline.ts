@@ -5,14 +5,22 @@ import type { CameraConfig } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
 import type { AnalyticsStage, DetectorStage, FrameSource, Publisher, TrackerStage } from '../core/stages.js';
 import type { CameraStatus } from '../core/camera-status.js';
-import { type CameraState, type Detection, type DomainEvent, type Frame, type IncidentKind } from '../core/types.js';
+import type { CameraState, DataQualityFlag, Detection, DomainEvent, Frame, IncidentKind } from '../core/types.js';
 import { safeUrl } from '../ingest/index.js';
 import type { CalibrationFile, LiveSummary } from '../analytics/index.js';
 import { LatestFrameSlot } from './frame-slot.js';
 import type { PipelineObserver } from './observer.js';
 
-/** The analytics a camera runs: the stage contract plus the live view the API shows. */
-export type CameraAnalyticsStage = AnalyticsStage & { liveSummary(): LiveSummary };
+/**
+ * The analytics a camera runs: the stage contract, the live view the API shows, and the interval
+ * clock's side doors (a lost stream keeps its bins open, flagged; the clock closes them meanwhile).
+ */
+export type CameraAnalyticsStage = AnalyticsStage & {
+  liveSummary(): LiveSummary;
+  streamGap(nowMs: number): DomainEvent[];
+  tick(nowMs: number): DomainEvent[];
+  markFlag(flag: DataQualityFlag, atMs: number): void;
+};
 
 export interface CameraStages {
   source: FrameSource;
@@ -48,6 +56,7 @@ export class CameraPipeline {
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
   private wasStreaming = false;
+  private ticker: NodeJS.Timeout | null = null;
 
   constructor(
     private cfg: CameraConfig,
@@ -72,6 +81,11 @@ export class CameraPipeline {
       frame: (f) => this.offer(f),
       state: (state, reason) => this.onState(state, reason),
     });
+    // While the stream is down no frame closes the intervals: the clock does (flagged 'stream-gap').
+    this.ticker = setInterval(() => {
+      if (!this.busy && !this.stopped) this.emit(this.analytics.tick(this.now()));
+    }, 1000);
+    this.ticker.unref();
   }
 
   /**
@@ -90,6 +104,7 @@ export class CameraPipeline {
   /** Stops the source, lets the frame in analysis finish, closes the open intervals and incidents. */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
     this.slot.clear();
     await this.stages.source.close();
     await this.running;
@@ -152,18 +167,24 @@ export class CameraPipeline {
   }
 
   /**
-   * The picture is gone: close the open intervals and incidents now rather than when frames return
-   * (maybe hours later), and forget the tracks, which cannot be matched across the gap. The last frame
-   * stays for the installer's snapshot; the camera's state says it is not live.
+   * The picture is gone: open incidents close now, and the tracks are forgotten (they cannot be matched
+   * across the gap). The open intervals keep running, flagged 'stream-gap': a reconnect within the
+   * interval continues it, and the ticker emits the ones that end meanwhile. The last frame stays for
+   * the installer's snapshot; the camera's state says it is not live.
    */
   private streamLost(): void {
     this.wasStreaming = false;
     if (this.slot.clear()) this.countDrop();
     void this.running.then(() => {
       if (this.stopped) return;
-      this.emit(this.analytics.close(this.now()));
+      this.emit(this.analytics.streamGap(this.now()));
       this.tracker.close();
     });
+  }
+
+  /** Flags the intervals running at atMs (camera health checks call this). */
+  markFlag(flag: DataQualityFlag, atMs: number = this.now()): void {
+    this.analytics.markFlag(flag, atMs);
   }
 
   /** A frame from the source; resolves once it is analysed or dropped. */

@@ -1,7 +1,7 @@
 // What a camera pipeline reports about itself, kept out of the conductor: metrics and fps
 // accounting live here, so CameraPipeline only moves frames from stage to stage.
 import { CAMERA_STATES, INCIDENT_KINDS, type CameraState, type IncidentKind } from '../core/types.js';
-import type { Metrics } from '../metrics/registry.js';
+import { initCamera, type Metrics } from '../metrics/registry.js';
 
 export interface PipelineObserver {
   frameDecoded(): void;
@@ -40,6 +40,8 @@ export class MetricsObserver implements PipelineObserver {
     private readonly cameraId: string,
   ) {
     this.label = { camera: cameraId };
+    // Every labelled counter of the camera exists at 0 from the start, so increase() sees its first event.
+    initCamera(metrics, cameraId);
   }
 
   frameDecoded(): void {

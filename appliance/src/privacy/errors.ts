@@ -1,6 +1,7 @@
 // The one error the anonymizer throws. Its message never carries pixels, plate text or file contents.
 
-export type AnonymizationReason = 'model-missing' | 'model-error' | 'timeout' | 'invalid-image';
+export const ANONYMIZATION_REASONS = ['model-missing', 'model-error', 'timeout', 'invalid-image'] as const;
+export type AnonymizationReason = (typeof ANONYMIZATION_REASONS)[number];
 
 /** The image was withheld: nothing was encoded, nothing may leave the box. */
 export class AnonymizationError extends Error {

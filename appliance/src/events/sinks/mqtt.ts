@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type MqttClient } from 'mqtt';
 import type { Logger } from '../../core/log.js';
-import type { CloudEvent } from '../../core/types.js';
+import { eventTypeOf, type CloudEvent } from '../../core/types.js';
 import { RetryableDeliveryError, type EventSink } from './types.js';
 
 export interface MqttSinkOptions {
@@ -23,7 +23,7 @@ export interface MqttSinkOptions {
 }
 
 export function mqttTopic(prefix: string, applianceId: string, e: CloudEvent): string {
-  return `${prefix}/${applianceId}/${e.subject}/${e.type}`;
+  return `${prefix}/${applianceId}/${e.subject}/${eventTypeOf(e)}`;
 }
 
 export class MqttSink implements EventSink {

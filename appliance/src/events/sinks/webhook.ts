@@ -1,7 +1,7 @@
 // HTTP webhook sink: POSTs a CloudEvents batch (application/cloudevents-batch+json, a JSON array of
 // structured events) with an HMAC-SHA256 signature of the exact body. 2xx = acknowledged.
 import { createHash, createHmac } from 'node:crypto';
-import type { CloudEvent } from '../../core/types.js';
+import type { CloudEvent, WebhookMode } from '../../core/types.js';
 import { PoisonBatchError, RetryableDeliveryError, type EventSink } from './types.js';
 
 export interface WebhookSinkOptions {
@@ -12,7 +12,13 @@ export interface WebhookSinkOptions {
   timeoutMs?: number;
   /** Extra headers (e.g. an Authorization the receiver wants). */
   headers?: Record<string, string>;
+  /**
+   * CloudEvents HTTP content mode: 'batch' (one application/cloudevents-batch+json array per request,
+   * the default) or 'structured' (one application/cloudevents+json event per request).
+   */
+  mode?: WebhookMode;
 }
+
 
 /**
  * Statuses worth retrying: overload and timeouts (408, 425, 429, 5xx), and the ones that mean a
@@ -23,6 +29,7 @@ export interface WebhookSinkOptions {
 export const RETRYABLE_STATUS = new Set([401, 403, 404, 408, 425, 429]);
 
 export const CE_BATCH_CONTENT_TYPE = 'application/cloudevents-batch+json';
+export const CE_STRUCTURED_CONTENT_TYPE = 'application/cloudevents+json; charset=utf-8';
 
 export function signBody(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
@@ -31,6 +38,11 @@ export function signBody(secret: string, body: string): string {
 /** Same batch → same key, so a receiver can drop a whole retried request cheaply. */
 export function idempotencyKey(batch: CloudEvent[]): string {
   return createHash('sha256').update(batch.map((e) => e.id).join(',')).digest('hex').slice(0, 32);
+}
+
+/** The Idempotency-Key header value: an RFC 8941 structured-field string (quoted), as the IETF draft wants. */
+export function idempotencyHeader(key: string): string {
+  return `"${key}"`;
 }
 
 /** Retry-After as ms: delta-seconds or an HTTP date. */
@@ -51,11 +63,19 @@ export class WebhookSink implements EventSink {
 
   async deliver(batch: CloudEvent[]): Promise<void> {
     if (batch.length === 0) return;
-    const body = JSON.stringify(batch);
+    if (this.o.mode === 'structured') {
+      // One request per event, in order; a failure retries the batch and receivers dedupe by id.
+      for (const e of batch) await this.post(JSON.stringify(e), CE_STRUCTURED_CONTENT_TYPE, [e]);
+      return;
+    }
+    await this.post(JSON.stringify(batch), CE_BATCH_CONTENT_TYPE, batch);
+  }
+
+  private async post(body: string, contentType: string, batch: CloudEvent[]): Promise<void> {
     const headers: Record<string, string> = {
       ...this.o.headers,
-      'content-type': CE_BATCH_CONTENT_TYPE,
-      'idempotency-key': idempotencyKey(batch),
+      'content-type': contentType,
+      'idempotency-key': idempotencyHeader(idempotencyKey(batch)),
       'x-roadside-event-ids': `${batch[0].id}..${batch[batch.length - 1].id}`,
     };
     if (this.o.secret) headers['x-roadside-signature'] = signBody(this.o.secret, body);
