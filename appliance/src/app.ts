@@ -19,6 +19,7 @@ import type { BackoffPolicy } from './core/backoff.js';
 export interface ApplianceOptions {
   configPath: string;
   log?: Logger;
+  /** Camera reconnects and sink retries (defaults: camera 1 s..30 s, sinks 0.5 s..30 s). */
   backoff?: BackoffPolicy;
   /** Bound of the graceful shutdown. */
   shutdownTimeoutMs?: number;
@@ -62,7 +63,7 @@ export class Appliance {
 
     const dataDir = fromBase(cfg.storage.dataDir);
     mkdirSync(dataDir, { recursive: true });
-    const events = await createEventPipeline({ config: cfg, dataDir, metrics, log });
+    const events = await createEventPipeline({ config: cfg, dataDir, metrics, log, backoff: o.backoff });
 
     const cameras = new CameraManager({ detector: new DetectorQueue(detector), metrics, log, events, baseDir, backoff: o.backoff });
     const store = new ConfigStore(cfg, o.configPath, async (next) => {

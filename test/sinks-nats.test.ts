@@ -1,0 +1,214 @@
+// NATS JetStream delivery on a real three-node nats-server cluster on 127.0.0.1 (stream with 3
+// replicas): the real appliance with a real camera (GStreamer RTSP server, ffmpeg, detector) and events
+// appended to its real outbox; the stream's leader is killed mid-delivery and restarted, then the whole
+// cluster is stopped for a while. Every stored event must be in the stream exactly once, in order per
+// camera. Bounded: about a minute.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { jetstream } from '@nats-io/jetstream';
+import type { CloudEvent, DomainEvent } from '../appliance/src/core/types.js';
+import { natsSubject, subjectToken, NatsSink, Outbox, Dispatcher } from '../appliance/src/events/index.js';
+import { validateConfig, ConfigError } from '../appliance/src/config/load.js';
+import { NatsCluster } from './helpers/nats.js';
+import { TestRtspServer, freePort, waitFor } from './helpers/rtsp-server.js';
+import { startAppliance, TOKENS, type TestAppliance } from './helpers/appliance.js';
+import { CLIPS } from './helpers/paths.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../appliance/src/core/log.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const STREAM = 'ROADSIDE';
+
+function countEvent(cameraId: string, i: number): DomainEvent {
+  const t = Date.now();
+  return {
+    type: 'count.interval',
+    cameraId,
+    timeMs: t,
+    data: { cameraId, lineId: 'l1', intervalStart: new Date(t - 1000).toISOString(), intervalEnd: new Date(t).toISOString(), binSeconds: 1, counts: [{ direction: 'forward', cls: 'car', count: i % 7 }], meanSpeedKmh: null },
+  };
+}
+
+/** Every message of the stream, in stream order, through an ordered consumer. */
+async function readStream(cluster: NatsCluster): Promise<{ subject: string; msgId: string | undefined; event: CloudEvent }[]> {
+  const { nc, jsm } = await cluster.manager();
+  try {
+    const total = (await jsm.streams.info(STREAM)).state.messages;
+    const out: { subject: string; msgId: string | undefined; event: CloudEvent }[] = [];
+    const oc = await jetstream(nc).consumers.get(STREAM);
+    while (out.length < total) {
+      const batch = await oc.fetch({ max_messages: 1000, expires: 3000 });
+      for await (const m of batch) out.push({ subject: m.subject, msgId: m.headers?.get('Nats-Msg-Id'), event: m.json<CloudEvent>() });
+    }
+    return out;
+  } finally {
+    await nc.close();
+  }
+}
+
+describe('nats jetstream sink: three-node cluster, leader killed, whole cluster stopped', () => {
+  let cluster: NatsCluster;
+  let rtsp: TestRtspServer;
+  let t: TestAppliance;
+  const logs: string[] = [];
+
+  before(async () => {
+    cluster = await NatsCluster.create(3);
+    await cluster.start();
+    const { nc, jsm } = await cluster.manager();
+    await jsm.streams.add({ name: STREAM, subjects: ['roadside.>'], num_replicas: 3, duplicate_window: 120_000_000_000 });
+    await cluster.streamInfo(jsm, STREAM);
+    await nc.close();
+    rtsp = new TestRtspServer(CLIPS.opendatacam);
+    const url = await rtsp.start(await freePort());
+    const logTo = new Writable({ write: (c: Buffer, _e, cb) => (logs.push(c.toString('utf8')), cb()) });
+    t = await startAppliance(
+      [{ id: 'live', url, fps: 5, width: 320, height: 180, stallSeconds: 5, lines: [{ id: 'l1', from: { x: 0.17, y: 0.55 }, to: { x: 0.62, y: 0.55 } }] }],
+      { analytics: { binSeconds: [1] }, sinks: { nats: [{ id: 'fleet', servers: cluster.urls, stream: STREAM, ackTimeoutMs: 2000, batchSize: 50 }] } },
+      logTo,
+    );
+  });
+  after(async () => {
+    await t?.stop();
+    await rtsp?.stop();
+    await cluster?.dispose();
+  });
+
+  test('every outbox event arrives once, in order per camera; nothing lost; the backlog drains', async () => {
+    const events = t.app.events;
+    const cursor = () => events.outbox.cursor('fleet');
+    let producing = true;
+    let n = 0;
+    // A steady producer besides the camera: two more cameras' worth of events into the real outbox.
+    const producer = (async () => {
+      while (producing) {
+        await events.publish([countEvent('synth-a', n), countEvent('synth-b', n)]);
+        n++;
+        await sleep(20);
+      }
+    })();
+    await waitFor(() => cursor() >= 100, 30_000, 'first events delivered');
+    await waitFor(() => t.app.cameras.get('live')?.status().state === 'streaming', 40_000, 'camera streaming');
+
+    // Leader killed in the middle of a burst, restarted 3 s later.
+    const { nc, jsm } = await cluster.manager();
+    const leader = (await cluster.streamInfo(jsm, STREAM)).cluster!.leader!;
+    await nc.close();
+    const burst = Array.from({ length: 1000 }, (_, i) => countEvent(i % 2 ? 'synth-a' : 'synth-b', i));
+    await events.publish(burst);
+    await cluster.node(leader).kill();
+    const atKill = { cursor: cursor(), last: events.outbox.lastSeq };
+    assert.ok(atKill.cursor < atKill.last, 'the kill landed while events were pending');
+    await sleep(3000);
+    cluster.node(leader).start();
+    await waitFor(() => cursor() >= atKill.last, 30_000, 'delivery past the burst after the leader failover');
+
+    // The whole cluster down for 5 s: nothing is acknowledged, the outbox keeps everything.
+    await cluster.stopAll();
+    const downAt = cursor();
+    await sleep(5000);
+    const backlogWhileDown = events.outbox.lastSeq - cursor();
+    assert.ok(cursor() - downAt <= 50, 'at most the batch in flight when the cluster went down was acknowledged');
+    assert.ok(backlogWhileDown >= 200, `events wait in the outbox while the cluster is down (${backlogWhileDown})`);
+    const failures = events.status()[0].consecutiveFailures;
+    assert.ok(failures >= 1, 'deliveries failed while the cluster was down');
+    await cluster.start();
+    producing = false;
+    await producer;
+    assert.ok(await events.dispatcher.drain(45_000), 'the backlog drains after the outage');
+
+    // Stop the camera so nothing new is stored, deliver the rest, then compare outbox and stream.
+    await t.app.cameras.stopAll();
+    await events.publish([countEvent('synth-a', -1)]);
+    assert.ok(await events.dispatcher.drain(20_000), 'last events delivered');
+    const stored = await events.outbox.readAfter(0, 1_000_000);
+    const got = await readStream(cluster);
+
+    const ids = got.map((g) => g.event.id);
+    assert.equal(new Set(ids).size, ids.length, 'no event stored twice in the stream');
+    assert.deepEqual(new Set(ids), new Set(stored.map((s) => s.event.id)), 'the stream holds exactly the outbox events');
+    for (const g of got) {
+      assert.equal(g.msgId, g.event.id, 'Nats-Msg-Id is the CloudEvent id');
+      assert.equal(g.subject, natsSubject('roadside', 'test-box', g.event));
+    }
+    const cams = new Set(stored.map((s) => s.event.subject));
+    assert.ok(cams.has('live') && cams.has('synth-a') && cams.has('synth-b'), `events of the real camera and the producer (${[...cams].join(', ')})`);
+    for (const cam of cams) {
+      const inOutbox = stored.filter((s) => s.event.subject === cam).map((s) => s.event.id);
+      const inStream = got.filter((g) => g.event.subject === cam).map((g) => g.event.id);
+      assert.deepEqual(inStream, inOutbox, `order of camera ${cam}`);
+    }
+    assert.ok(stored.length >= 1200, `a real volume went through (${stored.length})`);
+
+    const metrics = await (await t.get('/metrics', TOKENS.metrics)).text();
+    assert.match(metrics, /^roadside_sink_up\{sink="fleet"\} 1$/m);
+    assert.match(metrics, /^roadside_sink_failures_total\{sink="fleet"\} [1-9]/m);
+    const delivered = Number(/^roadside_sink_delivered_total\{sink="fleet"\} (\d+)/m.exec(metrics)?.[1]);
+    assert.ok(delivered >= stored.length, `delivered counter ${delivered} covers ${stored.length} events`);
+    assert.match(logs.join(''), /nats connection lost/);
+  });
+});
+
+describe('nats sink: credentials, subjects and config', () => {
+  test('subjects are <prefix>.<box>.<camera>.<type> with unsafe characters replaced', () => {
+    const e = { type: 'incident.opened', subject: 'cam 1.*>' } as CloudEvent;
+    assert.equal(natsSubject('city.north', 'box_1', e), 'city.north.box_1.cam_1___.incident.opened');
+    assert.equal(subjectToken(''), '_');
+  });
+
+  test('credentials in server URLs, and two kinds of credentials, are refused with the field named', () => {
+    const base = { appliance: { id: 'b' } };
+    const refused = (nats: unknown) => {
+      try {
+        validateConfig({ ...base, sinks: { nats: [nats] } });
+        return [];
+      } catch (err) {
+        assert.ok(err instanceof ConfigError);
+        return err.issues;
+      }
+    };
+    assert.deepEqual(refused({ id: 'n', servers: ['nats://127.0.0.1:4222'], stream: 'S' }), []);
+    assert.deepEqual(refused({ id: 'n', servers: ['nats://a:4222', 'nats://u:p@b:4222'], stream: 'S' }).map((i) => i.path), ['/sinks/nats/0/servers/1']);
+    assert.deepEqual(refused({ id: 'n', servers: ['nats://a:4222'], stream: 'S', user: 'u', token: 't' }).map((i) => i.path), ['/sinks/nats/0']);
+    assert.ok(refused({ id: 'n', servers: ['http://a:4222'], stream: 'S' }).some((i) => i.path === '/sinks/nats/0/servers/0'));
+    assert.ok(refused({ id: 'n', servers: ['nats://a:4222'], stream: 'S', subjectPrefix: 'a.>' }).some((i) => i.path === '/sinks/nats/0/subjectPrefix'));
+  });
+
+  test('user/password: a wrong password is retried without being logged; the right one delivers', async () => {
+    const secret = 'pa55-word-never-logged';
+    const cluster = await NatsCluster.create(1, [`authorization { user: box, password: "${secret}" }`]);
+    const dir = mkdtempSync(join(tmpdir(), 'roadside-nats-'));
+    const lines: string[] = [];
+    const log = createLogger({ level: 'debug', destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString('utf8')), cb()) }) });
+    try {
+      cluster.nodes.forEach((n) => n.start());
+      await cluster.waitForJetStream(10_000, { user: 'box', pass: secret });
+      const { nc, jsm } = await cluster.manager({ user: 'box', pass: secret });
+      await jsm.streams.add({ name: STREAM, subjects: ['roadside.>'] });
+      const ob = await Outbox.open({ dir, sinks: ['wrong', 'right'], retention: { maxAgeMs: 1e12, maxEvents: 1e6 } });
+      const wrong = new NatsSink({ id: 'wrong', servers: cluster.urls, stream: STREAM, applianceId: 'b', user: 'box', password: 'not-the-password', reconnect: { initialMs: 50, maxMs: 200 }, log });
+      const right = new NatsSink({ id: 'right', servers: cluster.urls, stream: STREAM, applianceId: 'b', user: 'box', password: secret, log });
+      const d = new Dispatcher({ outbox: ob, sinks: [wrong, right], backoff: { initialMs: 50, maxMs: 200 }, log });
+      d.start();
+      const evs = await ob.append([countEvent('c1', 1), countEvent('c2', 2)]);
+      await waitFor(() => ob.cursor('right') === 2, 10_000, 'right sink delivered');
+      await waitFor(() => d.status()[0].consecutiveFailures >= 2, 10_000, 'wrong sink retried');
+      assert.equal(ob.cursor('wrong'), 0, 'nothing acknowledged without a connection');
+      await d.stop();
+      await ob.close();
+      const info = await jsm.streams.info(STREAM);
+      assert.equal(info.state.messages, 2);
+      assert.deepEqual((await jsm.streams.getMessage(STREAM, { seq: 1 }))?.json<CloudEvent>().id, evs[0].id);
+      await nc.close();
+      const all = lines.join('');
+      assert.match(all, /nats not reachable/, 'the failing sink says why');
+      assert.ok(!all.includes(secret) && !all.includes('not-the-password'), 'no password in any log line');
+    } finally {
+      await cluster.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
