@@ -14,6 +14,9 @@ import { CameraManager, configBaseDir } from './pipeline/camera-manager.js';
 import { DetectorQueue } from './pipeline/detector-queue.js';
 import { createAnonymizer, type Anonymizer } from './privacy/index.js';
 import { buildApi } from './api/server.js';
+import { configRoutes } from './api/config-routes.js';
+import { APPLIANCE_SUBJECT, type DomainEvent } from './core/types.js';
+import type { ConfigAppliedData } from './core/event-data.js';
 import type { BackoffPolicy } from './core/backoff.js';
 
 export interface ApplianceOptions {
@@ -66,9 +69,22 @@ export class Appliance {
     const events = await createEventPipeline({ config: cfg, dataDir, metrics, log, backoff: o.backoff });
 
     const cameras = new CameraManager({ detector: new DetectorQueue(detector), metrics, log, events, baseDir, backoff: o.backoff });
-    const store = new ConfigStore(cfg, o.configPath, async (next) => {
-      await cameras.apply(next);
-    });
+    const store = new ConfigStore(
+      cfg,
+      o.configPath,
+      async (next) => {
+        await cameras.apply(next);
+      },
+      {
+        versionPath: resolve(dataDir, 'config-version.json'),
+        onApplied: (change) => {
+          log.info({ version: change.version, hash: change.hash, source: change.source, cameras: change.cameras, sections: change.sections }, 'config applied');
+          const event: DomainEvent<ConfigAppliedData> = { type: 'config.applied', cameraId: APPLIANCE_SUBJECT, timeMs: Date.now(), data: change };
+          events.publish([event]).catch((err: Error) => log.error({ err: err.message, version: change.version }, 'config.applied event not stored'));
+        },
+      },
+    );
+    store.announceStart();
     const tls = cfg.server.tls ? { cert: readFileSync(fromBase(cfg.server.tls.cert)), key: readFileSync(fromBase(cfg.server.tls.key)) } : null;
     const api = await buildApi({
       log,
@@ -79,6 +95,7 @@ export class Appliance {
       notReady: () => (stopping.value ? ['shutting down'] : []),
       calibrationDir: resolve(dataDir, 'calibration'),
       plugins: [
+        configRoutes(store),
         eventsRoutes({
           outbox: events.outbox,
           sites: () => store.get().cameras.flatMap((c) => c.lines.map((l) => ({ cameraId: c.id, lineId: l.id, name: l.name }))),
