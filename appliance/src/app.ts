@@ -15,6 +15,7 @@ import { DetectorQueue } from './pipeline/detector-queue.js';
 import { createAnonymizer, type Anonymizer } from './privacy/index.js';
 import { buildApi } from './api/server.js';
 import { configRoutes } from './api/config-routes.js';
+import { asyncApiRoutes } from './api/asyncapi-routes.js';
 import { APPLIANCE_SUBJECT, type DomainEvent } from './core/types.js';
 import type { ConfigAppliedData } from './core/event-data.js';
 import type { BackoffPolicy } from './core/backoff.js';
@@ -96,6 +97,7 @@ export class Appliance {
       calibrationDir: resolve(dataDir, 'calibration'),
       plugins: [
         configRoutes(store),
+        asyncApiRoutes(() => store.get()),
         eventsRoutes({
           outbox: events.outbox,
           sites: () => store.get().cameras.flatMap((c) => c.lines.map((l) => ({ cameraId: c.id, lineId: l.id, name: l.name }))),
