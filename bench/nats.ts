@@ -76,6 +76,7 @@ async function intoWebhook(events: number): Promise<Run> {
 }
 
 export async function runNatsBench(events = 5000) {
+  await intoWebhook(500); // warm-up: JIT and LevelDB, so the first measured target is not penalised
   const webhook = await intoWebhook(events);
   const single = await intoStream(1, events);
   const cluster = await intoStream(3, events);
