@@ -177,6 +177,45 @@ describe('nats sink: credentials, subjects and config', () => {
     assert.ok(refused({ id: 'n', servers: ['nats://a:4222'], stream: 'S', subjectPrefix: 'a.>' }).some((i) => i.path === '/sinks/nats/0/subjectPrefix'));
   });
 
+  test('a frozen server, a missing stream and the wrong stream: no cursor move, a clear reason, then delivery', async () => {
+    const cluster = await NatsCluster.create(1);
+    const dir = mkdtempSync(join(tmpdir(), 'roadside-nats-'));
+    try {
+      await cluster.start(10_000);
+      const { nc, jsm } = await cluster.manager();
+      await jsm.streams.add({ name: STREAM, subjects: ['roadside.>'] });
+      const ob = await Outbox.open({ dir, sinks: ['frozen', 'missing', 'wrong'], retention: { maxAgeMs: 1e12, maxEvents: 1e6 } });
+      const frozen = new NatsSink({ id: 'frozen', servers: cluster.urls, stream: STREAM, applianceId: 'b', ackTimeoutMs: 500 });
+      const missing = new NatsSink({ id: 'missing', servers: cluster.urls, stream: 'CITY', applianceId: 'b', subjectPrefix: 'city' });
+      const wrong = new NatsSink({ id: 'wrong', servers: cluster.urls, stream: 'OTHER', applianceId: 'b' });
+      await Promise.all([frozen.ready(), missing.ready(), wrong.ready()]);
+      const d = new Dispatcher({ outbox: ob, sinks: [frozen, missing, wrong], backoff: { initialMs: 50, maxMs: 300 } });
+      const status = (id: string) => d.status().find((s) => s.sink === id)!;
+      cluster.nodes[0].proc!.kill('SIGSTOP');
+      try {
+        d.start();
+        await ob.append([countEvent('c1', 1), countEvent('c1', 2)]);
+        await waitFor(() => status('frozen').consecutiveFailures >= 1, 10_000, 'an unacknowledged attempt');
+        assert.match(status('frozen').lastError!, /0\/2 stored/);
+        assert.equal(ob.cursor('frozen'), 0, 'no ack, no cursor move');
+      } finally {
+        cluster.nodes[0].proc!.kill('SIGCONT');
+      }
+      await waitFor(() => ob.cursor('frozen') === 2, 15_000, 'delivered once the server answers');
+      await waitFor(() => status('missing').consecutiveFailures >= 1 && status('wrong').consecutiveFailures >= 1, 10_000, 'misconfigured sinks failed');
+      assert.match(status('missing').lastError!, /no JetStream stream answered/);
+      assert.match(status('wrong').lastError!, /expected stream does not match/);
+      assert.equal(ob.cursor('missing') + ob.cursor('wrong'), 0, 'their events wait in the outbox');
+      await d.stop();
+      await ob.close();
+      assert.equal((await jsm.streams.info(STREAM)).state.messages, 2, 'the frozen attempt and the retry stored each event once');
+      await nc.close();
+    } finally {
+      await cluster.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('user/password: a wrong password is retried without being logged; the right one delivers', async () => {
     const secret = 'pa55-word-never-logged';
     const cluster = await NatsCluster.create(1, [`authorization { user: box, password: "${secret}" }`]);

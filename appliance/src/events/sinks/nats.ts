@@ -206,6 +206,8 @@ export class NatsSink implements EventSink {
 /** The reason of a failed publish, without the payload (never logged) or credentials (never in it). */
 function describe(err: unknown): string {
   const e = err as Error & { cause?: Error };
+  // nats.js reports "no responders" to a publish as "jetstream is not enabled"; the usual cause is a stream.
+  if (e?.name === 'JetStreamNotEnabled') return 'no JetStream stream answered: the stream is missing, does not capture this subject, or has no leader';
   const why = e?.message ?? String(err);
   return e?.cause?.message && !why.includes(e.cause.message) ? `${why} (${e.cause.message})` : why;
 }
