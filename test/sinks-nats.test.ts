@@ -14,6 +14,7 @@ import { NatsCluster } from './helpers/nats.js';
 import { TestRtspServer, freePort, waitFor } from './helpers/rtsp-server.js';
 import { startAppliance, TOKENS, type TestAppliance } from './helpers/appliance.js';
 import { CLIPS } from './helpers/paths.js';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -209,6 +210,40 @@ describe('nats sink: credentials, subjects and config', () => {
       await d.stop();
       await ob.close();
       assert.equal((await jsm.streams.info(STREAM)).state.messages, 2, 'the frozen attempt and the retry stored each event once');
+      await nc.close();
+    } finally {
+      await cluster.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('TLS: with the CA file the sink delivers over tls://; without it the handshake fails and nothing moves', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'roadside-nats-tls-'));
+    // nats.js verifies an IP-address server against the name 'localhost' (no SNI for IPs): both in the SAN.
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    const cluster = await NatsCluster.create(1, [`tls { cert_file: "${cert}", key_file: "${key}" }`]);
+    try {
+      cluster.nodes.forEach((n) => n.start());
+      const auth = { tls: { caFile: cert } };
+      await cluster.waitForJetStream(10_000, auth);
+      const { nc, jsm } = await cluster.manager(auth);
+      await jsm.streams.add({ name: STREAM, subjects: ['roadside.>'] });
+      const servers = cluster.urls.map((u) => u.replace('nats://', 'tls://'));
+      const ob = await Outbox.open({ dir: join(dir, 'outbox'), sinks: ['tls', 'untrusted'], retention: { maxAgeMs: 1e12, maxEvents: 1e6 } });
+      const good = new NatsSink({ id: 'tls', servers, stream: STREAM, applianceId: 'b', tls: { caFile: cert } });
+      const untrusted = new NatsSink({ id: 'untrusted', servers, stream: STREAM, applianceId: 'b', reconnect: { initialMs: 50, maxMs: 200 } });
+      const d = new Dispatcher({ outbox: ob, sinks: [good, untrusted], backoff: { initialMs: 50, maxMs: 300 } });
+      d.start();
+      await ob.append([countEvent('c1', 1)]);
+      await waitFor(() => ob.cursor('tls') === 1, 10_000, 'delivered over TLS');
+      await waitFor(() => d.status()[1].consecutiveFailures >= 2, 10_000, 'untrusted sink retried');
+      assert.equal(ob.cursor('untrusted'), 0);
+      assert.equal(untrusted.connected, false, 'a certificate it cannot verify is not accepted');
+      await d.stop();
+      await ob.close();
+      assert.equal((await jsm.streams.info(STREAM)).state.messages, 1);
       await nc.close();
     } finally {
       await cluster.dispose();

@@ -12,9 +12,11 @@ import { freePort } from './net.js';
 export const NATS_BIN = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** How the test side connects (credentials, TLS) when the servers ask for it. */
 export interface Auth {
   user?: string;
   pass?: string;
+  tls?: { caFile: string };
 }
 
 export class NatsNode {
