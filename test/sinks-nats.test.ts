@@ -176,6 +176,7 @@ describe('nats sink: credentials, subjects and config', () => {
     assert.deepEqual(refused({ id: 'n', servers: ['nats://a:4222'], stream: 'S', user: 'u', token: 't' }).map((i) => i.path), ['/sinks/nats/0']);
     assert.ok(refused({ id: 'n', servers: ['http://a:4222'], stream: 'S' }).some((i) => i.path === '/sinks/nats/0/servers/0'));
     assert.ok(refused({ id: 'n', servers: ['nats://a:4222'], stream: 'S', subjectPrefix: 'a.>' }).some((i) => i.path === '/sinks/nats/0/subjectPrefix'));
+    assert.throws(() => new NatsSink({ id: 'n', servers: ['nats://127.0.0.1:1'], stream: 'S', applianceId: 'b', credsFile: '/nonexistent/box.creds' }), /nats sink n: cannot read credsFile \/nonexistent\/box.creds: ENOENT/);
   });
 
   test('a frozen server, a missing stream and the wrong stream: no cursor move, a clear reason, then delivery', async () => {

@@ -7,7 +7,7 @@ import type { Metrics } from '../metrics/registry.js';
 import { Dispatcher, type BackoffOptions, type SinkStatus } from './dispatcher.js';
 import { Outbox } from './outbox.js';
 import { MqttSink } from './sinks/mqtt.js';
-import { NatsSink } from './sinks/nats.js';
+import { NatsSink, type NatsSinkOptions } from './sinks/nats.js';
 import type { EventSink } from './sinks/types.js';
 import { WebhookSink } from './sinks/webhook.js';
 
@@ -59,7 +59,7 @@ export function sinksFromConfig(config: Config, log?: Logger): { sinks: EventSin
   }
   for (const n of config.sinks.nats) {
     sinks.push(
-      new NatsSink({
+      natsSinkOrClose(sinks, {
         id: n.id,
         servers: n.servers,
         stream: n.stream,
@@ -77,6 +77,16 @@ export function sinksFromConfig(config: Config, log?: Logger): { sinks: EventSin
     batchSize[n.id] = n.batchSize;
   }
   return { sinks, batchSize };
+}
+
+/** A NATS sink whose credentials cannot be read fails the start; the sinks built so far are closed. */
+function natsSinkOrClose(built: EventSink[], o: NatsSinkOptions): NatsSink {
+  try {
+    return new NatsSink(o);
+  } catch (err) {
+    built.forEach((s) => void s.close());
+    throw err;
+  }
 }
 
 export async function createEventPipeline(o: EventPipelineOptions): Promise<EventPipeline> {

@@ -58,9 +58,12 @@ export class NatsSink implements EventSink {
   private retryTimer: { timer: NodeJS.Timeout; done: () => void } | null = null;
   private readonly closers = new Set<(err: Error) => void>();
   private readonly connecting: Promise<void>;
+  private readonly auth: Partial<NodeConnectionOptions>;
 
+  /** Throws when the credentials file cannot be read: a start-up error that names the file, not a retry loop. */
   constructor(private readonly o: NatsSinkOptions) {
     this.id = o.id;
+    this.auth = this.authOptions();
     this.connecting = this.open();
   }
 
@@ -75,7 +78,7 @@ export class NatsSink implements EventSink {
     for (let attempt = 0; !this.closed; attempt++) {
       try {
         const nc = await connect({
-          ...this.authOptions(),
+          ...this.auth,
           servers: this.o.servers,
           name: `roadside-${this.o.applianceId}-${this.o.id}`,
           maxReconnectAttempts: -1,
@@ -118,7 +121,7 @@ export class NatsSink implements EventSink {
   private authOptions(): Partial<NodeConnectionOptions> {
     const o = this.o;
     const tls = o.tls ? { tls: { ...o.tls } } : {};
-    if (o.credsFile) return { ...tls, authenticator: credsAuthenticator(readFileSync(o.credsFile)) };
+    if (o.credsFile) return { ...tls, authenticator: credsAuthenticator(readCreds(o.id, o.credsFile)) };
     if (o.token) return { ...tls, token: o.token };
     if (o.user) return { ...tls, user: o.user, pass: o.password };
     return tls;
@@ -200,6 +203,14 @@ export class NatsSink implements EventSink {
     }
     await this.nc?.close().catch(() => {});
     await this.connecting;
+  }
+}
+
+function readCreds(id: string, path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`nats sink ${id}: cannot read credsFile ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
 
