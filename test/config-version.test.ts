@@ -3,7 +3,8 @@
 // as the health gate of an A/B update (one live camera from a real RTSP server, one dead camera).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfigFile, validateConfig } from '../appliance/src/config/load.js';
@@ -176,6 +177,19 @@ describe('config version and hash (pure)', () => {
       assert.equal(s.version.version, 3);
       assert.deepEqual(seen[2].cameras, { added: [], removed: ['a'], changed: [] });
       assert.equal(seen[2].previousHash, seen[1].hash);
+
+      // SIGHUP: the file changed on disk → a new version from 'reload'; the same file again → none.
+      const file = join(dir, 'roadside.yaml');
+      writeFileSync(file, stringify(s.get()));
+      const fromFile = new ConfigStore(loadConfigFile(file), file, async () => {}, { versionPath, onApplied: (c) => seen.push(c) });
+      assert.equal(fromFile.version.version, 3);
+      writeFileSync(file, stringify({ ...s.get(), analytics: { binSeconds: [30] } }));
+      await fromFile.reload();
+      assert.equal(fromFile.version.version, 4);
+      assert.deepEqual([seen[3].source, seen[3].sections, seen[3].cameras.changed], ['reload', ['analytics'], []]);
+      await fromFile.reload();
+      assert.equal(fromFile.version.version, 4);
+      assert.equal(seen.length, 4);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
