@@ -218,6 +218,34 @@ describe('nats sink: credentials, subjects and config', () => {
     }
   });
 
+  test('an event over the server max_payload is parked as a dead letter; the ones around it are delivered', async () => {
+    const cluster = await NatsCluster.create(1, ['max_payload: 4096']);
+    const dir = mkdtempSync(join(tmpdir(), 'roadside-nats-'));
+    try {
+      await cluster.start(10_000);
+      const { nc, jsm } = await cluster.manager();
+      await jsm.streams.add({ name: STREAM, subjects: ['roadside.>'] });
+      const ob = await Outbox.open({ dir, sinks: ['s'], retention: { maxAgeMs: 1e12, maxEvents: 1e6 } });
+      const sink = new NatsSink({ id: 's', servers: cluster.urls, stream: STREAM, applianceId: 'b' });
+      await sink.ready();
+      const d = new Dispatcher({ outbox: ob, sinks: [sink], backoff: { initialMs: 50, maxMs: 300 } });
+      const big: DomainEvent = { type: 'camera.state', cameraId: 'c1', timeMs: Date.now(), data: { cameraId: 'c1', state: 'backoff', reason: 'x'.repeat(5000) } };
+      const evs = await ob.append([countEvent('c1', 1), big, countEvent('c1', 2)]);
+      d.start();
+      await waitFor(() => ob.cursor('s') === 3, 10_000, 'past the oversized event');
+      await d.stop();
+      const parked = await ob.deadLetters('s');
+      assert.deepEqual(parked.map((p) => p.event?.id), [evs[1].id]);
+      assert.match(parked[0].reason, /max_payload/);
+      assert.equal((await jsm.streams.info(STREAM)).state.messages, 2);
+      await ob.close();
+      await nc.close();
+    } finally {
+      await cluster.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('TLS: with the CA file the sink delivers over tls://; without it the handshake fails and nothing moves', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'roadside-nats-tls-'));
     // nats.js verifies an IP-address server against the name 'localhost' (no SNI for IPs): both in the SAN.

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { backoffDelay, type BackoffPolicy } from '../../core/backoff.js';
 import type { Logger } from '../../core/log.js';
 import type { CloudEvent } from '../../core/types.js';
-import { RetryableDeliveryError, type EventSink } from './types.js';
+import { PoisonBatchError, RetryableDeliveryError, type EventSink } from './types.js';
 
 export interface NatsSinkOptions {
   id: string;
@@ -174,6 +174,10 @@ export class NatsSink implements EventSink {
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failed) {
         const stored = settled.filter((s) => s.status === 'fulfilled').length;
+        // An event larger than the server's max_payload can never be published: poison, isolated and parked.
+        if (settled.some((x) => x.status === 'rejected' && /max_payload/.test(String((x.reason as Error)?.message)))) {
+          throw new PoisonBatchError(`nats ${this.id}: an event exceeds the server's max_payload`);
+        }
         throw new RetryableDeliveryError(`nats ${this.id}: ${stored}/${batch.length} stored; ${describe(failed.reason)}`);
       }
       this.checkOrder(settled.map((s) => (s as PromiseFulfilledResult<PubAck>).value));
