@@ -1,7 +1,8 @@
 // Events into NATS JetStream: sustained events/s from fsync'd outbox append to acknowledged publish,
 // into a single-node stream and a three-node cluster stream (3 replicas), side by side with the loopback
-// webhook measured the same way in the same run. Real nats-server processes on 127.0.0.1.
-// Alone: npx tsx bench/nats.ts [events]. Bounded: 5,000 events per target, < 2 min in all.
+// webhook measured the same way in the same run; then the drain rate of a stored backlog (the sink's own
+// rate, without the producers' fsync in the way). Real nats-server processes on 127.0.0.1.
+// Alone: npx tsx bench/nats.ts [events]. Bounded: 2 × 5,000 events per target, well under a minute.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,13 +20,17 @@ interface Run {
   events: number;
   eventsPerSec: number;
   seconds: number;
+  /** A backlog of `events` already stored, delivered from a standing start: the sink's own rate. */
+  drainEventsPerSec: number;
 }
 
 /** PRODUCERS concurrent publishers (each waits for its fsync'd append), until the sink acknowledged all. */
-async function sustained(sink: EventSink, events: number): Promise<Run> {
+async function sustained(makeSink: () => Promise<EventSink>, events: number): Promise<Run> {
+  const sink = await makeSink();
   const dir = mkdtempSync(join(tmpdir(), 'roadside-bench-nats-'));
   const ob = await Outbox.open({ dir, sinks: [sink.id], retention: { maxAgeMs: 86_400_000, maxEvents: 1_000_000 }, applianceId: 'bench' });
   const d = new Dispatcher({ outbox: ob, sinks: [sink], batchSize: SINK_BATCH, backoff: { initialMs: 20, maxMs: 200 } });
+  let d2: Dispatcher | undefined;
   d.start();
   try {
     const t0 = performance.now();
@@ -36,9 +41,19 @@ async function sustained(sink: EventSink, events: number): Promise<Run> {
     );
     if (!(await d.drain(DEADLINE_MS))) throw new Error(`${sink.id}: not drained within ${DEADLINE_MS} ms (backlog ${ob.backlog(sink.id)})`);
     const s = (performance.now() - t0) / 1000;
-    return { events, eventsPerSec: Math.round(events / s), seconds: Math.round(s * 100) / 100 };
+    // Backlog: stored while no dispatcher runs (an outage), then drained.
+    await d.stop();
+    for (let i = 0; i < events / 100; i++) await ob.append(Array.from({ length: 100 }, (_, k) => countEvent('cam0', i * 100 + k)));
+    const fresh = await makeSink(); // stop() closed the first one
+    d2 = new Dispatcher({ outbox: ob, sinks: [fresh], batchSize: SINK_BATCH, backoff: { initialMs: 20, maxMs: 200 } });
+    const r0 = performance.now();
+    d2.start();
+    if (!(await d2.drain(DEADLINE_MS))) throw new Error(`${sink.id}: backlog not drained within ${DEADLINE_MS} ms`);
+    const drainS = (performance.now() - r0) / 1000;
+    return { events, eventsPerSec: Math.round(events / s), seconds: Math.round(s * 100) / 100, drainEventsPerSec: Math.round(events / drainS) };
   } finally {
     await d.stop();
+    await d2?.stop();
     await ob.close();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -51,12 +66,14 @@ async function intoStream(size: 1 | 3, events: number): Promise<Run & { stored: 
     const { nc, jsm } = await cluster.manager();
     await jsm.streams.add({ name: 'BENCH', subjects: ['roadside.>'], num_replicas: size });
     await cluster.streamInfo(jsm, 'BENCH');
-    const sink = new NatsSink({ id: `nats-r${size}`, servers: cluster.urls, stream: 'BENCH', applianceId: 'bench' });
-    await sink.ready();
-    const run = await sustained(sink, events);
+    const run = await sustained(async () => {
+      const sink = new NatsSink({ id: `nats-r${size}`, servers: cluster.urls, stream: 'BENCH', applianceId: 'bench' });
+      await sink.ready();
+      return sink;
+    }, events);
     const stored = (await jsm.streams.info('BENCH')).state.messages;
     await nc.close();
-    if (stored !== events) throw new Error(`stream of ${size} node(s) holds ${stored} messages, expected ${events}`);
+    if (stored !== 2 * events) throw new Error(`stream of ${size} node(s) holds ${stored} messages, expected ${2 * events}`);
     return { ...run, stored };
   } finally {
     await cluster.dispose();
@@ -67,8 +84,8 @@ async function intoWebhook(events: number): Promise<Run> {
   const rx = new WebhookReceiver('bench-secret-0123456789');
   await rx.start();
   try {
-    const run = await sustained(new WebhookSink({ id: 'webhook', url: rx.url, secret: 'bench-secret-0123456789' }), events);
-    if (rx.unique().length !== events) throw new Error(`webhook received ${rx.unique().length}/${events}`);
+    const run = await sustained(async () => new WebhookSink({ id: 'webhook', url: rx.url, secret: 'bench-secret-0123456789' }), events);
+    if (rx.unique().length !== 2 * events) throw new Error(`webhook received ${rx.unique().length}/${2 * events}`);
     return run;
   } finally {
     await rx.stop();
@@ -76,7 +93,8 @@ async function intoWebhook(events: number): Promise<Run> {
 }
 
 export async function runNatsBench(events = 5000) {
-  await intoWebhook(500); // warm-up: JIT and LevelDB, so the first measured target is not penalised
+  if (events % (PRODUCERS * BATCH)) throw new Error(`events must be a multiple of ${PRODUCERS * BATCH}`);
+  await intoWebhook(PRODUCERS * BATCH * 10); // warm-up: JIT and LevelDB, so the first measured target is not penalised
   const webhook = await intoWebhook(events);
   const single = await intoStream(1, events);
   const cluster = await intoStream(3, events);
@@ -86,15 +104,22 @@ export async function runNatsBench(events = 5000) {
     webhookEventsPerSec: webhook.eventsPerSec,
     natsSingleNodeEventsPerSec: single.eventsPerSec,
     natsThreeNodeR3EventsPerSec: cluster.eventsPerSec,
-    ratioSingleToWebhook: Math.round((single.eventsPerSec / webhook.eventsPerSec) * 100) / 100,
-    ratioThreeNodeToSingle: Math.round((cluster.eventsPerSec / single.eventsPerSec) * 100) / 100,
+    webhookDrainEventsPerSec: webhook.drainEventsPerSec,
+    natsSingleNodeDrainEventsPerSec: single.drainEventsPerSec,
+    natsThreeNodeR3DrainEventsPerSec: cluster.drainEventsPerSec,
+    ratioSingleToWebhook: ratio(single.eventsPerSec, webhook.eventsPerSec),
+    ratioThreeNodeToSingle: ratio(cluster.eventsPerSec, single.eventsPerSec),
+    drainRatioSingleToWebhook: ratio(single.drainEventsPerSec, webhook.drainEventsPerSec),
+    drainRatioThreeNodeToSingle: ratio(cluster.drainEventsPerSec, single.drainEventsPerSec),
     summary: [
-      `sustained events/s (${how}):`,
-      `webhook (loopback, signed POST): ${webhook.eventsPerSec} | JetStream single node: ${single.eventsPerSec} | JetStream 3 nodes, 3 replicas: ${cluster.eventsPerSec}`,
-      `ratios: single-node/webhook ${(single.eventsPerSec / webhook.eventsPerSec).toFixed(2)}, three-node/single-node ${(cluster.eventsPerSec / single.eventsPerSec).toFixed(2)}; every stream held exactly ${events} messages`,
+      `sustained events/s (${how}): webhook (loopback, signed POST) ${webhook.eventsPerSec} | JetStream single node ${single.eventsPerSec} | JetStream 3 nodes, 3 replicas ${cluster.eventsPerSec}`,
+      `backlog drain events/s (${events} stored events, ${SINK_BATCH} per delivery): webhook ${webhook.drainEventsPerSec} | JetStream single node ${single.drainEventsPerSec} | JetStream 3 nodes, 3 replicas ${cluster.drainEventsPerSec}`,
+      `ratios: sustained single-node/webhook ${ratio(single.eventsPerSec, webhook.eventsPerSec)}, three-node/single-node ${ratio(cluster.eventsPerSec, single.eventsPerSec)}; drain single-node/webhook ${ratio(single.drainEventsPerSec, webhook.drainEventsPerSec)}, three-node/single-node ${ratio(cluster.drainEventsPerSec, single.drainEventsPerSec)}; every stream held exactly ${2 * events} messages`,
     ],
   };
 }
+
+const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const n = Number(process.argv[2] ?? 5000);
