@@ -3,7 +3,7 @@
 // every event type (core/event-data.ts inside the CloudEvents envelope). Built from the same schemas
 // and subject/topic functions the sinks use, so it cannot drift from them.
 import { Type, type Static } from '@sinclair/typebox';
-import { EVENT_TYPES, type EventType } from '../core/types.js';
+import { APPLIANCE_SUBJECT, EVENT_TYPES, type EventType } from '../core/types.js';
 import type { Config } from '../config/schema.js';
 import { eventJsonSchemas } from './cloudevent.js';
 import { CE_BATCH_CONTENT_TYPE } from './sinks/webhook.js';
@@ -89,7 +89,7 @@ function params(d: AsyncApiDefaults, prefix: 'topicPrefix' | 'subjectPrefix'): J
   return {
     prefix: { description: prefix === 'topicPrefix' ? 'sinks.mqtt[].topicPrefix' : 'sinks.nats[].subjectPrefix (dot-separated tokens)', default: d[prefix] },
     applianceId: { description: 'appliance.id of the box', default: d.applianceId },
-    cameraId: { description: `camera id, or ${'_appliance'} for events about the box itself (config.applied)` },
+    cameraId: { description: `camera id, or ${APPLIANCE_SUBJECT} for events about the box itself (config.applied)` },
   };
 }
 
