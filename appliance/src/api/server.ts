@@ -133,6 +133,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   // delivered a frame since this process (or the camera's last reconfiguration) started.
   const ReadyQuery = Type.Object({ gate: Type.Optional(Type.Literal('cameras', { description: 'also require every enabled camera to have streamed since start' })) }, { additionalProperties: false });
   const ReadyBody = Type.Object({ ready: Type.Boolean(), reasons: Type.Array(Type.String()) });
+  const camerasNotStreamed = (): string[] =>
+    deps.config
+      .get()
+      .cameras.filter((c) => c.enabled && !deps.cameras.get(c.id)?.status().lastFrameAt)
+      .map((c) => `camera '${c.id}' has not streamed since start`);
   app.get(
     '/readyz',
     { config: access('public'), schema: { tags: ['health'], summary: 'Readiness: config, detector and outbox loaded (gate=cameras: and every enabled camera has streamed)', security: [], querystring: ReadyQuery, response: { 200: ReadyBody, 503: ReadyBody } } },
@@ -142,11 +147,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       return reply.code(reasons.length ? 503 : 200).send({ ready: reasons.length === 0, reasons });
     },
   );
-  const camerasNotStreamed = (): string[] =>
-    deps.config
-      .get()
-      .cameras.filter((c) => c.enabled && !deps.cameras.get(c.id)?.status().lastFrameAt)
-      .map((c) => `camera '${c.id}' has not streamed since start`);
 
   app.get('/metrics', { config: access('metrics'), schema: { tags: ['ops'], summary: 'Prometheus metrics' } }, async (_req, reply) => {
     reply.header('content-type', deps.metrics.registry.contentType);
