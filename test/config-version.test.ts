@@ -141,7 +141,7 @@ describe('config version and hash (pure)', () => {
     other.sinks.mqtt[0].password = 'two';
     assert.notEqual(configHash(c), configHash(other), 'a changed password is a new config');
     const reordered = Object.fromEntries(Object.entries(c).reverse()) as typeof c;
-    assert.deepEqual(Object.keys(reordered)[0], 'cameras');
+    assert.notEqual(Object.keys(reordered)[0], Object.keys(c)[0], 'really reordered');
     assert.equal(configHash(reordered), configHash(c));
     assert.equal(canonicalJson({ b: 1, a: [{ d: 1, c: 2 }] }), '{"a":[{"c":2,"d":1}],"b":1}');
     assert.equal(redactUrl('rtsp://u:p@host:554/x'), `rtsp://${REDACTED}@host:554/x`);
