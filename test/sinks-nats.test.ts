@@ -127,6 +127,15 @@ describe('nats jetstream sink: three-node cluster, leader killed, whole cluster 
     assert.ok(await events.dispatcher.drain(20_000), 'last events delivered');
     const stored = await events.outbox.readAfter(0, 1_000_000);
     const got = await readStream(cluster);
+    // The killed-and-restarted leader caught up: all three replicas hold the same stream.
+    const mgr = await cluster.manager();
+    let replicas: { name: string; current: boolean; lag?: number }[] = [];
+    await waitFor(() => {
+      void mgr.jsm.streams.info(STREAM).then((i) => (replicas = [{ name: i.cluster!.leader!, current: true, lag: 0 }, ...(i.cluster?.replicas ?? [])]), () => {});
+      return replicas.length === 3 && replicas.every((r) => r.current && !r.lag);
+    }, 15_000, 'every replica current');
+    await mgr.nc.close();
+    assert.deepEqual(replicas.map((r) => r.name).sort(), ['n1', 'n2', 'n3']);
 
     const ids = got.map((g) => g.event.id);
     assert.equal(new Set(ids).size, ids.length, 'no event stored twice in the stream');
