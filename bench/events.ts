@@ -13,7 +13,7 @@ const PRODUCERS = 4; // cameras publishing concurrently
 const BATCH = 10; // events per publish (one interval close of a camera)
 const DEADLINE_MS = 60_000;
 
-function countEvent(camera: string, i: number): DomainEvent {
+export function countEvent(camera: string, i: number): DomainEvent {
   const t = Date.now();
   return {
     type: 'count.interval',

@@ -13,6 +13,7 @@ const sections: Section[] = [
   { name: 'traffic', run: async () => (await import('./traffic.js')).runTrafficBench() },
   { name: 'privacy', run: async () => (await import('./privacy.js')).runPrivacyBench() },
   { name: 'events', run: async () => (await import('./events.js')).runEventsBench() },
+  { name: 'nats', run: async () => (await import('./nats.js')).runNatsBench() },
 ];
 
 const only = process.argv.slice(2);

@@ -16,11 +16,16 @@ import { CameraManager, configBaseDir } from './pipeline/camera-manager.js';
 import { DetectorQueue } from './pipeline/detector-queue.js';
 import { createAnonymizer, type Anonymizer } from './privacy/index.js';
 import { buildApi } from './api/server.js';
+import { configRoutes } from './api/config-routes.js';
+import { asyncApiRoutes } from './api/asyncapi-routes.js';
+import { APPLIANCE_SUBJECT, type DomainEvent } from './core/types.js';
+import type { ConfigAppliedData } from './core/event-data.js';
 import type { BackoffPolicy } from './core/backoff.js';
 
 export interface ApplianceOptions {
   configPath: string;
   log?: Logger;
+  /** Camera reconnects and sink retries (defaults: camera 1 s..30 s, sinks 0.5 s..30 s). */
   backoff?: BackoffPolicy;
   /** Bound of the graceful shutdown. */
   shutdownTimeoutMs?: number;
@@ -64,12 +69,25 @@ export class Appliance {
 
     const dataDir = fromBase(cfg.storage.dataDir);
     mkdirSync(dataDir, { recursive: true });
-    const events = await createEventPipeline({ config: cfg, dataDir, metrics, log });
+    const events = await createEventPipeline({ config: cfg, dataDir, metrics, log, backoff: o.backoff });
 
     const cameras = new CameraManager({ detector: new DetectorQueue(detector), metrics, log, events, baseDir, backoff: o.backoff });
-    const store = new ConfigStore(cfg, o.configPath, async (next) => {
-      await cameras.apply(next);
-    });
+    const store = new ConfigStore(
+      cfg,
+      o.configPath,
+      async (next) => {
+        await cameras.apply(next);
+      },
+      {
+        versionPath: resolve(dataDir, 'config-version.json'),
+        onApplied: (change) => {
+          log.info({ version: change.version, hash: change.hash, source: change.source, cameras: change.cameras, sections: change.sections }, 'config applied');
+          const event: DomainEvent<ConfigAppliedData> = { type: 'config.applied', cameraId: APPLIANCE_SUBJECT, timeMs: Date.now(), data: change };
+          events.process([event]).catch((err: Error) => log.error({ err: err.message, version: change.version }, 'config.applied event not stored'));
+        },
+      },
+    );
+    store.announceStart();
     const tls = cfg.server.tls ? { cert: readFileSync(fromBase(cfg.server.tls.cert)), key: readFileSync(fromBase(cfg.server.tls.key)) } : null;
     const api = await buildApi({
       log,
@@ -80,6 +98,8 @@ export class Appliance {
       notReady: () => (stopping.value ? ['shutting down'] : []),
       calibrationDir: resolve(dataDir, 'calibration'),
       plugins: [
+        configRoutes(store),
+        asyncApiRoutes(() => store.get()),
         eventsRoutes({
           outbox: events.outbox,
           sites: () => store.get().cameras.map((c) => ({ cameraId: c.id, cameraName: c.name, lines: c.lines.map((l) => ({ lineId: l.id, name: l.name, classes: l.classes })) })),

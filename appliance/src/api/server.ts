@@ -141,11 +141,20 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.get('/healthz', { config: access('public'), schema: { tags: ['health'], summary: 'Liveness', security: [], response: { 200: Health } } }, async () => ({ status: 'ok' as const }));
 
+  // ?gate=cameras is the health gate of an A/B update: ready only once every enabled camera has
+  // delivered a frame since this process (or the camera's last reconfiguration) started.
+  const ReadyQuery = Type.Object({ gate: Type.Optional(Type.Literal('cameras', { description: 'also require every enabled camera to have streamed since start' })) }, { additionalProperties: false });
+    const camerasNotStreamed = (): string[] =>
+    deps.config
+      .get()
+      .cameras.filter((c) => c.enabled && !deps.cameras.get(c.id)?.status().lastFrameAt)
+      .map((c) => `camera '${c.id}' has not streamed since start`);
   app.get(
     '/readyz',
-    { config: access('public'), schema: { tags: ['health'], summary: 'Readiness: config, detector and outbox loaded', security: [], response: { 200: Readiness, 503: { ...Readiness, description: 'not ready: the reasons say why' } } } },
-    async (_req, reply) => {
+    { config: access('public'), schema: { tags: ['health'], summary: 'Readiness: config, detector and outbox loaded (gate=cameras: and every enabled camera has streamed)', security: [], querystring: ReadyQuery, response: { 200: Readiness, 503: { ...Readiness, description: 'not ready: the reasons say why' } } } },
+    async (req, reply) => {
       const reasons = deps.notReady();
+      if (req.query.gate === 'cameras') reasons.push(...camerasNotStreamed());
       return reply.code(reasons.length ? 503 : 200).send({ ready: reasons.length === 0, reasons });
     },
   );

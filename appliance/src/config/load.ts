@@ -45,6 +45,7 @@ function semanticIssues(cfg: Config): ConfigIssue[] {
   dup(cfg.cameras.map((c) => c.id), '/cameras');
   dup(cfg.sinks.webhooks.map((s) => s.id), '/sinks/webhooks');
   dup(cfg.sinks.mqtt.map((s) => s.id), '/sinks/mqtt');
+  dup(cfg.sinks.nats.map((s) => s.id), '/sinks/nats');
   cfg.cameras.forEach((cam, ci) => {
     dup(cam.lines.map((l) => l.id), `/cameras/${ci}/lines`);
     dup(cam.zones.map((z) => z.id), `/cameras/${ci}/zones`);
@@ -65,9 +66,22 @@ function semanticIssues(cfg: Config): ConfigIssue[] {
     const u = new URL(w.url);
     if (u.username || u.password) issues.push({ path: `/sinks/webhooks/${i}/url`, message: 'credentials in the URL are not supported (use secret for the HMAC signature)' });
   });
+  cfg.sinks.nats.forEach((n, i) => {
+    n.servers.forEach((url, j) => {
+      if (hasUserInfo(url)) issues.push({ path: `/sinks/nats/${i}/servers/${j}`, message: 'credentials in the URL are not supported (use user/password, token or credsFile)' });
+    });
+    const ways = [n.user !== undefined, n.token !== undefined, n.credsFile !== undefined].filter(Boolean).length;
+    if (ways > 1) issues.push({ path: `/sinks/nats/${i}`, message: 'use one of user/password, token or credsFile' });
+    if (n.password !== undefined && n.user === undefined) issues.push({ path: `/sinks/nats/${i}/password`, message: 'password needs user' });
+  });
   return issues;
 }
 
+/** nats:// URLs may be host:port lists that URL cannot parse; an '@' before the host is userinfo. */
+function hasUserInfo(url: string): boolean {
+  const rest = url.replace(/^[a-z]+:\/\//, '');
+  return (rest.split('/')[0] ?? '').includes('@');
+}
 
 export function parseConfigText(text: string, source: string): Config {
   const doc = parseDocument(text, { prettyErrors: true });

@@ -153,6 +153,33 @@ export const MqttSinkSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+/** A NATS subject prefix: one or more tokens of letters, digits, _ and -, separated by dots. */
+const SubjectPrefix = Type.String({ pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$', default: 'roadside', description: 'NATS subject prefix (dot-separated tokens)' });
+export const NatsSinkSchema = Type.Object(
+  {
+    id: Id,
+    /** Seed servers of the cluster (the client learns the rest); credentials in a URL are refused. */
+    servers: Type.Array(Type.String({ pattern: '^(nats|tls)://' }), { minItems: 1 }),
+    /** JetStream stream capturing <subjectPrefix>.>; created by operators, checked on every publish. */
+    stream: Type.String({ pattern: '^[A-Za-z0-9_-]{1,255}$' }),
+    subjectPrefix: SubjectPrefix,
+    user: Type.Optional(Type.String({ minLength: 1 })),
+    password: Type.Optional(Type.String()),
+    token: Type.Optional(Type.String({ minLength: 1 })),
+    /** Path of a .creds file (JWT + nkey seed). */
+    credsFile: Type.Optional(Type.String({ minLength: 1 })),
+    tls: Type.Optional(
+      Type.Object(
+        { caFile: Type.Optional(Type.String()), certFile: Type.Optional(Type.String()), keyFile: Type.Optional(Type.String()) },
+        { additionalProperties: false },
+      ),
+    ),
+    ackTimeoutMs: Type.Integer({ minimum: 100, default: 5000 }),
+    batchSize: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  },
+  { additionalProperties: false },
+);
+export type NatsSinkConfig = Static<typeof NatsSinkSchema>;
 
 export const TokenSchema = Type.Object(
   {
@@ -248,6 +275,7 @@ export const ConfigSchema = Type.Object(
       {
         webhooks: Type.Array(WebhookSinkSchema, { default: [] }),
         mqtt: Type.Array(MqttSinkSchema, { default: [] }),
+        nats: Type.Array(NatsSinkSchema, { default: [] }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -82,6 +82,22 @@ export const CameraStateData = Type.Object({
 });
 export type CameraStateData = Static<typeof CameraStateData>;
 
+/** Where a config change came from: the file at start (a new config after an update), the API, SIGHUP. */
+export const CONFIG_SOURCES = ['start', 'api', 'reload'] as const;
+const CameraIds = Type.Array(Type.String(), { description: 'camera ids' });
+
+/** A new running config: its version and content hash and what it touched. Never a credential. */
+export const ConfigAppliedData = Type.Object({
+  version: Type.Integer({ minimum: 1, description: 'increases with every applied change, also across restarts' }),
+  hash: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'sha256 of the canonical config JSON (credentials included, never shown)' }),
+  previousHash: Type.Union([Type.String({ pattern: '^[0-9a-f]{64}$' }), Type.Null()]),
+  source: Type.Union(CONFIG_SOURCES.map((s) => Type.Literal(s))),
+  cameras: Type.Object({ added: CameraIds, removed: CameraIds, changed: CameraIds }),
+  /** Top-level config sections that changed (empty at start: the previous config is not kept). */
+  sections: Type.Array(Type.String()),
+});
+export type ConfigAppliedData = Static<typeof ConfigAppliedData>;
+
 export const EVENT_DATA_SCHEMAS: Record<EventType, TSchema> = {
   'count.interval': CountIntervalData,
   'zone.interval': ZoneIntervalData,
@@ -91,4 +107,5 @@ export const EVENT_DATA_SCHEMAS: Record<EventType, TSchema> = {
   'incident.updated': IncidentData,
   'incident.closed': IncidentData,
   'camera.state': CameraStateData,
+  'config.applied': ConfigAppliedData,
 };

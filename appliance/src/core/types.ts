@@ -132,8 +132,15 @@ export const EVENT_TYPES = [
   'incident.updated',
   'incident.closed',
   'camera.state',
+  'config.applied',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
+
+/**
+ * The subject (and `cameraId`) of events about the appliance itself rather than one camera
+ * (config.applied). Camera ids start with a-z or 0-9, so it never names a camera.
+ */
+export const APPLIANCE_SUBJECT = '_appliance';
 
 /** An event as produced by a pipeline stage, before it is stored and enveloped. */
 export interface DomainEvent<T = unknown> {

@@ -8,6 +8,7 @@ export { Dispatcher, DEFAULT_BACKOFF, type DispatcherOptions, type BackoffOption
 export { type EventSink, RetryableDeliveryError, PoisonBatchError } from './sinks/types.js';
 export { WebhookSink, signBody, idempotencyKey, parseRetryAfter, CE_BATCH_CONTENT_TYPE, type WebhookSinkOptions } from './sinks/webhook.js';
 export { MqttSink, mqttTopic, type MqttSinkOptions } from './sinks/mqtt.js';
+export { NatsSink, natsSubject, subjectToken, type NatsSinkOptions } from './sinks/nats.js';
 export { createEventPipeline, sinksFromConfig, type EventPipeline, type EventPipelineOptions } from './pipeline.js';
 export { aggregateCounts, CountAggregator, type CountsFilter, type CountRow, type CountsResult } from './counts.js';
 export * from './datex.js';

@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics/registry.js';
 import { Dispatcher, type BackoffOptions, type SinkStatus } from './dispatcher.js';
 import { Outbox } from './outbox.js';
 import { MqttSink } from './sinks/mqtt.js';
+import { NatsSink, type NatsSinkOptions } from './sinks/nats.js';
 import type { EventSink } from './sinks/types.js';
 import { WebhookSink } from './sinks/webhook.js';
 
@@ -56,7 +57,36 @@ export function sinksFromConfig(config: Config, log?: Logger): { sinks: EventSin
     );
     batchSize[m.id] = 100;
   }
+  for (const n of config.sinks.nats) {
+    sinks.push(
+      natsSinkOrClose(sinks, {
+        id: n.id,
+        servers: n.servers,
+        stream: n.stream,
+        applianceId: config.appliance.id,
+        subjectPrefix: n.subjectPrefix,
+        user: n.user,
+        password: n.password,
+        token: n.token,
+        credsFile: n.credsFile,
+        tls: n.tls,
+        ackTimeoutMs: n.ackTimeoutMs,
+        log: log?.child({ sink: n.id }),
+      }),
+    );
+    batchSize[n.id] = n.batchSize;
+  }
   return { sinks, batchSize };
+}
+
+/** A NATS sink whose credentials cannot be read fails the start; the sinks built so far are closed. */
+function natsSinkOrClose(built: EventSink[], o: NatsSinkOptions): NatsSink {
+  try {
+    return new NatsSink(o);
+  } catch (err) {
+    built.forEach((s) => void s.close());
+    throw err;
+  }
 }
 
 export async function createEventPipeline(o: EventPipelineOptions): Promise<EventPipeline> {
@@ -67,7 +97,7 @@ export async function createEventPipeline(o: EventPipelineOptions): Promise<Even
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
   if (dup) {
     await Promise.all(sinks.map((s) => s.close()));
-    throw new Error(`two sinks share the id '${dup}': every webhook and MQTT sink needs its own id (it names its cursor)`);
+    throw new Error(`two sinks share the id '${dup}': every webhook, MQTT and NATS sink needs its own id (it names its cursor)`);
   }
   const outbox = await Outbox.open({
     dir: join(o.dataDir, 'outbox'),
