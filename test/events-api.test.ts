@@ -168,13 +168,11 @@ describe('events API', () => {
   });
 
   test('a disconnected SSE client is cleaned up (no listener left behind)', async () => {
-    const emitter = (outbox as unknown as { events: import('node:events').EventEmitter }).events;
-    await until(() => emitter.listenerCount('append') === 0, 2000, 'earlier streams gone');
-    const before = 0;
+    await until(() => outbox.appendListeners() === 0, 2000, 'earlier streams gone');
     const s = await sse(`${base}/api/v1/events/stream`);
-    await until(() => emitter.listenerCount('append') === before + 1, 2000, 'subscribed');
+    await until(() => outbox.appendListeners() === 1, 2000, 'subscribed');
     await s.close();
-    await until(() => emitter.listenerCount('append') === before, 2000, 'unsubscribed after disconnect');
+    await until(() => outbox.appendListeners() === 0, 2000, 'unsubscribed after disconnect');
   });
 
   test('GET /api/v1/counts aggregates per camera, line, direction and class, one bin size at a time', async () => {

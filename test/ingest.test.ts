@@ -109,13 +109,13 @@ describe('ingest against a real RTSP server on 127.0.0.1', () => {
     const cam = camera(url, frames, states, 2);
     cam.start();
     await waitFor(() => frames.length >= 3, 20_000, 'first frames');
+    const restartsBefore = cam.status().restarts;
     server.freeze();
     await waitFor(() => states.includes('stalled'), 8_000, 'watchdog to call the stream stalled');
-    const restartsAtStall = cam.status().restarts;
     server.thaw();
     const before = frames.length;
     await waitFor(() => frames.length >= before + 5, 30_000, 'frames after thaw');
-    assert.ok(cam.status().restarts > restartsAtStall || restartsAtStall >= 1, 'ffmpeg was restarted by the watchdog');
+    assert.ok(cam.status().restarts > restartsBefore, 'ffmpeg was restarted by the watchdog');
     assert.equal(cam.status().state, 'streaming');
   });
 

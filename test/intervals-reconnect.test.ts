@@ -25,8 +25,11 @@ test('a stream lost and back within a bin leaves one record for that bin, flagge
   });
   const pipeline = () => t!.app.cameras.get('cam')!;
   await waitFor(() => pipeline().status().framesAnalysed > 3, 60_000, 'first frames');
-  // Wait for the start of a fresh bin, so the outage and the reconnect fall inside one bin.
-  await waitFor(() => Date.now() % BIN_MS > 1_000 && Date.now() % BIN_MS < 4_000, BIN_MS + 5_000, 'early in a bin');
+  const streamingSince = Date.now();
+  // Wait for the start of a fresh bin (one that began after the first frames, so it is whole), so the
+  // outage and the reconnect fall inside one bin.
+  const early = () => Date.now() % BIN_MS > 1_000 && Date.now() % BIN_MS < 4_000 && Math.floor(Date.now() / BIN_MS) * BIN_MS > streamingSince;
+  await waitFor(early, 2 * BIN_MS + 5_000, 'early in a fresh bin');
   const binStart = Math.floor(Date.now() / BIN_MS) * BIN_MS;
   await rtsp.stop();
   await waitFor(() => pipeline().status().state !== 'streaming', 10_000, 'stream lost');

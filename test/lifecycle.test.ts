@@ -22,6 +22,7 @@ test('SIGTERM stops the process within the bound, flushing the open count interv
   const configPath = join(dir, 'roadside.yaml');
   writeFileSync(configPath, stringify(cfg));
   const child = spawn(process.execPath, ['--import', 'tsx', 'appliance/src/main.ts', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let sigtermAt = 0;
   let out = '';
   child.stdout.on('data', (d) => (out += String(d)));
   child.stderr.on('data', (d) => (out += String(d)));
@@ -31,6 +32,7 @@ test('SIGTERM stops the process within the bound, flushing the open count interv
     assert.equal(cams.cameras[0].state, 'streaming');
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     const t0 = Date.now();
+    sigtermAt = t0;
     child.kill('SIGTERM');
     const code = await exited;
     const ms = Date.now() - t0;
@@ -54,7 +56,14 @@ test('SIGTERM stops the process within the bound, flushing the open count interv
   const outbox = await Outbox.open({ dir: join(dir, 'data', 'outbox'), sinks: [], retention: { maxAgeMs: 86_400_000, maxEvents: 100_000 } });
   try {
     const page = await outbox.query({ type: 'count.interval', limit: 100 });
-    assert.ok(page.events.length >= 1, 'count.interval stored at shutdown');
+    // The interval open at SIGTERM ends at the stop (within the shutdown bound), marked partial.
+    const atStop = page.events.filter((e) => {
+      const d = e.data as { intervalEnd: string; partial?: boolean };
+      const end = Date.parse(d.intervalEnd);
+      return d.partial === true && end >= sigtermAt - 1000 && end <= sigtermAt + 15_000;
+    });
+    // One per bin size (60 s and 900 s by default) for the one line.
+    assert.deepEqual(atStop.map((e) => (e.data as { binSeconds: number }).binSeconds).sort((x, y) => x - y), [60, 900], JSON.stringify(page.events.map((e) => e.data)));
     const states = await outbox.query({ type: 'camera.state', limit: 100 });
     assert.ok(states.events.some((e) => (e.data as { state: string }).state === 'stopped'));
   } finally {

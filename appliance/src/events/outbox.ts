@@ -306,6 +306,11 @@ export class Outbox {
     return () => this.events.off('append', fn);
   }
 
+  /** Live subscribers (SSE streams, sinks waiting for work): a leak shows here. */
+  appendListeners(): number {
+    return this.events.listenerCount('append');
+  }
+
   /** Up to `limit` events with seq > afterSeq, in order. Records that do not parse are skipped. */
   async readAfter(afterSeq: number, limit: number): Promise<StoredEvent[]> {
     return (await this.readBatch(afterSeq, limit)).items;
