@@ -30,7 +30,7 @@ for ((s = 0; s * FPS * ROWH < H; s++)); do
   y=$((s * FPS * ROWH))
   LAB="$LAB,drawbox=x=44:y=$y:w=12:h=1:c=white:t=fill"
   if (( s % LABEL_EVERY == 0 )); then
-    t=$(python3 -c "print(f'{$FROM+$s:.0f}')")
+    t=$(python3 -c "print(f'{$FROM+$s:g}')")
     LAB="$LAB,drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf:text='${t}s':x=2:y=$((y>5 ? y-5 : 0)):fontsize=11:fontcolor=yellow"
   fi
 done
