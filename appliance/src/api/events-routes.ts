@@ -1,5 +1,6 @@
 // Read API over the outbox: event queries, a live Server-Sent Events stream with resume, count
 // aggregates, event JSON Schemas and DATEX II export. Every route is 'read' access.
+import { isEventOf, isIntervalEvent } from '../core/event-data.js';
 import { errorBody } from '../core/errors.js';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -147,7 +148,8 @@ export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
     if (configured) return configured;
     const byCamera = new Map<string, Map<string, { lineId: string }>>();
     for await (const { event } of outbox.scan({ type: 'count.interval', fromMs: Date.now() - 86_400_000 })) {
-      const d = event.data as { cameraId: string; lineId: string };
+      if (!isEventOf(event, 'count.interval')) continue;
+      const d = event.data;
       const lines = byCamera.get(d.cameraId) ?? new Map<string, { lineId: string }>();
       lines.set(d.lineId, { lineId: d.lineId });
       byCamera.set(d.cameraId, lines);
@@ -355,16 +357,15 @@ export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
         const filter = latestOnly ? { fromMs: Date.now() - 86_400_000 } : overlapScan(q, maxBin());
         const counts = await collect({ camera: q.camera, type: q.camera ? undefined : 'count.interval', ...filter });
         const speeds = q.camera ? { events: [] as CloudEvent[] } : await collect({ type: 'speed.interval', ...filter });
-        const isInterval = (e: CloudEvent) => eventTypeOf(e) === 'count.interval' || eventTypeOf(e) === 'speed.interval';
-        const data = (e: CloudEvent) => e.data as { binSeconds: number; cameraId: string; lineId?: string; intervalStart: string; intervalEnd: string };
         const window = range(q);
-        let events = [...counts.events, ...speeds.events].filter((e) => isInterval(e) && (latestOnly || overlapsWindow(data(e), window.fromMs, window.toMs)));
+        let events = [...counts.events, ...speeds.events].filter(isIntervalEvent).filter((e) => latestOnly || overlapsWindow(e.data, window.fromMs, window.toMs));
+        const data = (e: (typeof events)[number]) => e.data;
         const bin = q.binSeconds ?? (events.length ? Math.min(...events.map((e) => data(e).binSeconds)) : undefined);
         events = events.filter((e) => data(e).binSeconds === bin);
         if (latestOnly) {
-          const last = new Map<string, CloudEvent>();
+          const last = new Map<string, (typeof events)[number]>();
           for (const e of events) {
-            const key = `${eventTypeOf(e)}|${data(e).cameraId}|${data(e).lineId ?? ''}`;
+            const key = isEventOf(e, 'count.interval') ? `count|${e.data.cameraId}|${e.data.lineId}` : `speed|${data(e).cameraId}`;
             const cur = last.get(key);
             if (!cur || e.time >= cur.time) last.set(key, e);
           }

@@ -2,7 +2,7 @@
 // (analytics), to validate in tests, and published as JSON Schema by the API.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import './formats.js';
-import { CAMERA_STATES, DATA_QUALITY_FLAGS, INCIDENT_CLOSE_REASONS, INCIDENT_KINDS, OBJECT_CLASSES, type EventType } from './types.js';
+import { CAMERA_STATES, DATA_QUALITY_FLAGS, INCIDENT_CLOSE_REASONS, INCIDENT_KINDS, OBJECT_CLASSES, eventTypeOf, type CloudEvent, type EventType } from './types.js';
 import { literalUnion } from './schema-util.js';
 
 const ObjectClassSchema = literalUnion(OBJECT_CLASSES);
@@ -71,7 +71,7 @@ export const IncidentData = Type.Object({
   /** 1 at opening, +1 with every update and at closing: the DATEX record version. */
   revision: Type.Optional(Type.Integer({ minimum: 1 })),
   /** incident.closed only: why it closed (the condition cleared, the stream was lost, the camera stopped or was reconfigured). */
-  closeReason: Type.Optional(Type.Union(INCIDENT_CLOSE_REASONS.map((r) => Type.Literal(r)))),
+  closeReason: Type.Optional(literalUnion(INCIDENT_CLOSE_REASONS)),
 });
 export type IncidentData = Static<typeof IncidentData>;
 
@@ -98,7 +98,44 @@ export const ConfigAppliedData = Type.Object({
 });
 export type ConfigAppliedData = Static<typeof ConfigAppliedData>;
 
-export const EVENT_DATA_SCHEMAS: Record<EventType, TSchema> = {
+/** Each event type with its payload: producers and consumers narrow on `type`, never cast `data`. */
+export interface EventDataMap {
+  'count.interval': CountIntervalData;
+  'zone.interval': ZoneIntervalData;
+  'movement.interval': MovementIntervalData;
+  'speed.interval': SpeedIntervalData;
+  'incident.opened': IncidentData;
+  'incident.updated': IncidentData;
+  'incident.closed': IncidentData;
+  'camera.state': CameraStateData;
+  'config.applied': ConfigAppliedData;
+}
+
+/** A domain event whose payload follows from its type (a discriminated union over every type). */
+export type TypedEvent = { [K in EventType]: { type: K; cameraId: string; timeMs: number; data: EventDataMap[K] } }[EventType];
+
+/** A stored or received envelope of one type, with that type's payload. */
+export type CloudEventOf<K extends EventType> = CloudEvent<EventDataMap[K]>;
+
+/** Narrows an envelope by its (internal or prefixed) type: `if (isEventOf(e, 'count.interval')) e.data.lineId`. */
+export function isEventOf<K extends EventType>(e: CloudEvent, type: K): e is CloudEventOf<K> {
+  return eventTypeOf(e) === type;
+}
+
+const INCIDENT_EVENT_TYPES: ReadonlySet<EventType> = new Set(['incident.opened', 'incident.updated', 'incident.closed']);
+
+/** Any incident envelope (opened, updated, closed): they share IncidentData. */
+export function isIncidentEvent(e: CloudEvent): e is CloudEvent<IncidentData> {
+  return INCIDENT_EVENT_TYPES.has(eventTypeOf(e));
+}
+
+/** Count and speed intervals share the interval fields. */
+export function isIntervalEvent(e: CloudEvent): e is CloudEventOf<'count.interval'> | CloudEventOf<'speed.interval'> {
+  const t = eventTypeOf(e);
+  return t === 'count.interval' || t === 'speed.interval';
+}
+
+export const EVENT_DATA_SCHEMAS: { [K in keyof EventDataMap]: TSchema } = {
   'count.interval': CountIntervalData,
   'zone.interval': ZoneIntervalData,
   'movement.interval': MovementIntervalData,

@@ -4,7 +4,7 @@
 // intervalStart < to and intervalEnd > from. Intervals are whole records, never pro-rated, so the
 // answer says which span its intervals really cover (coveredFrom/coveredTo) and how many of them
 // carry data-quality flags (a gap, a partial interval, a camera fault).
-import type { CountIntervalData } from '../core/event-data.js';
+import { isEventOf, type CountIntervalData } from '../core/event-data.js';
 import { eventTypeOf, type CloudEvent, type DataQualityFlag } from '../core/types.js';
 
 /** The overlap rule of query windows (ms since epoch; either bound may be open). */
@@ -67,8 +67,8 @@ export class CountAggregator {
 
   add(e: CloudEvent): void {
     const f = this.f;
-    if (eventTypeOf(e) !== 'count.interval') return;
-    const d = e.data as CountIntervalData;
+    if (!isEventOf(e, 'count.interval')) return;
+    const d = e.data;
     if (f.binSeconds !== undefined && d.binSeconds !== f.binSeconds) return;
     if (f.line !== undefined && d.lineId !== f.line) return;
     if (!overlapsWindow(d, f.fromMs, f.toMs)) return;

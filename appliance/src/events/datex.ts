@@ -5,7 +5,9 @@
 // a value, it goes into the `*ExtensionG` object of the nearest element, under `roadside`.
 // Mapping and rules: docs/datex2.md.
 import { createHash } from 'node:crypto';
-import type { CountIntervalData, IncidentData, SpeedIntervalData } from '../core/event-data.js';
+import { isEventOf, isIncidentEvent, type CountIntervalData, type IncidentData, type SpeedIntervalData } from '../core/event-data.js';
+
+type IncidentEvent = CloudEvent<IncidentData>;
 import { eventTypeOf, type CloudEvent, type DataQualityFlag, type IncidentKind, type ObjectClass } from '../core/types.js';
 
 /** v3 model version in every payload. */
@@ -238,9 +240,8 @@ export function siteTableId(applianceId: string): string {
 export function toMeasuredData(events: Iterable<CloudEvent>, o: DatexOptions & { emptySites?: string[]; siteTableVersion?: string }): Json {
   const siteMeasurements: Json[] = [];
   for (const e of events) {
-    const t = eventTypeOf(e);
-    if (t === 'count.interval') siteMeasurements.push(...lineMeasurements(e.data as CountIntervalData, o));
-    else if (t === 'speed.interval') siteMeasurements.push(speedMeasurements(e.data as SpeedIntervalData, o));
+    if (isEventOf(e, 'count.interval')) siteMeasurements.push(...lineMeasurements(e.data, o));
+    else if (isEventOf(e, 'speed.interval')) siteMeasurements.push(speedMeasurements(e.data, o));
   }
   if (siteMeasurements.length === 0) {
     const now = new Date(o.nowMs ?? Date.now()).toISOString();
@@ -334,11 +335,11 @@ export function toMeasurementSiteTable(sources: SiteSource[], binSeconds: number
 const INCIDENT_TYPES = new Set(['incident.opened', 'incident.updated', 'incident.closed']);
 
 /** The latest event of each incident; closed beats anything at the same time. */
-function latestPerIncident(events: Iterable<CloudEvent>): Map<string, CloudEvent> {
-  const latest = new Map<string, CloudEvent>();
+function latestPerIncident(events: Iterable<CloudEvent>): Map<string, IncidentEvent> {
+  const latest = new Map<string, IncidentEvent>();
   for (const e of events) {
-    if (!INCIDENT_TYPES.has(eventTypeOf(e))) continue;
-    const d = e.data as IncidentData;
+    if (!isIncidentEvent(e)) continue;
+    const d = e.data;
     const cur = latest.get(d.incidentId);
     if (!cur || e.time > cur.time || (e.time === cur.time && eventTypeOf(e) === 'incident.closed')) latest.set(d.incidentId, e);
   }
@@ -350,22 +351,22 @@ function latestPerIncident(events: Iterable<CloudEvent>): Map<string, CloudEvent
  * changes when the record does and never with the query window. Events without it (older outboxes) use
  * their time in ms, which has the same property.
  */
-function versionOf(e: CloudEvent): string {
-  const d = e.data as IncidentData;
+function versionOf(e: IncidentEvent): string {
+  const d = e.data;
   return String(d.revision ?? Date.parse(e.time));
 }
 
 /** End of a closed incident: when it was last seen, but always after its start (v3 periods are not empty). */
-function endOf(e: CloudEvent): string {
-  const d = e.data as IncidentData;
+function endOf(e: IncidentEvent): string {
+  const d = e.data;
   const start = Date.parse(d.startedAt);
   const candidates = [d.endedAt, e.time].filter((t): t is string => t !== null).map((t) => Date.parse(t));
   const end = candidates.find((t) => t > start) ?? start + 1000;
   return new Date(end).toISOString();
 }
 
-function situationRecord(e: CloudEvent, o: DatexOptions): Json {
-  const d = e.data as IncidentData;
+function situationRecord(e: IncidentEvent, o: DatexOptions): Json {
+  const d = e.data;
   const lang = o.lang ?? 'en';
   const m = INCIDENT_MAPPING[d.kind];
   const closed = eventTypeOf(e) === 'incident.closed';
@@ -402,9 +403,9 @@ export function toSituations(events: Iterable<CloudEvent>, o: DatexOptions & { a
   const situation: Json[] = [];
   const latest = [...latestPerIncident(events).values()]
     .filter((e) => !(o.activeOnly && eventTypeOf(e) === 'incident.closed'))
-    .sort((a, b) => (a.data as IncidentData).startedAt.localeCompare((b.data as IncidentData).startedAt) || (a.data as IncidentData).incidentId.localeCompare((b.data as IncidentData).incidentId));
+    .sort((a, b) => a.data.startedAt.localeCompare(b.data.startedAt) || a.data.incidentId.localeCompare(b.data.incidentId));
   for (const e of latest) {
-    const d = e.data as IncidentData;
+    const d = e.data;
     situation.push({
       idG: `${o.applianceId}.${d.incidentId}`,
       overallSeverity: enumG(INCIDENT_MAPPING[d.kind].severity),
