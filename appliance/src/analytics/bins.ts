@@ -5,12 +5,16 @@
 // flush ends the open bin at the flush time: such bins are `partial`, never claim time that was not
 // observed, and never repeat the start of an interval already emitted.
 
+import type { DataQualityFlag } from '../core/types.js';
+
 export interface Bin {
   binSeconds: number;
   startMs: number;
   endMs: number;
   /** Shorter than binSeconds: observation began or ended inside the interval. */
   partial: boolean;
+  /** Data-quality flags raised during the interval (camera health); absent = none. */
+  flags?: Set<DataQualityFlag>;
 }
 
 export class BinClock {
@@ -56,6 +60,12 @@ export class BinClock {
     return all;
   }
 
+  /** ORs flags (e.g. the camera's open health problems at this frame) into every open bin. */
+  flag(flags: readonly DataQualityFlag[]): void {
+    if (flags.length === 0) return;
+    for (const bin of this.open.values()) for (const f of flags) (bin.flags ??= new Set()).add(f);
+  }
+
   isOpen(): boolean {
     return this.open.size > 0;
   }
@@ -68,5 +78,6 @@ export function binFields(cameraId: string, bin: Bin) {
     intervalEnd: new Date(bin.endMs).toISOString(),
     binSeconds: bin.binSeconds,
     ...(bin.partial ? { partial: true } : {}),
+    ...(bin.flags?.size ? { flags: [...bin.flags].sort() } : {}),
   };
 }

@@ -2,7 +2,7 @@
 // turning movements, speeds and incident rules, all binned into wall-clock intervals.
 import { Value } from '@sinclair/typebox/value';
 import { IncidentRulesSchema, type CameraConfig, type IncidentRulesConfig } from '../config/schema.js';
-import { VEHICLE_CLASSES, type DomainEvent, type FrameTracks, type Point } from '../core/types.js';
+import { VEHICLE_CLASSES, type DataQualityFlag, type DomainEvent, type FrameTracks, type Point } from '../core/types.js';
 import { groundMapper, type CalibrationFile } from '../../../calibration/file.js';
 import { BinClock, type Bin } from './bins.js';
 import { CountingLine } from './counting-line.js';
@@ -91,7 +91,8 @@ export class CameraAnalytics {
     this.incidents = new IncidentManager(cam.id, list, rules.clearSeconds, rules.updateSeconds);
   }
 
-  update(ft: FrameTracks): DomainEvent[] {
+  /** `flags`: data-quality flags in force at this frame (the camera's open health problems). */
+  update(ft: FrameTracks, flags: readonly DataQualityFlag[] = []): DomainEvent[] {
     const events: DomainEvent[] = [];
     const tMs = ft.timestampMs;
     const present = ft.tracks.filter((t) => t.status !== 'tentative');
@@ -104,6 +105,7 @@ export class CameraAnalytics {
     // 2. Intervals this frame has passed are complete.
     events.push(...this.closeBins(this.clock.closeUntil(tMs)));
     this.clock.openAt(tMs);
+    this.clock.flag(flags);
     for (const b of this.clock.binSeconds) this.openBin(b);
 
     // 3. Geometry of every track, once.

@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { CameraSchema } from '../config/schema.js';
 import { ERROR_CODE_LIST, type ErrorCode } from '../core/errors.js';
 import { PointPairSchema } from '../../../calibration/file.js';
+import { HealthStatusSchema } from '../health/schema.js';
 
 export const CameraIdParams = Type.Object({ id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }) });
 export type CameraIdParams = Static<typeof CameraIdParams>;
@@ -30,6 +31,7 @@ export const CameraStatusBody = Type.Object({
   calibrated: Type.Boolean(),
   width: Type.Integer(),
   height: Type.Integer(),
+  health: HealthStatusSchema,
 });
 export type CameraStatusBody = Static<typeof CameraStatusBody>;
 
@@ -53,3 +55,5 @@ export const CalibrationResult = Type.Object({
   file: Type.String(),
   errors: Type.Object({ rmsM: Type.Number(), maxM: Type.Number(), rmsPx: Type.Number(), maxPx: Type.Number() }),
 });
+
+export const HealthConfirmBody = Type.Object({ cameraId: Type.String(), health: HealthStatusSchema });

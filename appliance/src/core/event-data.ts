@@ -2,7 +2,7 @@
 // (analytics), to validate in tests, and published as JSON Schema by the API.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import './formats.js';
-import { DATA_QUALITY_FLAGS, OBJECT_CLASSES, type EventType } from './types.js';
+import { DATA_QUALITY_FLAGS, HEALTH_CHECKS, HEALTH_EVENT_STATES, OBJECT_CLASSES, type EventType } from './types.js';
 
 const ObjectClassSchema = Type.Union(OBJECT_CLASSES.map((c) => Type.Literal(c)));
 const Direction = Type.Union([Type.Literal('forward'), Type.Literal('backward')], {
@@ -88,6 +88,19 @@ export const CameraStateData = Type.Object({
 });
 export type CameraStateData = Static<typeof CameraStateData>;
 
+/** One camera health problem (frozen, covered, defocused, moved, dark, overexposed): numbers only, never pixels. */
+export const CameraHealthData = Type.Object({
+  healthId: Type.String(),
+  cameraId: Type.String(),
+  check: Type.Union(HEALTH_CHECKS.map((c) => Type.Literal(c))),
+  state: Type.Union(HEALTH_EVENT_STATES.map((s) => Type.Literal(s))),
+  startedAt: Type.String({ format: 'date-time' }),
+  endedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  /** Check-specific measures (shift in px, sharpness ratio, mean luma...). */
+  measures: Type.Record(Type.String(), Type.Number()),
+});
+export type CameraHealthData = Static<typeof CameraHealthData>;
+
 export const EVENT_DATA_SCHEMAS: Record<EventType, TSchema> = {
   'count.interval': CountIntervalData,
   'zone.interval': ZoneIntervalData,
@@ -97,4 +110,5 @@ export const EVENT_DATA_SCHEMAS: Record<EventType, TSchema> = {
   'incident.updated': IncidentData,
   'incident.closed': IncidentData,
   'camera.state': CameraStateData,
+  'camera.health': CameraHealthData,
 };

@@ -9,6 +9,8 @@ import { loadCalibration, type CalibrationFile } from '../analytics/index.js';
 import type { BackoffPolicy } from '../ingest/index.js';
 import { CAMERA_STATES, CameraPipeline, INCIDENT_KINDS, type EventPublisher } from './camera-pipeline.js';
 import type { DetectorQueue } from './detector-queue.js';
+import { ReferenceStore } from '../health/index.js';
+import { HEALTH_CHECKS } from '../core/types.js';
 
 export interface CameraManagerDeps {
   detector: DetectorQueue;
@@ -18,13 +20,18 @@ export interface CameraManagerDeps {
   /** Folder that relative calibration paths are resolved against (the config file's). */
   baseDir: string;
   backoff?: BackoffPolicy;
+  /** Folder of the camera health references (null/absent: not kept across restarts). */
+  healthDir?: string | null;
 }
 
 export class CameraManager {
   private readonly running = new Map<string, CameraPipeline>();
   private binSeconds: number[] = [];
+  private readonly healthStore: ReferenceStore | null;
 
-  constructor(private readonly deps: CameraManagerDeps) {}
+  constructor(private readonly deps: CameraManagerDeps) {
+    this.healthStore = deps.healthDir ? new ReferenceStore(deps.healthDir) : null;
+  }
 
   get(id: string): CameraPipeline | undefined {
     return this.running.get(id);
@@ -88,6 +95,7 @@ export class CameraManager {
       binSeconds: this.binSeconds,
       calibration: this.calibrationOf(cam, log),
       backoff: this.deps.backoff,
+      healthStore: this.healthStore,
     });
     this.running.set(cam.id, p);
     p.start();
@@ -119,6 +127,7 @@ export class CameraManager {
     // Series of several labels go only by their full label set.
     for (const state of CAMERA_STATES) m.cameraState.remove({ camera: id, state });
     for (const kind of INCIDENT_KINDS) m.incidentsOpen.remove({ camera: id, kind });
+    for (const check of HEALTH_CHECKS) m.cameraHealthProblem.remove({ camera: id, check });
   }
 }
 

@@ -3,7 +3,8 @@
 // camera, the newest frame waits in a one-frame slot and older waiting frames are dropped (counted).
 import type { CameraConfig } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
-import type { CameraState, Detection, DomainEvent, Frame, IncidentKind } from '../core/types.js';
+import { HEALTH_CHECKS, type CameraState, type Detection, type DomainEvent, type Frame, type IncidentKind } from '../core/types.js';
+import { isDeepStrictEqual } from 'node:util';
 
 export const INCIDENT_KINDS: IncidentKind[] = ['stopped-vehicle', 'wrong-way', 'queue', 'pedestrian-on-carriageway'];
 import { CameraStream, safeUrl, type BackoffPolicy } from '../ingest/index.js';
@@ -11,6 +12,7 @@ import type { Metrics } from '../metrics/registry.js';
 import { MultiObjectTracker } from '../track/index.js';
 import { CameraAnalytics, type CalibrationFile, type LiveSummary } from '../analytics/index.js';
 import type { DetectorQueue } from './detector-queue.js';
+import { CameraHealthMonitor, healthConfigOf, type HealthStatus, type ReferenceStore } from '../health/index.js';
 
 export interface EventPublisher {
   publish(events: DomainEvent[]): Promise<void>;
@@ -24,6 +26,8 @@ export interface CameraPipelineDeps {
   binSeconds: number[];
   calibration: CalibrationFile | null;
   backoff?: BackoffPolicy;
+  /** Where health references are kept across restarts (null: learned again at every start). */
+  healthStore?: ReferenceStore | null;
 }
 
 export interface CameraStatus {
@@ -42,6 +46,8 @@ export interface CameraStatus {
   calibrated: boolean;
   width: number;
   height: number;
+  /** Picture health: checks, reference, data-quality flags; `suspect` = lines and calibration may no longer fit. */
+  health: HealthStatus;
 }
 
 /** The last analysed frame with what was detected in it: the raw input of the snapshot route. */
@@ -67,6 +73,7 @@ export class CameraPipeline {
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
   private wasStreaming = false;
+  private readonly health: CameraHealthMonitor;
 
   constructor(
     private cfg: CameraConfig,
@@ -77,6 +84,7 @@ export class CameraPipeline {
     const m = deps.metrics;
     const label = { camera: config.id };
     this.tracker = new MultiObjectTracker();
+    this.health = new CameraHealthMonitor({ cameraId: config.id, config: healthConfigOf(config), store: deps.healthStore ?? null });
     this.analytics = new CameraAnalytics({ camera: config, binSeconds: deps.binSeconds, calibration: deps.calibration });
     this.stream = new CameraStream({
       cameraId: config.id,
@@ -118,9 +126,23 @@ export class CameraPipeline {
     // Built before anything is replaced: if it throws, the running analytics stays.
     const analytics = new CameraAnalytics({ camera: next, binSeconds, calibration });
     this.emit(this.analytics.flush(Date.now()));
+    // New lines or calibration: the installer drew them on the view as it is now, the new reference.
+    const redrawn = !isDeepStrictEqual([next.lines, next.zones], [this.cfg.lines, this.cfg.zones]) || !isDeepStrictEqual(calibration, this.calibration);
     this.cfg = next;
     this.calibration = calibration;
     this.analytics = analytics;
+    this.health.configure(healthConfigOf(next));
+    if (redrawn) this.retakeHealthReference();
+  }
+
+  /** The installer confirms the view as it is now: the health reference is learned again from it. */
+  retakeHealthReference(): void {
+    this.emit(this.health.retakeReference(Date.now()));
+    this.updateHealthGauge();
+  }
+
+  healthMonitor(): CameraHealthMonitor {
+    return this.health;
   }
 
   /** Stops ingest, lets the frame in analysis finish, closes the open intervals and incidents. */
@@ -129,7 +151,8 @@ export class CameraPipeline {
     this.waiting = null;
     await this.stream.stop();
     await this.running;
-    this.emit(this.analytics.flush(Date.now()));
+    const now = Date.now();
+    this.emit([...this.analytics.flush(now), ...this.health.closeAll(now)]);
     await this.publishing;
   }
 
@@ -143,6 +166,7 @@ export class CameraPipeline {
     this.waiting = null;
     void this.running.then(() => {
       if (this.stopped) return;
+      this.health.streamLost();
       this.emit(this.analytics.flush(Date.now()));
       this.tracker = new MultiObjectTracker();
     });
@@ -179,6 +203,7 @@ export class CameraPipeline {
       calibrated: this.calibration !== null,
       width: this.config.width,
       height: this.config.height,
+      health: this.health.status(),
     };
   }
 
@@ -218,7 +243,13 @@ export class CameraPipeline {
         height: frame.height,
         detections,
       });
-      this.emit(this.analytics.update(tracks));
+      // Health first: the intervals of this frame carry the flags of the problems open now.
+      const healthEvents = this.health.observe(frame, detections);
+      if (healthEvents.length) {
+        this.emit(healthEvents);
+        this.updateHealthGauge();
+      }
+      this.emit(this.analytics.update(tracks, this.health.flags()));
       this.last = { frame, detections };
       this.analysed++;
       this.analysedTimes.push(Date.now());
@@ -234,6 +265,10 @@ export class CameraPipeline {
     const next = this.waiting;
     this.waiting = null;
     if (next && !this.stopped) await this.analyse(next);
+  }
+
+  private updateHealthGauge(): void {
+    for (const check of HEALTH_CHECKS) this.deps.metrics.cameraHealthProblem.set({ camera: this.cfg.id, check }, this.health.isOpen(check) ? 1 : 0);
   }
 
   private updateIncidentGauge(): void {
