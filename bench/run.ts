@@ -13,6 +13,7 @@ const sections: Section[] = [
   { name: 'traffic', run: async () => (await import('./traffic.js')).runTrafficBench() },
   { name: 'privacy', run: async () => (await import('./privacy.js')).runPrivacyBench() },
   { name: 'events', run: async () => (await import('./events.js')).runEventsBench() },
+  { name: 'health', run: async () => (await import('./health.js')).runHealthBench() },
 ];
 
 const only = process.argv.slice(2);

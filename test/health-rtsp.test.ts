@@ -12,6 +12,7 @@ import type { CameraHealthData, CountIntervalData } from '../appliance/src/core/
 import { TestRtspServer, freePort, waitFor } from './helpers/rtsp-server.js';
 import { startAppliance, TOKENS, type TestAppliance } from './helpers/appliance.js';
 import { CLIPS } from './helpers/paths.js';
+import { installerContext, launchChromium } from './helpers/browser.js';
 
 /** Re-encodes the first `seconds` of a clip through a fault filter (H.264, a keyframe every second). */
 function faultyClip(dir: string, name: string, vf: string, seconds: number): string {
@@ -87,7 +88,7 @@ describe('camera health through the real RTSP server and appliance', () => {
     assert.deepEqual(h.filter((e) => e.data.check !== 'frozen').map((e) => e.data.check), [], 'no other problem on this camera');
     assert.doesNotMatch(JSON.stringify(h), /data:image|base64/i, 'numbers only');
 
-    await waitFor(() => false, 6_000).catch(() => undefined); // let the interval after the close end
+    await new Promise((r) => setTimeout(r, 6_000)); // let the interval after the close end
     const intervals = await events<CountIntervalData>('frozen', 'count.interval');
     const during = intervals.filter((e) => Date.parse(e.data.intervalEnd) > openedMs + 1000 && Date.parse(e.data.intervalStart) < closedMs - 1000);
     assert.ok(during.length >= 1, 'intervals during the freeze');
@@ -97,7 +98,7 @@ describe('camera health through the real RTSP server and appliance', () => {
     for (const e of beforeFault) assert.equal(e.data.flags, undefined, `interval ${e.data.intervalStart} before the freeze is unflagged`);
   });
 
-  test('a shifted view opens a moved problem with the shift in px, the camera turns suspect, the reference snapshot is only ever anonymized, and an installer confirm re-takes the reference', async () => {
+  test('a shifted view opens a moved problem with the shift in px, the camera turns suspect, the reference snapshot is only ever anonymized, and the installer page shows both views side by side, and its confirm re-takes the reference', async () => {
     let view: HealthView | null = null;
     await waitFor(() => {
       void health('moved').then((v) => (view = v), () => undefined);
@@ -132,12 +133,32 @@ describe('camera health through the real RTSP server and appliance', () => {
     }
 
     assert.equal((await t.send('POST', '/api/v1/cameras/moved/health/confirm', {}, TOKENS.viewer)).status, 403, 'a viewer cannot confirm');
-    const r = await t.send('POST', '/api/v1/cameras/moved/health/confirm', {}, TOKENS.installer);
-    assert.equal(r.status, 200);
-    const body = (await r.json()) as { health: HealthView };
-    assert.equal(body.health.suspect, false);
-    assert.equal(body.health.reference, 'learning');
     assert.equal((await t.send('POST', '/api/v1/cameras/nope/health/confirm', {}, TOKENS.installer)).status, 404);
+
+    // The installer page: the problem, the reference and current anonymized views side by side, and the confirm.
+    const browser = await launchChromium();
+    try {
+      const page = await (await installerContext(browser, TOKENS.installer)).newPage();
+      await page.goto(`${t.base}/ui/#moved`);
+      await page.locator('#camera-table tr[data-id="moved"] .badge', { hasText: 'moved' }).waitFor({ timeout: 15_000 });
+      await page.locator('#health-moved').waitFor({ state: 'visible', timeout: 15_000 });
+      await page.waitForFunction(
+        () => ['health-reference', 'health-current'].every((id) => (document.getElementById(id) as HTMLImageElement).naturalWidth > 0) || /Not shown/.test(document.getElementById('health-images-status')!.textContent ?? ''),
+        null,
+        { timeout: 30_000 },
+      );
+      const shown = await page.evaluate(() => ['health-reference', 'health-current'].map((id) => (document.getElementById(id) as HTMLImageElement).src));
+      // Only blob URLs of what the API returned: the page never builds an image of its own.
+      for (const src of shown) assert.ok(src === '' || src.startsWith('blob:'), src);
+      assert.match(await page.locator('#health-checks li[data-check="moved"]').innerText(), /open[\s\S]*shift \d/);
+      await page.getByRole('button', { name: 'Confirm the current view' }).click();
+      await page.locator('#health-summary', { hasText: /Confirmed|Learning/ }).waitFor({ timeout: 10_000 });
+    } finally {
+      await browser.close();
+    }
+    const after = await health('moved');
+    assert.equal(after.suspect, false);
+    assert.equal(after.reference, 'learning');
     let h: CloudEvent<CameraHealthData>[] = [];
     await waitFor(() => {
       void events<CameraHealthData>('moved', 'camera.health').then((e) => (h = e), () => undefined);

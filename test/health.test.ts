@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { CameraHealthMonitor, ReferenceStore, healthConfigOf } from '../appliance/src/health/index.js';
+import { pixelMedian } from '../appliance/src/health/image-stats.js';
 import { CameraHealthData } from '../appliance/src/core/event-data.js';
 import { CameraAnalytics } from '../appliance/src/analytics/index.js';
 import { validateConfig } from '../appliance/src/config/load.js';
@@ -147,6 +148,15 @@ describe('near misses stay silent', () => {
 });
 
 describe('reference, confirm and data-quality flags', () => {
+  test('the per-pixel median of five (min/max network) equals the sorted median', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % 6);
+    for (let t = 0; t < 5000; t++) {
+      const v = [rnd(), rnd(), rnd(), rnd(), rnd()];
+      assert.equal(pixelMedian(v.map((x) => Float32Array.of(x)))[0], [...v].sort((a, b) => a - b)[2], `median of ${v}`);
+    }
+  });
+
   test('the reference is stored and reloaded (numbers and a 160x90 edge map, no image); confirm re-learns and closes a moved problem', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'roadside-health-'));
     try {

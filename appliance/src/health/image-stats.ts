@@ -1,5 +1,5 @@
 // Cheap image statistics for the health checks, computed on small grey copies of the analysed frame:
-// a 320x180 grey (sharpness, frame-to-frame change) sampled straight from the RGB buffer (2x2 points
+// a 320x180 grey (sharpness, frame-to-frame change) sampled straight from the RGB buffer (one pixel
 // per cell, no full-resolution pass), and a 160x90 grey (exposure, blocks, edges) averaged from it.
 // Non-16:9 frames are stretched: every measure is relative, shifts are scaled back to frame pixels.
 import type { RgbImage } from '../core/types.js';
@@ -19,51 +19,36 @@ export interface GreySample {
 
 const offsetCache = new Map<string, { xs: Int32Array; ys: Int32Array }>();
 
-/** Byte offsets of the 2 sample columns and rows of every fine cell, per source size (cached). */
+/** Byte offsets of the sampled column and row of every fine cell, per source size (cached). */
 function offsetsFor(width: number, height: number): { xs: Int32Array; ys: Int32Array } {
   const key = `${width}x${height}`;
   let o = offsetCache.get(key);
   if (!o) {
-    const xs = new Int32Array(FINE_W * 2);
-    const ys = new Int32Array(FINE_H * 2);
-    const cw = width / FINE_W;
-    const ch = height / FINE_H;
-    for (let x = 0; x < FINE_W; x++) {
-      xs[2 * x] = Math.min(width - 1, Math.floor((x + 0.25) * cw)) * 3;
-      xs[2 * x + 1] = Math.min(width - 1, Math.floor((x + 0.75) * cw)) * 3;
-    }
-    for (let y = 0; y < FINE_H; y++) {
-      ys[2 * y] = Math.min(height - 1, Math.floor((y + 0.25) * ch)) * width * 3;
-      ys[2 * y + 1] = Math.min(height - 1, Math.floor((y + 0.75) * ch)) * width * 3;
-    }
+    const xs = new Int32Array(FINE_W);
+    const ys = new Int32Array(FINE_H);
+    for (let x = 0; x < FINE_W; x++) xs[x] = Math.min(width - 1, Math.floor(((x + 0.5) * width) / FINE_W)) * 3;
+    for (let y = 0; y < FINE_H; y++) ys[y] = Math.min(height - 1, Math.floor(((y + 0.5) * height) / FINE_H)) * width * 3;
     o = { xs, ys };
     offsetCache.set(key, o);
   }
   return o;
 }
 
-/** The two grey copies of an RGB frame (BT.601 luma, integer weights). */
+/**
+ * The two grey copies of an RGB frame (BT.601 luma, integer weights). The fine one takes one pixel
+ * per cell (point sampling keeps the detail the focus measure needs, and reads 1/16 of a 720p frame);
+ * the small one averages 2x2 fine pixels (less noise for exposure, blocks and edges).
+ */
 export function greySample(img: RgbImage): GreySample {
   const { xs, ys } = offsetsFor(img.width, img.height);
   const d = img.data;
   const fine = new Float32Array(FINE_W * FINE_H);
   for (let y = 0; y < FINE_H; y++) {
-    const r0 = ys[2 * y];
-    const r1 = ys[2 * y + 1];
+    const r = ys[y];
     const row = y * FINE_W;
     for (let x = 0; x < FINE_W; x++) {
-      const c0 = xs[2 * x];
-      const c1 = xs[2 * x + 1];
-      let s = 0;
-      let i = r0 + c0;
-      s += 77 * d[i] + 150 * d[i + 1] + 29 * d[i + 2];
-      i = r0 + c1;
-      s += 77 * d[i] + 150 * d[i + 1] + 29 * d[i + 2];
-      i = r1 + c0;
-      s += 77 * d[i] + 150 * d[i + 1] + 29 * d[i + 2];
-      i = r1 + c1;
-      s += 77 * d[i] + 150 * d[i + 1] + 29 * d[i + 2];
-      fine[row + x] = s / 1024;
+      const i = r + xs[x];
+      fine[row + x] = (77 * d[i] + 150 * d[i + 1] + 29 * d[i + 2]) / 256;
     }
   }
   return { fine, small: halve(fine, FINE_W, FINE_H) };
@@ -181,23 +166,21 @@ export function edgeMap(g: Float32Array, w: number, h: number): Float32Array {
 export function pixelMedian(maps: Float32Array[]): Float32Array {
   const n = maps[0].length;
   const out = new Float32Array(n);
-  const k = maps.length;
-  const v = new Float32Array(k);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < k; j++) v[j] = maps[j][i];
-    // Insertion sort of ≤ 5 values beats a generic sort by far.
-    for (let a = 1; a < k; a++) {
-      const x = v[a];
-      let b = a - 1;
-      while (b >= 0 && v[b] > x) {
-        v[b + 1] = v[b];
-        b--;
-      }
-      v[b + 1] = x;
-    }
-    out[i] = v[k >> 1];
+  if (maps.length === 5) {
+    const [a, b, c, d, e] = maps;
+    // Exact median of five with min/max only: med3(e, max(min(a,b), min(c,d)), min(max(a,b), max(c,d))).
+    for (let i = 0; i < n; i++) out[i] = med3(e[i], Math.max(Math.min(a[i], b[i]), Math.min(c[i], d[i])), Math.min(Math.max(a[i], b[i]), Math.max(c[i], d[i])));
+  } else if (maps.length === 3) {
+    const [a, b, c] = maps;
+    for (let i = 0; i < n; i++) out[i] = med3(a[i], b[i], c[i]);
+  } else {
+    throw new RangeError(`pixelMedian takes 3 or 5 maps, got ${maps.length}`);
   }
   return out;
+}
+
+function med3(a: number, b: number, c: number): number {
+  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
 }
 
 export function median(xs: ArrayLike<number>): number {

@@ -1,10 +1,11 @@
 // Where did the static scene go? Normalised cross-correlation of two edge maps over a window of
-// shifts, coarse to fine: ±COARSE_R at half resolution, then ±1 at full resolution around it, then a
-// parabola through the peak for sub-pixel precision. Edges rather than grey levels, so a change of
+// shifts, coarse to fine on a three-level pyramid, then a parabola through the peak for sub-pixel
+// precision. Edges rather than grey levels, so a change of
 // light (clouds, headlights) moves the correlation much less than a turned camera does.
 import { halve } from './image-stats.js';
 
-export const COARSE_R = 8;
+/** Search radius at the quarter level (px of the 40-px-wide map). */
+export const COARSE_R = 4;
 
 export interface ShiftEstimate {
   /** Shift of the current scene relative to the reference, in pixels of the map given (x right, y down). */
@@ -51,47 +52,52 @@ function parabola(l: number, c: number, r: number): number {
   return Math.max(-0.5, Math.min(0.5, (0.5 * (l - r)) / den));
 }
 
+/** Best shift of `cur` against `ref` in a (2r+1)² window around (cx, cy); the grid of NCCs kept for sub-pixel. */
+function search(ref: Float32Array, cur: Float32Array, w: number, h: number, m: number, cx: number, cy: number, r: number) {
+  let best = -2;
+  let bx = cx;
+  let by = cy;
+  const grid = new Float64Array((2 * r + 1) ** 2);
+  for (let j = -r; j <= r; j++) {
+    for (let i = -r; i <= r; i++) {
+      const c = ncc(ref, cur, w, h, m, cx + i, cy + j);
+      grid[(j + r) * (2 * r + 1) + (i + r)] = c;
+      if (c > best) {
+        best = c;
+        bx = cx + i;
+        by = cy + j;
+      }
+    }
+  }
+  return { best, bx, by, grid };
+}
+
+/**
+ * Pyramid of three levels (quarter, half, full): ±COARSE_R at the quarter level (±4 px of 40 = ±10 %
+ * of the width), then ±1 around twice the peak at each finer level, then a parabola for sub-pixel.
+ */
 export function estimateShift(ref: Float32Array, cur: Float32Array, w: number, h: number): ShiftEstimate {
   const w2 = w >> 1;
   const h2 = h >> 1;
-  const refC = halve(ref, w, h);
-  const curC = halve(cur, w, h);
-  let best = -2;
-  let bx = 0;
-  let by = 0;
-  for (let dy = -COARSE_R; dy <= COARSE_R; dy++) {
-    for (let dx = -COARSE_R; dx <= COARSE_R; dx++) {
-      const c = ncc(refC, curC, w2, h2, COARSE_R, dx, dy);
-      if (c > best) {
-        best = c;
-        bx = dx;
-        by = dy;
-      }
-    }
-  }
-  // Refine at full resolution: 3x3 around twice the coarse peak.
-  const m = 2 * COARSE_R + 2;
-  const grid = new Float64Array(9);
-  let fbest = -2;
-  let fx = 0;
-  let fy = 0;
-  for (let j = -1; j <= 1; j++) {
-    for (let i = -1; i <= 1; i++) {
-      const c = ncc(ref, cur, w, h, m, 2 * bx + i, 2 * by + j);
-      grid[(j + 1) * 3 + (i + 1)] = c;
-      if (c > fbest) {
-        fbest = c;
-        fx = i;
-        fy = j;
-      }
-    }
-  }
+  const w4 = w2 >> 1;
+  const h4 = h2 >> 1;
+  const ref2 = halve(ref, w, h);
+  const cur2 = halve(cur, w, h);
+  const ref4 = halve(ref2, w2, h2);
+  const cur4 = halve(cur2, w2, h2);
+  const q = search(ref4, cur4, w4, h4, COARSE_R, 0, 0, COARSE_R);
+  const half = search(ref2, cur2, w2, h2, 2 * COARSE_R + 1, 2 * q.bx, 2 * q.by, 1);
+  const m = 4 * COARSE_R + 3;
+  const full = search(ref, cur, w, h, m, 2 * half.bx, 2 * half.by, 1);
+  const g = full.grid;
   let sx = 0;
   let sy = 0;
-  if (fx === 0 && fy === 0) {
-    sx = parabola(grid[3], grid[4], grid[5]);
-    sy = parabola(grid[1], grid[4], grid[7]);
+  const cx = 2 * half.bx;
+  const cy = 2 * half.by;
+  if (full.bx === cx && full.by === cy) {
+    sx = parabola(g[3], g[4], g[5]);
+    sy = parabola(g[1], g[4], g[7]);
   }
-  const zero = bx === 0 && by === 0 ? grid[4] : ncc(ref, cur, w, h, m, 0, 0);
-  return { dx: 2 * bx + fx + sx, dy: 2 * by + fy + sy, peak: fbest, zero };
+  const zero = cx === 0 && cy === 0 ? g[4] : ncc(ref, cur, w, h, m, 0, 0);
+  return { dx: full.bx + sx, dy: full.by + sy, peak: full.best, zero };
 }
