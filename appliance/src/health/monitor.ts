@@ -36,6 +36,9 @@ interface CheckTrack {
 
 export interface HealthMonitorOptions {
   cameraId: string;
+  /** Analysed frame size (a stored reference of another size is not used). */
+  width: number;
+  height: number;
   config: HealthConfig;
   store?: ReferenceStore | null;
 }
@@ -57,12 +60,14 @@ export class CameraHealthMonitor {
   private prevFine: Float32Array | null = null;
   private lastSampleMs = Number.NEGATIVE_INFINITY;
   private seq = 0;
+  private readonly frameSize: { width: number; height: number };
 
   constructor(o: HealthMonitorOptions) {
     this.cameraId = o.cameraId;
     this.cfg = o.config;
     this.store = o.store ?? null;
-    this.reference = this.store?.load(o.cameraId) ?? null;
+    this.frameSize = { width: o.width, height: o.height };
+    this.reference = this.store?.load(o.cameraId, o.width, o.height) ?? null;
     this.referenceJpeg = this.reference ? (this.store?.loadJpeg(o.cameraId) ?? null) : null;
     this.learner = this.newLearner();
     for (const c of HEALTH_CHECKS) this.checks.set(c, blankTrack());
@@ -240,7 +245,7 @@ export class CameraHealthMonitor {
     // A private copy: the pipeline's frame buffers are reused by nobody, but the anonymizer blurs in place.
     this.referenceFrame = { frame: { ...frame, data: Buffer.from(frame.data) }, detections: detections.map((d) => ({ ...d, box: { ...d.box } })) };
     this.referenceJpeg = null;
-    this.store?.save(this.cameraId, r);
+    this.store?.save(this.cameraId, r, frame.width, frame.height);
   }
 
   /** Hysteresis of one check on one sample's verdict. */

@@ -67,6 +67,9 @@ function buildReference(samples: LearnSample[], tMs: number): HealthReference {
 interface StoredReference {
   version: 1;
   cameraId: string;
+  /** Size of the analysed frame it was learned on: sharpness depends on it, so another size re-learns. */
+  frameWidth: number;
+  frameHeight: number;
   takenAt: string;
   samples: number;
   meanLuma: number;
@@ -89,13 +92,15 @@ export class ReferenceStore {
     return join(this.dir, `${cameraId}.reference.jpg`);
   }
 
-  save(cameraId: string, r: HealthReference): void {
+  save(cameraId: string, r: HealthReference, frameWidth: number, frameHeight: number): void {
     mkdirSync(this.dir, { recursive: true });
     const bytes = Buffer.alloc(r.edges.length);
     for (let i = 0; i < r.edges.length; i++) bytes[i] = Math.max(0, Math.min(255, Math.round(r.edges[i])));
     const body: StoredReference = {
       version: 1,
       cameraId,
+      frameWidth,
+      frameHeight,
       takenAt: new Date(r.takenAtMs).toISOString(),
       samples: r.samples,
       meanLuma: r.meanLuma,
@@ -109,13 +114,14 @@ export class ReferenceStore {
     renameSync(`${f}.tmp`, f);
   }
 
-  /** The stored reference, or null (none, unreadable or of another format: it is learned again). */
-  load(cameraId: string): HealthReference | null {
+  /** The stored reference, or null (none, unreadable, of another format or frame size: it is learned again). */
+  load(cameraId: string, frameWidth: number, frameHeight: number): HealthReference | null {
     const f = this.file(cameraId);
     if (!existsSync(f)) return null;
     try {
       const s = JSON.parse(readFileSync(f, 'utf8')) as StoredReference;
       const edges = Buffer.from(s.edges, 'base64');
+      if (s.frameWidth !== frameWidth || s.frameHeight !== frameHeight) return null;
       if (s.version !== 1 || edges.length !== SMALL_W * SMALL_H || s.blockStd.length !== BLOCK_COLS * BLOCK_ROWS) return null;
       return {
         takenAtMs: Date.parse(s.takenAt),

@@ -84,7 +84,7 @@ export class CameraPipeline {
     const m = deps.metrics;
     const label = { camera: config.id };
     this.tracker = new MultiObjectTracker();
-    this.health = new CameraHealthMonitor({ cameraId: config.id, config: healthConfigOf(config), store: deps.healthStore ?? null });
+    this.health = new CameraHealthMonitor({ cameraId: config.id, width: config.width, height: config.height, config: healthConfigOf(config), store: deps.healthStore ?? null });
     this.analytics = new CameraAnalytics({ camera: config, binSeconds: deps.binSeconds, calibration: deps.calibration });
     this.stream = new CameraStream({
       cameraId: config.id,
@@ -246,6 +246,7 @@ export class CameraPipeline {
       // Health first: the intervals of this frame carry the flags of the problems open now.
       const healthEvents = this.health.observe(frame, detections);
       if (healthEvents.length) {
+        for (const e of healthEvents) this.deps.log.warn({ check: e.data.check, state: e.data.state, measures: e.data.measures }, 'camera picture health');
         this.emit(healthEvents);
         this.updateHealthGauge();
       }
