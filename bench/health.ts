@@ -56,7 +56,7 @@ export async function runHealthBench() {
   // (a) cost at 720p
   const frames = await decode(resolve(TRAFFIC, 'opendatacam/opendatacam_placeholder_30fps.mp4'), 5, 1280, 720, 80);
   const cfg = healthConfigOf({ health: { learnSeconds: 3 } as never });
-  const m = new CameraHealthMonitor({ cameraId: 'bench', config: cfg });
+  const m = new CameraHealthMonitor({ cameraId: 'bench', width: 1280, height: 720, config: cfg });
   // Reference learned first (not timed), then every call is one full sample (timestamps 1 s apart).
   for (let i = 0; i < 6; i++) m.observe({ ...frames[i], timestampMs: frames[i].timestampMs + i * 1000 }, []);
   const perSample: number[] = [];
@@ -70,7 +70,7 @@ export async function runHealthBench() {
     }
   }
   // Amortised: frames at 5 fps, one sample a second (what the pipeline does).
-  const m2 = new CameraHealthMonitor({ cameraId: 'bench', config: cfg });
+  const m2 = new CameraHealthMonitor({ cameraId: 'bench', width: 1280, height: 720, config: cfg });
   const t0 = performance.now();
   let n = 0;
   for (let round = 0; round < 3; round++) {
@@ -102,7 +102,7 @@ export async function runHealthBench() {
   const perClip: Record<string, number> = {};
   for (const clip of CLEAN) {
     const fr = await decode(resolve(TRAFFIC, clip), 5, 640, 360);
-    const mon = new CameraHealthMonitor({ cameraId: 'bench', config: cfg });
+    const mon = new CameraHealthMonitor({ cameraId: 'bench', width: 640, height: 360, config: cfg });
     let o = 0;
     for (const f of fr) o += mon.observe(f, []).filter((e) => e.data.state === 'opened').length;
     perClip[clip.split('/')[0]] = o;

@@ -37,7 +37,7 @@ const LEARN_SECONDS = 5;
 const SLACK_S = 3;
 
 function monitor(extra: Record<string, unknown> = {}, store: ReferenceStore | null = null): CameraHealthMonitor {
-  return new CameraHealthMonitor({ cameraId: 'cam', config: healthConfigOf({ health: { learnSeconds: LEARN_SECONDS, ...extra } as never }), store });
+  return new CameraHealthMonitor({ cameraId: 'cam', width: W, height: H, config: healthConfigOf({ health: { learnSeconds: LEARN_SECONDS, ...extra } as never }), store });
 }
 
 interface Run {
@@ -138,7 +138,7 @@ describe('near misses stay silent', () => {
     let opens = 0;
     for (const clip of CLEAN_CLIPS) {
       const frames = await decodeFrames(join(TRAFFIC, clip), { fps: 5, width: W, height: H });
-      const m = new CameraHealthMonitor({ cameraId: 'cam', config: healthConfigOf({ health: { learnSeconds: 3 } as never }) });
+      const m = new CameraHealthMonitor({ cameraId: 'cam', width: W, height: H, config: healthConfigOf({ health: { learnSeconds: 3 } as never }) });
       const events = run(m, frames).events;
       opens += events.filter((e) => e.data.state === 'opened').length;
       report.push(`${clip}: ${frames.length} frames, ${events.length} events, reference ${m.status().reference}`);
@@ -175,6 +175,8 @@ describe('reference, confirm and data-quality flags', () => {
       const later = frames.filter((f) => f.timestampMs - frames[0].timestampMs >= 14_000);
       for (const f of later) again.observe(f, []);
       assert.equal(again.status().suspect, true);
+      // A stream of another size learns afresh (sharpness depends on the size).
+      assert.equal(new CameraHealthMonitor({ cameraId: 'cam', width: 320, height: 180, config: healthConfigOf({}), store }).status().reference, 'learning');
       // The installer confirms the new view: the problem closes now and the reference is learned again.
       const closed = again.retakeReference(later.at(-1)!.timestampMs);
       assert.deepEqual(closed.map((e) => [e.data.check, e.data.state]), [['moved', 'closed']]);
@@ -183,6 +185,18 @@ describe('reference, confirm and data-quality flags', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('an open problem is updated every updateSeconds with its current measures', async () => {
+    const frames = await decodeFrames(CDNET, { fps: 2, width: W, height: H, maxSeconds: 50, vf: `eq=brightness=-0.6:${between}` });
+    const r = run(monitor({ updateSeconds: 3 }), frames);
+    const states = r.events.filter((e) => e.data.check === 'dark').map((e) => e.data.state);
+    assert.equal(states[0], 'opened');
+    assert.equal(states.at(-1), 'closed');
+    const updates = states.filter((s) => s === 'updated').length;
+    // Open from ~30 s until the fault ends at 40 s: an update every 3 s while it is faulty, none after.
+    assert.ok(updates >= 2 && updates <= 4, `updates: ${states.join(',')}`);
+    assert.equal(new Set(r.events.filter((e) => e.data.check === 'dark').map((e) => e.data.healthId)).size, 1, 'one problem, one id');
   });
 
   test('intervals carry the flags of the health problems open during them, and only those', () => {

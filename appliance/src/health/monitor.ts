@@ -60,13 +60,11 @@ export class CameraHealthMonitor {
   private prevFine: Float32Array | null = null;
   private lastSampleMs = Number.NEGATIVE_INFINITY;
   private seq = 0;
-  private readonly frameSize: { width: number; height: number };
 
   constructor(o: HealthMonitorOptions) {
     this.cameraId = o.cameraId;
     this.cfg = o.config;
     this.store = o.store ?? null;
-    this.frameSize = { width: o.width, height: o.height };
     this.reference = this.store?.load(o.cameraId, o.width, o.height) ?? null;
     this.referenceJpeg = this.reference ? (this.store?.loadJpeg(o.cameraId) ?? null) : null;
     this.learner = this.newLearner();
