@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Value } from '@sinclair/typebox/value';
-import type { CloudEvent, DomainEvent } from '../appliance/src/core/types.js';
+import { EVENT_TYPES, type CloudEvent, type DomainEvent } from '../appliance/src/core/types.js';
 import type { CountIntervalData, IncidentData } from '../appliance/src/core/event-data.js';
 import { Outbox, eventsRoutes, cloudEventSchema } from '../appliance/src/events/index.js';
 
@@ -192,8 +192,9 @@ describe('events API', () => {
 
   test('GET /api/v1/schemas/events[/:type] publishes envelope + payload JSON Schemas', async () => {
     const all = (await (await fetch(`${base}/api/v1/schemas/events`)).json()) as { types: string[]; schemas: Record<string, { properties: Record<string, unknown> }> };
-    assert.equal(all.types.length, 8);
+    assert.deepEqual(all.types, [...EVENT_TYPES]);
     assert.ok(all.schemas['incident.opened'].properties.data);
+    assert.ok(all.schemas['camera.health'].properties.data);
     const one = await fetch(`${base}/api/v1/schemas/events/count.interval`);
     assert.equal(one.status, 200);
     assert.match(one.headers.get('content-type')!, /schema\+json/);
