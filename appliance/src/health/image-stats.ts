@@ -169,7 +169,17 @@ export function pixelMedian(maps: Float32Array[]): Float32Array {
   if (maps.length === 5) {
     const [a, b, c, d, e] = maps;
     // Exact median of five with min/max only: med3(e, max(min(a,b), min(c,d)), min(max(a,b), max(c,d))).
-    for (let i = 0; i < n; i++) out[i] = med3(e[i], Math.max(Math.min(a[i], b[i]), Math.min(c[i], d[i])), Math.min(Math.max(a[i], b[i]), Math.max(c[i], d[i])));
+    for (let i = 0; i < n; i++) {
+      const ai = a[i];
+      const bi = b[i];
+      const ci = c[i];
+      const di = d[i];
+      const lo1 = ai < bi ? ai : bi;
+      const hi1 = ai < bi ? bi : ai;
+      const lo2 = ci < di ? ci : di;
+      const hi2 = ci < di ? di : ci;
+      out[i] = med3(e[i], lo1 > lo2 ? lo1 : lo2, hi1 < hi2 ? hi1 : hi2);
+    }
   } else if (maps.length === 3) {
     const [a, b, c] = maps;
     for (let i = 0; i < n; i++) out[i] = med3(a[i], b[i], c[i]);
@@ -180,7 +190,10 @@ export function pixelMedian(maps: Float32Array[]): Float32Array {
 }
 
 function med3(a: number, b: number, c: number): number {
-  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+  const lo = a < b ? a : b;
+  const hi = a < b ? b : a;
+  const m = hi < c ? hi : c;
+  return lo > m ? lo : m;
 }
 
 export function median(xs: ArrayLike<number>): number {
