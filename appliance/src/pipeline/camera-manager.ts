@@ -47,6 +47,7 @@ export class CameraManager {
     this.binSeconds = [...config.analytics.binSeconds];
     const stops: Promise<void>[] = [];
     const failed: string[] = [];
+    const removed: string[] = [];
     for (const [id, p] of this.running) {
       const next = wanted.get(id);
       if (next && !binsChanged && isDeepStrictEqual(next, p.config)) continue;
@@ -64,8 +65,11 @@ export class CameraManager {
       this.running.delete(id);
       stops.push(p.stop());
       this.clearMetrics(id);
+      if (!config.cameras.some((c) => c.id === id)) removed.push(id);
     }
     await Promise.all(stops);
+    // A deleted camera's health reference must not greet a new camera that reuses its id (a disabled one keeps it).
+    for (const id of removed) this.healthStore?.forget(id);
     for (const [id, cam] of wanted) {
       if (this.running.has(id)) continue;
       const log = cameraLogger(this.deps.log, id);

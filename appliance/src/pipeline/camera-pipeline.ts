@@ -115,6 +115,7 @@ export class CameraPipeline {
   }
 
   start(): void {
+    this.updateHealthGauge();
     this.stream.start();
   }
 
