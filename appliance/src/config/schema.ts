@@ -135,7 +135,7 @@ export const HealthConfigSchema = Type.Object(
         /** Shift of the static scene, as a share of the frame width, that counts as moved. */
         minShift: Type.Number({ minimum: 0.002, maximum: 0.2, default: 0.02 }),
         /** Scene no longer recognised: edge correlation below this share of the reference's own. */
-        minCorrelationRatio: Type.Number({ minimum: 0, maximum: 1, default: 0.7 }),
+        minCorrelationRatio: Type.Number({ minimum: 0, maximum: 1, default: 0.4 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -182,10 +182,6 @@ export class CameraHealthMonitor {
     const frozen = diff !== null && diff.changedFraction <= cfg.frozen.maxChangedFraction && diff.meanAbsDiff <= cfg.frozen.maxMeanAbsDiff;
     verdicts.set('frozen', diff && !dark && !over ? { fault: frozen, measures: { meanAbsDiff: round(diff.meanAbsDiff, 3), changedFraction: round(diff.changedFraction, 5) } } : null);
 
-    // Edges of the static scene: the per-pixel median of the last samples drops passing traffic.
-    const scene = this.history.length >= 3 ? pixelMedian(this.history.slice(-(this.history.length % 2 ? this.history.length : this.history.length - 1))) : g.small;
-    const sceneEdges = edgeMap(scene, SMALL_W, SMALL_H);
-
     const ref = this.reference;
     if (!ref) {
       if (!frozen && !dark && !over) {
@@ -196,13 +192,14 @@ export class CameraHealthMonitor {
     } else {
       const covered = coveredFraction(blocks, ref.blockStd);
       // A picture too dark to see is 'dark', not also 'covered': a flat black frame has no blocks to tell apart.
+      // A frozen picture is stale: the scene behind it is unknown (its stopped vehicles look like a changed scene).
       const isCovered = !dark && covered.textured >= 4 && covered.fraction >= cfg.covered.minFraction;
-      verdicts.set('covered', dark ? null : { fault: isCovered, measures: { coveredFraction: round(covered.fraction, 3), texturedBlocks: covered.textured } });
+      verdicts.set('covered', dark || frozen ? null : { fault: isCovered, measures: { coveredFraction: round(covered.fraction, 3), texturedBlocks: covered.textured } });
       // Blur, dark and cover all flatten the picture: sharpness and edges mean nothing under the latter two.
-      const blind = isCovered || dark || over;
+      const blind = isCovered || dark || over || frozen;
       const ratio = ref.sharpness > 0 ? sharpness / ref.sharpness : 1;
       verdicts.set('defocused', blind ? null : { fault: ratio < cfg.defocused.maxSharpnessRatio, measures: { sharpnessRatio: round(ratio, 3) } });
-      verdicts.set('moved', blind ? null : this.movedVerdict(ref, sceneEdges, frame.width, frame.height));
+      verdicts.set('moved', blind ? null : this.movedVerdict(ref, this.sceneEdges(g.small), frame.width, frame.height));
     }
 
     const events: DomainEvent<CameraHealthData>[] = [];
@@ -215,6 +212,13 @@ export class CameraHealthMonitor {
       events.push(...this.step(c, v, t));
     }
     return events;
+  }
+
+  /** Edges of the static scene: the per-pixel median of the last 3 or 5 samples drops passing traffic. */
+  private sceneEdges(current: Float32Array): Float32Array {
+    const n = this.history.length;
+    const scene = n >= 3 ? pixelMedian(this.history.slice(n % 2 ? 0 : 1)) : current;
+    return edgeMap(scene, SMALL_W, SMALL_H);
   }
 
   private movedVerdict(ref: HealthReference, sceneEdges: Float32Array, width: number, height: number): Verdict {
@@ -240,7 +244,7 @@ export class CameraHealthMonitor {
 
   private adopt(r: HealthReference, frame: Frame, detections: Detection[]): void {
     this.reference = r;
-    // A private copy: the pipeline's frame buffers are reused by nobody, but the anonymizer blurs in place.
+    // A private copy of the raw frame (memory only): the anonymizer blurs a copy of it on request.
     this.referenceFrame = { frame: { ...frame, data: Buffer.from(frame.data) }, detections: detections.map((d) => ({ ...d, box: { ...d.box } })) };
     this.referenceJpeg = null;
     this.store?.save(this.cameraId, r, frame.width, frame.height);
