@@ -13,6 +13,7 @@ import { TestRtspServer, freePort, waitFor } from './helpers/rtsp-server.js';
 import { startAppliance, TOKENS, type TestAppliance } from './helpers/appliance.js';
 import { CLIPS } from './helpers/paths.js';
 import { installerContext, launchChromium } from './helpers/browser.js';
+import { ReferenceStore } from '../appliance/src/health/index.js';
 
 /** Re-encodes the first `seconds` of a clip through a fault filter (H.264, a keyframe every second). */
 function faultyClip(dir: string, name: string, vf: string, seconds: number): string {
@@ -165,5 +166,26 @@ describe('camera health through the real RTSP server and appliance', () => {
       return h.some((e) => e.data.check === 'moved' && e.data.state === 'closed');
     }, 10_000, 'moved closed on confirm');
     assert.equal((await t.get('/api/v1/cameras/moved/health/reference.jpg')).status, 503, 'no reference image while it is learned again');
+  });
+});
+
+describe('stored health references follow the camera config', () => {
+  test('a disabled camera keeps its stored reference; a deleted one forgets it', async () => {
+    const deadUrl = `rtsp://127.0.0.1:${await freePort()}/none`;
+    const t = await startAppliance([
+      { id: 'kept', url: deadUrl, stallSeconds: 3 },
+      { id: 'gone', url: deadUrl, stallSeconds: 3 },
+    ]);
+    try {
+      const store = new ReferenceStore(join(t.dir, 'data', 'health'));
+      const ref = { takenAtMs: Date.now(), samples: 3, meanLuma: 100, sharpness: 50, blockStd: new Float32Array(48).fill(10), edges: new Float32Array(160 * 90), selfCorrelation: 0.9 };
+      for (const id of ['kept', 'gone']) store.save(id, ref, 640, 360);
+      assert.equal((await t.send('PUT', '/api/v1/cameras/kept', { id: 'kept', url: deadUrl, enabled: false })).status, 200);
+      assert.equal((await fetch(`${t.base}/api/v1/cameras/gone`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKENS.admin}` } })).status, 204);
+      assert.ok(store.load('kept', 640, 360), 'the disabled camera keeps its reference');
+      assert.equal(store.load('gone', 640, 360), null, 'the deleted camera forgot its reference');
+    } finally {
+      await t.stop();
+    }
   });
 });
