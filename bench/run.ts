@@ -14,6 +14,7 @@ const sections: Section[] = [
   { name: 'privacy', run: async () => (await import('./privacy.js')).runPrivacyBench() },
   { name: 'events', run: async () => (await import('./events.js')).runEventsBench() },
   { name: 'nats', run: async () => (await import('./nats.js')).runNatsBench() },
+  { name: 'health', run: async () => (await import('./health.js')).runHealthBench() },
 ];
 
 const only = process.argv.slice(2);

@@ -199,6 +199,7 @@ describe('events API', () => {
     const all = (await (await fetch(`${base}/api/v1/schemas/events`)).json()) as { types: string[]; schemas: Record<string, { properties: Record<string, unknown> }> };
     assert.deepEqual(all.types, [...EVENT_TYPES]);
     assert.ok(all.schemas['incident.opened'].properties.data);
+    assert.ok(all.schemas['camera.health'].properties.data);
     const one = await fetch(`${base}/api/v1/schemas/events/count.interval`);
     assert.equal(one.status, 200);
     assert.match(one.headers.get('content-type')!, /schema\+json/);

@@ -33,8 +33,10 @@ describe('image routes', () => {
   before(async () => {
     rtsp = new TestRtspServer(CLIPS.opendatacam);
     const url = await rtsp.start(await freePort());
-    t = await startAppliance([{ id: 'cam', url, fps: 5, width: 640, height: 360, stallSeconds: 30 }]);
+    // A generous blur timeout: this test checks what is masked, not how fast (a loaded CI box is slow).
+    t = await startAppliance([{ id: 'cam', url, fps: 5, width: 640, height: 360, stallSeconds: 30, health: { learnSeconds: 2 } }], { privacy: { timeoutMs: 30_000 } });
     await waitFor(() => (t.app.cameras.get('cam')?.lastAnalysed()?.detections.length ?? 0) >= 5, 40_000, 'an analysed frame with vehicles');
+    await waitFor(() => (t.app.cameras.get('cam')?.healthMonitor()?.referenceRaw() ?? null) !== null, 20_000, 'the health reference view');
     // Freeze the input so the frame the route encodes is the one the test compares against.
     await rtsp.stop();
     const cam = t.app.cameras.get('cam')!;
@@ -52,7 +54,7 @@ describe('image routes', () => {
     await rtsp?.stop();
   });
 
-  test('walks every GET route: only the snapshot returns image bytes, and its pixels are pixelated where faces, plates and vehicles are', async () => {
+  test('walks every GET route: only the snapshot and the health reference view return image bytes, and their pixels are pixelated where faces, plates and vehicles are', async () => {
     const imageRoutes: string[] = [];
     for (const r of registeredRoutes(t.app.api)) {
       if (r.method !== 'GET' || r.url.startsWith('/docs') || r.url.includes('stream')) continue;
@@ -61,13 +63,15 @@ describe('image routes', () => {
       const body = Buffer.from(await res.arrayBuffer());
       if (res.status === 200 && isImage(res.headers.get('content-type'), body)) imageRoutes.push(r.url);
     }
-    assert.deepEqual(imageRoutes, ['/api/v1/cameras/:id/snapshot.jpg']);
+    assert.deepEqual(imageRoutes.sort(), ['/api/v1/cameras/:id/health/reference.jpg', '/api/v1/cameras/:id/snapshot.jpg']);
 
-    const last = t.app.cameras.get('cam')!.lastAnalysed()!;
-    const raw: RgbImage = { width: last.frame.width, height: last.frame.height, data: Buffer.from(last.frame.data) };
-    const regions = await t.app.anonymizer!.maskRegions(raw, last.detections);
-    assert.ok(regions.length >= 5, `${regions.length} regions to mask`);
+    const cam = t.app.cameras.get('cam')!;
     for (const url of imageRoutes) {
+      // Each route against the raw frame it shows: the last analysed one, or the reference view.
+      const last = url.includes('reference') ? cam.healthMonitor()!.referenceRaw()! : cam.lastAnalysed()!;
+      const raw: RgbImage = { width: last.frame.width, height: last.frame.height, data: Buffer.from(last.frame.data) };
+      const regions = await t.app.anonymizer!.maskRegions(raw, last.detections);
+      assert.ok(regions.length >= 5, `${url}: ${regions.length} regions to mask`);
       const res = await t.get(url.replace(':id', 'cam'), TOKENS.viewer);
       const jpeg = Buffer.from(await res.arrayBuffer());
       const decoded = await sharp(jpeg).removeAlpha().raw().toBuffer({ resolveWithObject: true });

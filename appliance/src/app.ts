@@ -71,7 +71,7 @@ export class Appliance {
     mkdirSync(dataDir, { recursive: true });
     const events = await createEventPipeline({ config: cfg, dataDir, metrics, log, backoff: o.backoff });
 
-    const cameras = new CameraManager({ detector: new DetectorQueue(detector), metrics, log, events, baseDir, backoff: o.backoff });
+    const cameras = new CameraManager({ detector: new DetectorQueue(detector), metrics, log, events, baseDir, backoff: o.backoff, healthDir: resolve(dataDir, 'health') });
     const store = new ConfigStore(
       cfg,
       o.configPath,

@@ -53,6 +53,13 @@ const el = {
   errorsSummary: $('errors-summary'),
   errorsList: $('errors-list'),
   live: $('live'),
+  healthSummary: $('health-summary'),
+  healthChecks: $('health-checks'),
+  healthMoved: $('health-moved'),
+  healthReference: /** @type {HTMLImageElement} */ ($('health-reference')),
+  healthCurrent: /** @type {HTMLImageElement} */ ($('health-current')),
+  healthImagesStatus: $('health-images-status'),
+  healthConfirm: /** @type {HTMLButtonElement} */ ($('health-confirm')),
 };
 
 /**
@@ -76,6 +83,9 @@ const state = {
   /** Issue paths (camera-relative, e.g. /lines/1) the server refused: drawn and marked red. */
   /** @type {string[]} */ invalid: [],
   busy: false,
+  /** Camera whose moved-view images are shown (loaded once per move), and their blob URLs. */
+  /** @type {string|null} */ healthImagesFor: null,
+  /** @type {string[]} */ healthUrls: [],
 };
 
 // ---------------------------------------------------------------- API
@@ -179,6 +189,7 @@ function renderCameraList() {
           h('div', { class: `cal ${c.calibrated ? 'yes' : 'muted'}`, text: c.calibrated ? 'calibrated' : 'not calibrated' }),
         ]),
         h('td', {}, [h('span', { class: `badge state-${c.state}`, text: c.state }), h('div', { class: 'small muted', text: c.reason, title: c.reason })]),
+        h('td', {}, [healthBadge(c.health)]),
         h('td', { class: 'num', text: fmt(c.fps, 1) }),
       ]);
     }),
@@ -199,6 +210,104 @@ function renderCameraState() {
   if (!c) return;
   el.cameraState.append(h('span', { class: `badge state-${c.state}`, text: c.state }), ` ${c.reason} · ${fmt(c.fps, 1)} fps · ${c.framesAnalysed} frames analysed`);
   el.calStatus.textContent = calibrationText(c);
+  renderHealth(c);
+}
+
+// ---------------------------------------------------------------- picture health
+
+const CHECK_NAMES = { frozen: 'Frozen picture', covered: 'Lens covered', defocused: 'Out of focus', moved: 'Camera moved', dark: 'Too dark', overexposed: 'Overexposed' };
+
+/** A short badge for the camera list: "ok", "learning", or the open problems. */
+function healthBadge(hs) {
+  if (!hs || !hs.enabled) return h('span', { class: 'badge muted', text: 'off' });
+  const open = (hs.checks ?? []).filter((c) => c.state === 'open').map((c) => c.check);
+  if (open.length) return h('span', { class: 'badge health-bad', text: open.join(', '), title: 'counts from this camera are flagged' });
+  return h('span', { class: `badge ${hs.reference === 'ready' ? 'health-ok' : 'muted'}`, text: hs.reference === 'ready' ? 'ok' : 'learning' });
+}
+
+/** One line per measure, numbers only (the API never sends pixels). */
+function measureText(check, m) {
+  if (check === 'moved' && m.shiftPx !== undefined) return `shift ${fmt(m.shiftPx, 1)} px (x ${fmt(m.shiftX, 1)}, y ${fmt(m.shiftY, 1)})`;
+  return Object.entries(m ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
+}
+
+function renderHealth(c) {
+  const hs = c.health;
+  if (!hs || !hs.enabled) {
+    el.healthSummary.textContent = 'Health checks are off for this camera.';
+    el.healthChecks.replaceChildren();
+    el.healthMoved.hidden = true;
+    return;
+  }
+  const open = hs.checks.filter((x) => x.state === 'open');
+  el.healthSummary.textContent =
+    hs.reference === 'learning'
+      ? 'Learning the reference view from the next healthy seconds.'
+      : open.length
+        ? `Problem: ${open.map((x) => CHECK_NAMES[x.check] ?? x.check).join(', ')}. Counts are flagged (${hs.flags.join(', ')}).`
+        : `Picture OK (reference from ${new Date(hs.referenceTakenAt).toLocaleString()}).`;
+  el.healthSummary.className = `health-summary ${open.length ? 'warn' : ''}`;
+  el.healthChecks.replaceChildren(
+    ...hs.checks.map((x) =>
+      h('li', { class: `check-${x.state}`, 'data-check': x.check }, [
+        h('span', { class: 'check-name', text: CHECK_NAMES[x.check] ?? x.check }),
+        h('span', { class: `badge check-${x.state}`, text: x.state }),
+        h('span', { class: 'small muted', text: measureText(x.check, x.measures) }),
+      ]),
+    ),
+  );
+  el.healthMoved.hidden = !hs.suspect;
+  if (hs.suspect && state.healthImagesFor !== c.id) loadHealthImages(c.id);
+  if (!hs.suspect && state.healthImagesFor === c.id) clearHealthImages();
+}
+
+function clearHealthImages() {
+  for (const u of state.healthUrls) URL.revokeObjectURL(u);
+  state.healthUrls = [];
+  state.healthImagesFor = null;
+  el.healthReference.removeAttribute('src');
+  el.healthCurrent.removeAttribute('src');
+}
+
+/** Anonymized image as a blob URL; the box makes one at a time, so a busy answer is retried. */
+async function fetchImage(path) {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const res = await fetch(API + path, { headers: { accept: `image/jpeg, ${ACCEPT_JSON}` }, cache: 'no-store', credentials: 'same-origin' });
+    if (res.ok) return { url: URL.createObjectURL(await res.blob()) };
+    const body = await res.json().catch(() => null);
+    if (body?.code !== 'ROADSIDE_ERR_BUSY') return { error: body?.error ?? `HTTP ${res.status}` };
+    await new Promise((r) => setTimeout(r, 1200));
+  }
+  return { error: 'the box stayed busy' };
+}
+
+/** The reference and the current view side by side, both anonymized by the box. */
+async function loadHealthImages(id) {
+  clearHealthImages();
+  state.healthImagesFor = id;
+  el.healthImagesStatus.textContent = 'Loading the anonymized reference and current views…';
+  const ref = await fetchImage(`/cameras/${enc(id)}/health/reference.jpg`);
+  const cur = await fetchImage(`/cameras/${enc(id)}/snapshot.jpg`);
+  if (state.healthImagesFor !== id) return;
+  const problems = [];
+  for (const [img, r, what] of [[el.healthReference, ref, 'reference'], [el.healthCurrent, cur, 'current view']]) {
+    if (r.url) {
+      state.healthUrls.push(r.url);
+      img.src = r.url;
+    } else problems.push(`${what}: ${r.error}`);
+  }
+  el.healthImagesStatus.textContent = problems.length ? `Not shown: ${problems.join('; ')}.` : 'Faces and plates are pixelated in both.';
+}
+
+async function confirmView() {
+  const id = state.current?.id;
+  if (!id || state.current?.isNew) return;
+  el.healthConfirm.disabled = true;
+  const r = await api('POST', `/cameras/${enc(id)}/health/confirm`, {});
+  el.healthConfirm.disabled = false;
+  el.healthSummary.textContent = r.ok ? 'Confirmed: the reference view is learned again from now.' : `Not confirmed: ${r.data?.error ?? r.status}`;
+  if (r.ok) clearHealthImages();
+  await pollCameras();
 }
 
 function calibrationText(c) {
@@ -922,6 +1031,7 @@ el.form.addEventListener('input', (e) => {
 });
 el.revert.addEventListener('click', revert);
 el.refreshSnapshot.addEventListener('click', loadSnapshot);
+el.healthConfirm.addEventListener('click', confirmView);
 for (const b of el.tools) b.addEventListener('click', () => setTool(state.tool === b.dataset.tool ? null : /** @type {any} */ (b.dataset.tool)));
 el.closeZone.addEventListener('click', closeZone);
 el.cancelDrawing.addEventListener('click', () => setTool(null));

@@ -5,6 +5,7 @@ import { CameraSchema, Id } from '../config/schema.js';
 import { CameraStatusSchema } from '../core/camera-status.js';
 import { ERROR_CODE_LIST, type ErrorCode } from '../core/errors.js';
 import { PointPairSchema } from '../../../calibration/file.js';
+import { HealthStatusSchema } from '../core/health-status.js';
 
 export const CameraIdParams = Type.Object({ id: Id });
 export type CameraIdParams = Static<typeof CameraIdParams>;
@@ -65,3 +66,5 @@ export const CalibrationResult = Type.Object({
   file: Type.String(),
   errors: Type.Object({ rmsM: Type.Number(), maxM: Type.Number(), rmsPx: Type.Number(), maxPx: Type.Number() }),
 });
+
+export const HealthConfirmBody = Type.Object({ cameraId: Type.String(), health: HealthStatusSchema });

@@ -14,6 +14,7 @@ import { ConfigError } from '../config/load.js';
 import { ConfigCommitError, type ConfigStore } from '../config/store.js';
 import { ERROR_CODES, errorBody, type ErrorCode } from '../core/errors.js';
 import type { CameraConfig } from '../config/schema.js';
+import type { Detection } from '../core/types.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { CameraManager } from '../pipeline/camera-manager.js';
 import { AnonymizationError, type Anonymizer } from '../privacy/index.js';
@@ -30,6 +31,7 @@ import {
   CameraStatusBody,
   ErrorBody,
   SHARED_SCHEMAS,
+  HealthConfirmBody,
 } from './schemas.js';
 
 const Health = Type.Object({ status: Type.Literal('ok') });
@@ -184,6 +186,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       calibrated: false,
       width: cam.width,
       height: cam.height,
+      health: { enabled: cam.health?.enabled ?? true, reference: 'learning' as const, referenceTakenAt: null, checks: [], flags: [], suspect: false },
     };
   };
   /** The camera of that id in `cameras` (the running config by default), or a 404 thrown. */
@@ -253,6 +256,73 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   );
 
   let snapshotBusy = false;
+  /** Anonymizes a copy of a raw frame to JPEG, one at a time; answers the error itself (fail closed). */
+  const anonymizedJpeg = async (reply: FastifyReply, frame: { width: number; height: number; data: Buffer }, detections: Detection[]): Promise<Buffer | null> => {
+    const anonymizer = deps.anonymizer();
+    if (!anonymizer) {
+      await reply.code(503).send(errorBody('ROADSIDE_ERR_IMAGE_WITHHELD', 'image withheld: anonymizer not loaded'));
+      return null;
+    }
+    // One at a time: each takes most of a second of both cores, which belong to the video.
+    if (snapshotBusy) {
+      await reply.code(503).header('retry-after', '1').send(errorBody('ROADSIDE_ERR_BUSY', 'busy with another snapshot, retry in a second'));
+      return null;
+    }
+    snapshotBusy = true;
+    // A copy: the anonymizer blurs in place, and the pipeline may still read this frame.
+    const raw = { width: frame.width, height: frame.height, data: Buffer.from(frame.data) };
+    try {
+      return await anonymizer.anonymizeToJpeg(raw, detections).finally(() => (snapshotBusy = false));
+    } catch (err) {
+      raw.data.fill(0);
+      if (err instanceof AnonymizationError) {
+        await reply.code(503).send(errorBody('ROADSIDE_ERR_IMAGE_WITHHELD', `image withheld: ${err.reason}`));
+        return null;
+      }
+      throw err;
+    }
+  };
+
+  app.post(
+    '/api/v1/cameras/:id/health/confirm',
+    {
+      config: access('write'),
+      schema: { tags: ['cameras'], summary: 'The installer confirms the view as it is now: the health reference is learned again (a moved camera stops being suspect)', params: CameraIdParams, response: { 200: HealthConfirmBody, 404: ErrorBody } },
+    },
+    async (req, reply) => {
+      const p = deps.cameras.get(req.params.id);
+      if (!p) return reply.code(404).send(errorBody('ROADSIDE_ERR_NOT_FOUND', `no running camera '${req.params.id}'`));
+      p.retakeHealthReference();
+      req.log.info({ camera: req.params.id }, 'health reference retaken on installer confirm');
+      return { cameraId: req.params.id, health: p.status().health };
+    },
+  );
+
+  // The reference view the health checks compare with, anonymized like any snapshot (never raw).
+  app.get(
+    '/api/v1/cameras/:id/health/reference.jpg',
+    {
+      config: access('read'),
+      schema: { tags: ['cameras'], summary: 'Anonymized snapshot of the health reference view; 503 while it is learned or when blurring fails', params: CameraIdParams, response: { 404: ErrorBody, 503: ErrorBody } },
+    },
+    async (req, reply) => {
+      const p = deps.cameras.get(req.params.id);
+      if (!p) return reply.code(404).send(errorBody('ROADSIDE_ERR_NOT_FOUND', `no running camera '${req.params.id}'`));
+      const h = p.healthMonitor();
+      if (!h) return reply.code(503).send(errorBody('ROADSIDE_ERR_NO_FRAME', 'this camera runs no health checks'));
+      let jpeg = h.anonymizedReference();
+      if (!jpeg) {
+        const raw = h.referenceRaw();
+        const takenAt = h.referenceTakenAtMs();
+        if (!raw || takenAt === null) return reply.code(503).send(errorBody('ROADSIDE_ERR_NO_FRAME', 'no health reference yet: it is being learned'));
+        jpeg = await anonymizedJpeg(reply as FastifyReply, raw.frame, raw.detections);
+        if (!jpeg) return reply;
+        h.setAnonymizedReference(jpeg, takenAt);
+      }
+      return (reply as FastifyReply).header('content-type', 'image/jpeg').header('cache-control', 'no-store').send(jpeg);
+    },
+  );
+
   // The only route that returns image bytes: the last analysed frame, anonymized (fail closed).
   app.get(
     '/api/v1/cameras/:id/snapshot.jpg',
@@ -270,22 +340,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       if (!p) return reply.code(404).send(errorBody('ROADSIDE_ERR_NOT_FOUND', `no running camera '${req.params.id}'`));
       const last = p.lastAnalysed();
       if (!last) return reply.code(503).send(errorBody('ROADSIDE_ERR_NO_FRAME', 'no frame analysed yet'));
-      const anonymizer = deps.anonymizer();
-      if (!anonymizer) return reply.code(503).send(errorBody('ROADSIDE_ERR_IMAGE_WITHHELD', 'image withheld: anonymizer not loaded'));
-      // One at a time: each takes most of a second of both cores, which belong to the video.
-      if (snapshotBusy) return reply.code(503).header('retry-after', '1').send(errorBody('ROADSIDE_ERR_BUSY', 'busy with another snapshot, retry in a second'));
-      snapshotBusy = true;
-      // A copy: the anonymizer blurs in place, and the pipeline may still read this frame.
-      const { width, height } = last.frame;
-      const raw = { width, height, data: Buffer.from(last.frame.data) };
-      try {
-        const jpeg = await anonymizer.anonymizeToJpeg(raw, last.detections).finally(() => (snapshotBusy = false));
-        return (reply as FastifyReply).header('content-type', 'image/jpeg').header('cache-control', 'no-store').send(jpeg);
-      } catch (err) {
-        raw.data.fill(0);
-        if (err instanceof AnonymizationError) return reply.code(503).send(errorBody('ROADSIDE_ERR_IMAGE_WITHHELD', `image withheld: ${err.reason}`));
-        throw err;
-      }
+      const jpeg = await anonymizedJpeg(reply as FastifyReply, last.frame, last.detections);
+      if (!jpeg) return reply;
+      return (reply as FastifyReply).header('content-type', 'image/jpeg').header('cache-control', 'no-store').send(jpeg);
     },
   );
 

@@ -105,6 +105,82 @@ export const IncidentRulesSchema = Type.Object(
 );
 export type IncidentRulesConfig = Static<typeof IncidentRulesSchema>;
 
+const hysteresis = (openSeconds: number, closeSeconds: number) => ({
+  /** The fault must persist this long before the problem opens. */
+  openSeconds: Type.Number({ minimum: 0, maximum: 3600, default: openSeconds }),
+  /** The picture must be healthy this long before the problem closes. */
+  closeSeconds: Type.Number({ minimum: 0, maximum: 3600, default: closeSeconds }),
+});
+
+/** Camera health checks (appliance/src/health). Each compares against the camera's own reference. */
+export const HealthConfigSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true }),
+    /** One small grey sample of the analysed frame this often. */
+    sampleSeconds: Type.Number({ minimum: 0.2, maximum: 60, default: 1 }),
+    /** Healthy seconds the reference is learned over (at start, after a confirm or a new line/calibration). */
+    learnSeconds: Type.Number({ minimum: 1, maximum: 3600, default: 10 }),
+    /** An open problem emits camera.health 'updated' at most this often. */
+    updateSeconds: Type.Number({ minimum: 1, default: 60 }),
+    frozen: Type.Object(
+      {
+        ...hysteresis(5, 2),
+        /** Successive samples count as the same picture when at most this share of pixels changed by > 3 levels... */
+        maxChangedFraction: Type.Number({ minimum: 0, maximum: 1, default: 0.0005 }),
+        /** ...and the mean absolute difference is at most this (grey levels). */
+        maxMeanAbsDiff: Type.Number({ minimum: 0, maximum: 255, default: 0.25 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    covered: Type.Object(
+      {
+        ...hysteresis(5, 5),
+        /** Share of the blocks that had texture in the reference and are now blank. */
+        minFraction: Type.Number({ minimum: 0.05, maximum: 1, default: 0.5 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    defocused: Type.Object(
+      {
+        ...hysteresis(10, 5),
+        /** Sharpness (variance of the Laplacian) below this share of the reference's. */
+        maxSharpnessRatio: Type.Number({ minimum: 0.01, maximum: 1, default: 0.35 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    moved: Type.Object(
+      {
+        ...hysteresis(10, 5),
+        /** Shift of the static scene, as a share of the frame width, that counts as moved. */
+        minShift: Type.Number({ minimum: 0.002, maximum: 0.2, default: 0.02 }),
+        /** Scene no longer recognised: edge correlation below this share of the reference's own. */
+        minCorrelationRatio: Type.Number({ minimum: 0, maximum: 1, default: 0.4 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    dark: Type.Object(
+      {
+        ...hysteresis(10, 5),
+        /** Mean grey level (0-255) below which the picture is too dark... */
+        maxMeanLuma: Type.Number({ minimum: 0, maximum: 255, default: 20 }),
+        /** ...unless at least this share of pixels is lit (headlights, street lights). */
+        minLitFraction: Type.Number({ minimum: 0, maximum: 1, default: 0.02 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    overexposed: Type.Object(
+      {
+        ...hysteresis(10, 5),
+        /** Share of saturated pixels (> 245) above which the picture is washed out. */
+        minSaturatedFraction: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type HealthConfig = Static<typeof HealthConfigSchema>;
+
 export const CameraSchema = Type.Object(
   {
     id: Id,
@@ -124,6 +200,7 @@ export const CameraSchema = Type.Object(
     lines: Type.Array(CountingLineSchema, { default: [] }),
     zones: Type.Array(ZoneSchema, { default: [] }),
     incidents: IncidentRulesSchema,
+    health: Type.Optional(HealthConfigSchema),
   },
   { additionalProperties: false },
 );

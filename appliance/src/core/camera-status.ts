@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CAMERA_STATES } from './types.js';
 import { literalUnion } from './schema-util.js';
+import { HealthStatusSchema } from './health-status.js';
 
 export const CameraStatusSchema = Type.Object({
   id: Type.String(),
@@ -19,5 +20,7 @@ export const CameraStatusSchema = Type.Object({
   calibrated: Type.Boolean(),
   width: Type.Integer(),
   height: Type.Integer(),
+  /** Picture health: checks, reference, data-quality flags; `suspect` = lines and calibration may no longer fit. */
+  health: HealthStatusSchema,
 });
 export type CameraStatus = Static<typeof CameraStatusSchema>;

@@ -13,7 +13,7 @@ export const ERROR_CODES = {
   ROADSIDE_ERR_CONFLICT: 'the request contradicts itself or the current state (e.g. body id differs from the URL id)',
   ROADSIDE_ERR_CURSOR_INVALID: 'an event cursor that this outbox never issued',
   ROADSIDE_ERR_BUSY: 'the resource is busy (another snapshot, too many live streams); retry after Retry-After',
-  ROADSIDE_ERR_NO_FRAME: 'the camera has not analysed a frame yet',
+  ROADSIDE_ERR_NO_FRAME: 'the camera has not analysed a frame yet (or, for the health reference image, is still learning its reference)',
   ROADSIDE_ERR_IMAGE_WITHHELD: 'the anonymizer could not guarantee masking (model missing, failed, timed out): no image leaves',
   ROADSIDE_ERR_NOT_CALIBRATED: 'the camera has no calibration',
   ROADSIDE_ERR_CALIBRATION_INVALID: 'the calibration points are degenerate or inconsistent',

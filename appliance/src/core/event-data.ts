@@ -2,7 +2,7 @@
 // (analytics), to validate in tests, and published as JSON Schema by the API.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import './formats.js';
-import { CAMERA_STATES, DATA_QUALITY_FLAGS, INCIDENT_CLOSE_REASONS, INCIDENT_KINDS, OBJECT_CLASSES, eventTypeOf, type CloudEvent, type EventType } from './types.js';
+import { CAMERA_STATES, DATA_QUALITY_FLAGS, HEALTH_CHECKS, HEALTH_EVENT_STATES, INCIDENT_CLOSE_REASONS, INCIDENT_KINDS, OBJECT_CLASSES, eventTypeOf, type CloudEvent, type EventType } from './types.js';
 import { literalUnion } from './schema-util.js';
 
 const ObjectClassSchema = literalUnion(OBJECT_CLASSES);
@@ -91,12 +91,26 @@ export const ConfigAppliedData = Type.Object({
   version: Type.Integer({ minimum: 1, description: 'increases with every applied change, also across restarts' }),
   hash: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'sha256 of the canonical config JSON (credentials included, never shown)' }),
   previousHash: Type.Union([Type.String({ pattern: '^[0-9a-f]{64}$' }), Type.Null()]),
-  source: Type.Union(CONFIG_SOURCES.map((s) => Type.Literal(s))),
+  source: literalUnion(CONFIG_SOURCES),
   cameras: Type.Object({ added: CameraIds, removed: CameraIds, changed: CameraIds }),
   /** Top-level config sections that changed (empty at start: the previous config is not kept). */
   sections: Type.Array(Type.String()),
 });
 export type ConfigAppliedData = Static<typeof ConfigAppliedData>;
+
+/** One camera health problem (frozen, covered, defocused, moved, dark, overexposed): numbers only, never pixels. */
+export const CameraHealthData = Type.Object({
+  healthId: Type.String(),
+  cameraId: Type.String(),
+  check: literalUnion(HEALTH_CHECKS),
+  state: literalUnion(HEALTH_EVENT_STATES),
+  startedAt: Type.String({ format: 'date-time' }),
+  endedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  /** Check-specific measures (shift in px, sharpness ratio, mean luma...). */
+  measures: Type.Record(Type.String(), Type.Number()),
+});
+export type CameraHealthData = Static<typeof CameraHealthData>;
+
 
 /** Each event type with its payload: producers and consumers narrow on `type`, never cast `data`. */
 export interface EventDataMap {
@@ -109,6 +123,7 @@ export interface EventDataMap {
   'incident.closed': IncidentData;
   'camera.state': CameraStateData;
   'config.applied': ConfigAppliedData;
+  'camera.health': CameraHealthData;
 }
 
 /** A domain event whose payload follows from its type (a discriminated union over every type). */
@@ -145,4 +160,5 @@ export const EVENT_DATA_SCHEMAS: { [K in keyof EventDataMap]: TSchema } = {
   'incident.closed': IncidentData,
   'camera.state': CameraStateData,
   'config.applied': ConfigAppliedData,
+  'camera.health': CameraHealthData,
 };

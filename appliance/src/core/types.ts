@@ -122,6 +122,13 @@ export type IncidentCloseReason = (typeof INCIDENT_CLOSE_REASONS)[number];
 export const DATA_QUALITY_FLAGS = ['partial', 'stream-gap', 'camera-frozen', 'camera-covered', 'camera-defocused', 'camera-moved', 'camera-dark', 'camera-overexposed'] as const;
 export type DataQualityFlag = (typeof DATA_QUALITY_FLAGS)[number];
 
+/** The camera health checks (appliance/src/health): each one is a `camera.health` problem when it fires. */
+export const HEALTH_CHECKS = ['frozen', 'covered', 'defocused', 'moved', 'dark', 'overexposed'] as const;
+export type HealthCheck = (typeof HEALTH_CHECKS)[number];
+/** Phases of a camera health problem, like an incident's. */
+export const HEALTH_EVENT_STATES = ['opened', 'updated', 'closed'] as const;
+export type HealthEventState = (typeof HEALTH_EVENT_STATES)[number];
+
 /** Event types exported upstream. Payload shapes live in events/schemas.ts. */
 export const EVENT_TYPES = [
   'count.interval',
@@ -133,6 +140,7 @@ export const EVENT_TYPES = [
   'incident.closed',
   'camera.state',
   'config.applied',
+  'camera.health',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -75,6 +75,12 @@ export function createMetrics() {
     cameraRestarts: new Counter({ name: 'roadside_camera_restarts_total', help: 'ffmpeg restarts after a lost or stalled stream', labelNames: cam, registers: [registry] }),
     cameraFps: new Gauge({ name: 'roadside_camera_frames_per_second', help: 'Analysed frames per second over the last 10 s', labelNames: cam, registers: [registry] }),
     tracksActive: new Gauge({ name: 'roadside_tracks_active', help: 'Confirmed tracks in the last frame', labelNames: cam, registers: [registry] }),
+    cameraHealthProblem: new Gauge({
+      name: 'roadside_camera_health_problem',
+      help: '1 while the camera health check has an open problem (frozen, covered, defocused, moved, dark, overexposed)',
+      labelNames: ['camera', 'check'] as const,
+      registers: [registry],
+    }),
     incidentsOpen: new Gauge({ name: 'roadside_incidents_open', help: 'Open incidents', labelNames: ['camera', 'kind'] as const, registers: [registry] }),
     eventsProduced: new Counter({ name: 'roadside_events_produced_total', help: 'Events stored in the outbox', labelNames: ['type'] as const, registers: [registry] }),
     outboxBacklog: new Gauge({ name: 'roadside_outbox_backlog', help: 'Events stored but not yet delivered to the sink', labelNames: ['sink'] as const, registers: [registry] }),

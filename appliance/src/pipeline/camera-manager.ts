@@ -8,7 +8,8 @@ import type { Metrics } from '../metrics/registry.js';
 import { loadCalibration, type CalibrationFile } from '../analytics/index.js';
 import { CameraAnalytics } from '../analytics/index.js';
 import type { DetectorStage, FrameSource, Publisher } from '../core/stages.js';
-import { CAMERA_STATES, INCIDENT_KINDS } from '../core/types.js';
+import { CAMERA_STATES, HEALTH_CHECKS, INCIDENT_KINDS } from '../core/types.js';
+import { CameraHealthMonitor, ReferenceStore, healthConfigOf } from '../health/index.js';
 import { RtspFrameSource, type BackoffPolicy } from '../ingest/index.js';
 import { MultiObjectTracker } from '../track/index.js';
 import { CameraPipeline } from './camera-pipeline.js';
@@ -25,14 +26,19 @@ export interface CameraManagerDeps {
   backoff?: BackoffPolicy;
   /** Where a camera's frames come from; the RTSP stream unless a replay is wired in. */
   createSource?: (cam: CameraConfig, log: Logger) => FrameSource;
+  /** Folder of the camera health references (null/absent: not kept across restarts). */
+  healthDir?: string | null;
 }
 
 export class CameraManager {
   private readonly running = new Map<string, CameraPipeline>();
   private binSeconds: number[] = [];
   private timeZone = 'UTC';
+  private readonly healthStore: ReferenceStore | null;
 
-  constructor(private readonly deps: CameraManagerDeps) {}
+  constructor(private readonly deps: CameraManagerDeps) {
+    this.healthStore = deps.healthDir ? new ReferenceStore(deps.healthDir) : null;
+  }
 
   get(id: string): CameraPipeline | undefined {
     return this.running.get(id);
@@ -49,6 +55,7 @@ export class CameraManager {
     this.timeZone = config.analytics.timeZone;
     const stops: Promise<void>[] = [];
     const failed: string[] = [];
+    const removed: string[] = [];
     for (const [id, p] of this.running) {
       const next = wanted.get(id);
       if (next && !binsChanged && isDeepStrictEqual(next, p.config)) continue;
@@ -66,8 +73,11 @@ export class CameraManager {
       this.running.delete(id);
       stops.push(p.stop());
       this.clearMetrics(id);
+      if (!config.cameras.some((c) => c.id === id)) removed.push(id);
     }
     await Promise.all(stops);
+    // A deleted camera's health reference must not greet a new camera that reuses its id (a disabled one keeps it).
+    for (const id of removed) this.healthStore?.forget(id);
     for (const [id, cam] of wanted) {
       if (this.running.has(id)) continue;
       const log = cameraLogger(this.deps.log, id);
@@ -100,6 +110,7 @@ export class CameraManager {
         // The zone in force when the analytics is built (a change of zone rebuilds every camera's).
         createAnalytics: (camera, calibration, binSeconds) => new CameraAnalytics({ camera, calibration, binSeconds, timeZone: this.timeZone }),
         observer: new MetricsObserver(this.deps.metrics, cam.id),
+        health: new CameraHealthMonitor({ cameraId: cam.id, width: cam.width, height: cam.height, config: healthConfigOf(cam), store: this.healthStore }),
         log,
       },
       this.calibrationOf(cam, log),
@@ -148,6 +159,7 @@ export class CameraManager {
     // Series of several labels go only by their full label set.
     for (const state of CAMERA_STATES) m.cameraState.remove({ camera: id, state });
     for (const kind of INCIDENT_KINDS) m.incidentsOpen.remove({ camera: id, kind });
+    for (const check of HEALTH_CHECKS) m.cameraHealthProblem.remove({ camera: id, check });
   }
 }
 

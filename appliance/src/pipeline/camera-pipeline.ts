@@ -8,6 +8,10 @@ import type { CameraStatus } from '../core/camera-status.js';
 import type { CameraState, DataQualityFlag, Detection, DomainEvent, Frame, IncidentKind } from '../core/types.js';
 import { safeUrl } from '../ingest/index.js';
 import type { CalibrationFile, LiveSummary } from '../analytics/index.js';
+import { isDeepStrictEqual } from 'node:util';
+import { CameraHealthMonitor, healthConfigOf } from '../health/index.js';
+import { HEALTH_NOT_MONITORED } from '../core/health-status.js';
+import { HEALTH_CHECKS, type HealthCheck } from '../core/types.js';
 import { LatestFrameSlot } from './frame-slot.js';
 import type { PipelineObserver } from './observer.js';
 
@@ -28,6 +32,8 @@ export interface CameraStages {
   detector: DetectorStage;
   /** Shared by every camera: never closed by one. */
   publisher: Publisher;
+  /** Picture health checks on the analysed frames (absent in replays). */
+  health?: CameraHealthMonitor;
   createTracker(): TrackerStage;
   createAnalytics(camera: CameraConfig, calibration: CalibrationFile | null, binSeconds: number[]): CameraAnalyticsStage;
   observer: PipelineObserver;
@@ -77,6 +83,7 @@ export class CameraPipeline {
   }
 
   start(): void {
+    this.reportHealth();
     this.stages.source.start({
       frame: (f) => this.offer(f),
       state: (state, reason) => this.onState(state, reason),
@@ -96,9 +103,25 @@ export class CameraPipeline {
     // Built before anything is replaced: if it throws, the running analytics stays.
     const analytics = this.stages.createAnalytics(next, calibration, binSeconds);
     this.emit(this.analytics.close(this.now()));
+    // New lines or calibration: the installer drew them on the view as it is now, the new reference.
+    const redrawn = !isDeepStrictEqual([next.lines, next.zones], [this.cfg.lines, this.cfg.zones]) || !isDeepStrictEqual(calibration, this.calibration);
     this.cfg = next;
     this.calibration = calibration;
     this.analytics = analytics;
+    this.stages.health?.configure(healthConfigOf(next));
+    if (redrawn) this.retakeHealthReference();
+  }
+
+  /** The installer confirms the view as it is now: the health reference is learned again from it. */
+  retakeHealthReference(): void {
+    const health = this.stages.health;
+    if (!health) return;
+    this.emit(health.retakeReference(this.now()));
+    this.reportHealth();
+  }
+
+  healthMonitor(): CameraHealthMonitor | null {
+    return this.stages.health ?? null;
   }
 
   /** Stops the source, lets the frame in analysis finish, closes the open intervals and incidents. */
@@ -108,7 +131,8 @@ export class CameraPipeline {
     this.slot.clear();
     await this.stages.source.close();
     await this.running;
-    this.emit(this.analytics.close(this.now()));
+    const now = this.now();
+    this.emit([...this.analytics.close(now), ...(this.stages.health?.closeAll(now) ?? [])]);
     this.tracker.close();
     await this.publishing;
   }
@@ -150,6 +174,7 @@ export class CameraPipeline {
       calibrated: this.calibration !== null,
       width: this.cfg.width,
       height: this.cfg.height,
+      health: this.stages.health?.status() ?? HEALTH_NOT_MONITORED,
     };
   }
 
@@ -177,6 +202,7 @@ export class CameraPipeline {
     if (this.slot.clear()) this.countDrop();
     void this.running.then(() => {
       if (this.stopped) return;
+      this.stages.health?.streamLost();
       this.emit(this.analytics.streamGap(this.now()));
       this.tracker.close();
     });
@@ -223,7 +249,18 @@ export class CameraPipeline {
         height: frame.height,
         detections,
       });
+      // Health first: the intervals of this frame carry the flags of the problems open now.
+      const health = this.stages.health;
+      if (health) {
+        const healthEvents = health.observe(frame, detections);
+        if (healthEvents.length) {
+          for (const e of healthEvents) this.stages.log.warn({ check: e.data.check, state: e.data.state, measures: e.data.measures }, 'camera picture health');
+          this.emit(healthEvents);
+          this.reportHealth();
+        }
+      }
       this.emit(this.analytics.process(tracks));
+      for (const flag of health?.flags() ?? []) this.analytics.markFlag(flag, frame.timestampMs);
       this.last = { frame, detections };
       this.analysed++;
       const open = new Map<IncidentKind, number>();
@@ -232,6 +269,11 @@ export class CameraPipeline {
     } catch (err) {
       this.stages.log.error({ err: (err as Error).message }, 'analysis of a frame failed');
     }
+  }
+
+  private reportHealth(): void {
+    const health = this.stages.health;
+    if (health) this.stages.observer.health(new Set(HEALTH_CHECKS.filter((c: HealthCheck) => health.isOpen(c))));
   }
 
   private countDrop(): void {

@@ -1,6 +1,6 @@
 // What a camera pipeline reports about itself, kept out of the conductor: metrics and fps
 // accounting live here, so CameraPipeline only moves frames from stage to stage.
-import { CAMERA_STATES, INCIDENT_KINDS, type CameraState, type IncidentKind } from '../core/types.js';
+import { CAMERA_STATES, HEALTH_CHECKS, INCIDENT_KINDS, type CameraState, type HealthCheck, type IncidentKind } from '../core/types.js';
 import { initCamera, type Metrics } from '../metrics/registry.js';
 
 export interface PipelineObserver {
@@ -9,6 +9,8 @@ export interface PipelineObserver {
   /** A frame went through every stage; `inferenceSeconds` is the detector's share. */
   frameAnalysed(inferenceSeconds: number, confirmedTracks: number, incidentsOpen: ReadonlyMap<IncidentKind, number>): void;
   state(state: CameraState, reason: string): void;
+  /** The picture-health checks open now (the others are closed). */
+  health(open: ReadonlySet<HealthCheck>): void;
   /** Analysed frames per second over the last window. */
   fps(nowMs?: number): number;
 }
@@ -69,6 +71,10 @@ export class MetricsObserver implements PipelineObserver {
     if (state === 'backoff') m.cameraRestarts.inc(this.label);
   }
 
+  health(open: ReadonlySet<HealthCheck>): void {
+    for (const check of HEALTH_CHECKS) this.metrics.cameraHealthProblem.set({ camera: this.cameraId, check }, open.has(check) ? 1 : 0);
+  }
+
   fps(nowMs?: number): number {
     return this.meter.fps(nowMs);
   }
@@ -83,6 +89,7 @@ export class QuietObserver implements PipelineObserver {
     this.meter.tick();
   }
   state(): void {}
+  health(): void {}
   fps(nowMs?: number): number {
     return this.meter.fps(nowMs);
   }
