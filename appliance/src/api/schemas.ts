@@ -10,7 +10,15 @@ export type CameraIdParams = Static<typeof CameraIdParams>;
 export const ErrorBody = Type.Object({
   code: Type.Unsafe<ErrorCode>({ type: 'string', enum: ERROR_CODE_LIST, description: 'stable error code (docs/errors.md)' }),
   error: Type.String(),
-  issues: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+  issues: Type.Optional(
+    Type.Array(
+      Type.Object({
+        path: Type.String(),
+        message: Type.String(),
+        code: Type.Optional(Type.Unsafe<ErrorCode>({ type: 'string', enum: ERROR_CODE_LIST, description: 'a more specific code for this field' })),
+      }),
+    ),
+  ),
 });
 
 export const CameraStatusBody = Type.Object({

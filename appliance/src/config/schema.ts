@@ -108,6 +108,12 @@ export const CameraSchema = Type.Object(
 );
 export type CameraConfig = Static<typeof CameraSchema>;
 
+/** Every sink has it: link-local and cloud-metadata targets are refused unless this is true. */
+const AllowInternalTargets = Type.Boolean({
+  default: false,
+  description: 'allow a link-local or cloud-metadata address (169.254.0.0/16, fe80::/10, metadata.google.internal...) as the target',
+});
+
 export const WebhookSinkSchema = Type.Object(
   {
     id: Id,
@@ -116,6 +122,7 @@ export const WebhookSinkSchema = Type.Object(
     secret: Type.Optional(Type.String({ minLength: 16 })),
     timeoutMs: Type.Integer({ minimum: 100, default: 5000 }),
     batchSize: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
+    allowInternalTargets: AllowInternalTargets,
   },
   { additionalProperties: false },
 );
@@ -127,6 +134,7 @@ export const MqttSinkSchema = Type.Object(
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
     clientId: Type.Optional(Type.String()),
+    allowInternalTargets: AllowInternalTargets,
   },
   { additionalProperties: false },
 );
@@ -140,6 +148,18 @@ export const TokenSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** Bounds that keep one config from eating the box (10,000 zones took a camera from 5 fps to 0.5). */
+export const LimitsSchema = Type.Object(
+  {
+    maxCameras: Type.Integer({ minimum: 1, maximum: 1024, default: 32 }),
+    maxLinesPerCamera: Type.Integer({ minimum: 0, maximum: 4096, default: 64 }),
+    maxZonesPerCamera: Type.Integer({ minimum: 0, maximum: 4096, default: 64 }),
+    maxPointsPerPolygon: Type.Integer({ minimum: 3, maximum: 4096, default: 64 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type LimitsConfig = Static<typeof LimitsSchema>;
 
 export const ConfigSchema = Type.Object(
   {
@@ -213,6 +233,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    limits: LimitsSchema,
     cameras: Type.Array(CameraSchema, { default: [] }),
   },
   { additionalProperties: false },

@@ -1,6 +1,7 @@
 // The running config: the last good one. A change (file reload or API) is validated whole before it
 // replaces anything; an invalid one is refused with every issue and the old one stays in force.
 import { renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfigFile, validateConfig } from './load.js';
 import type { Config } from './schema.js';
@@ -37,7 +38,7 @@ export class ConfigStore {
     const run = this.queue.then(async () => {
       const draft = structuredClone(this.current);
       change(draft);
-      const next = validateConfig(draft, 'change');
+      const next = validateConfig(draft, 'change', { baseDir: this.path ? dirname(resolve(this.path)) : undefined });
       await this.commit(next);
       return next;
     });

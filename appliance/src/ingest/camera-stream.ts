@@ -7,6 +7,7 @@ import type { CameraState, Frame } from '../core/types.js';
 import { backoffDelay, type BackoffPolicy } from '../core/backoff.js';
 import { ffmpegArgs } from './ffmpeg-args.js';
 import { FrameAssembler } from './frame-reader.js';
+import { redactUrl } from '../core/redact.js';
 
 export interface CameraStreamOptions {
   cameraId: string;
@@ -106,13 +107,11 @@ export class CameraStream {
     const args = ffmpegArgs({ url: this.o.url, fps: this.o.fps, width: this.o.width, height: this.o.height, socketTimeoutMs: Math.max(2000, this.o.stallSeconds * 1000) });
     const child = spawn(this.o.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    let stderrTail = '';
+    // ffmpeg error lines name the stream and the cause; the last few go to the exit log, each line
+    // redacted whole before anything is cut, so a cut can never leave half a password behind.
+    const stderrTail = new StderrTail(this.o.url);
     child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (s: string) => {
-      // ffmpeg error lines name the stream and the cause; keep the last few for the exit log,
-      // redacted before they are cut, so a cut can never leave half a password behind.
-      stderrTail = redactUrl(stderrTail + s, this.o.url).slice(-500);
-    });
+    child.stderr!.on('data', (s: string) => stderrTail.push(s));
     child.stdout!.on('data', (chunk: Buffer) => {
       if (this.child !== child) return;
       this.assembler.push(chunk, (data) => this.emitFrame(data));
@@ -125,7 +124,7 @@ export class CameraStream {
       this.child = null;
       if (this.stopping) return;
       const why = signal ? `ffmpeg killed by ${signal}` : `ffmpeg exited with code ${code}`;
-      this.o.log.warn({ code, signal, stderr: stderrTail.trim() }, 'stream lost');
+      this.o.log.warn({ code, signal, stderr: stderrTail.text() }, 'stream lost');
       this.scheduleRestart(why);
     });
   }
@@ -174,21 +173,32 @@ export class CameraStream {
   }
 }
 
-/** Camera URLs can hold credentials (rtsp://user:pass@...): never log them. */
-export function redactUrl(text: string, url: string): string {
-  let out = text.split(url).join(safeUrl(url));
-  const userinfo = /^rtsps?:\/\/([^/\s]*)@/.exec(url)?.[1];
-  if (userinfo) {
-    out = out.split(userinfo).join('***');
-    const password = userinfo.slice(userinfo.indexOf(':') + 1);
-    if (userinfo.includes(':') && password.length >= 3) out = out.split(password).join('***');
+/** ffmpeg's stderr, kept as its last few lines, each redacted whole before anything is cut. */
+export class StderrTail {
+  private partial = '';
+  private lines: string[] = [];
+
+  constructor(
+    private readonly url: string,
+    private readonly maxChars = 500,
+    /** A line longer than this is cut (then redacted as a cut line): ffmpeg's own lines stop at 1 KiB. */
+    private readonly maxLine = 4096,
+  ) {}
+
+  push(chunk: string): void {
+    const parts = (this.partial + chunk).split(/\r?\n|\r/);
+    this.partial = parts.pop() ?? '';
+    if (this.partial.length > this.maxLine) {
+      parts.push(this.partial);
+      this.partial = '';
+    }
+    for (const line of parts) if (line.trim()) this.lines.push(redactUrl(line, this.url));
+    while (this.lines.length > 1 && this.lines.join('\n').length > this.maxChars) this.lines.shift();
   }
-  return out.replace(USERINFO, '$1***@');
-}
 
-// Greedy up to the last '@' before the path: passwords may contain '@' (ffmpeg takes the last one).
-const USERINFO = /(rtsps?:\/\/)[^/\s]*@/g;
-
-export function safeUrl(url: string): string {
-  return url.replace(USERINFO, '$1***@');
+  /** The redacted tail, including a last line without its newline. */
+  text(): string {
+    const last = this.partial.trim() ? [redactUrl(this.partial, this.url)] : [];
+    return [...this.lines, ...last].join('\n').slice(-this.maxChars * 2);
+  }
 }

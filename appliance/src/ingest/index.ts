@@ -1,4 +1,5 @@
-export { CameraStream, redactUrl, safeUrl, type CameraStreamOptions, type CameraStreamStatus } from './camera-stream.js';
+export { CameraStream, StderrTail, type CameraStreamOptions, type CameraStreamStatus } from './camera-stream.js';
+export { redactUrl, safeUrl } from '../core/redact.js';
 export { backoffDelay, type BackoffPolicy } from '../core/backoff.js';
 export { FrameAssembler } from './frame-reader.js';
 export { ffmpegArgs } from './ffmpeg-args.js';
