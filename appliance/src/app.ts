@@ -15,6 +15,7 @@ import { DetectorQueue } from './pipeline/detector-queue.js';
 import { createAnonymizer, type Anonymizer } from './privacy/index.js';
 import { buildApi } from './api/server.js';
 import type { BackoffPolicy } from './core/backoff.js';
+import { removeOrtDebugLog } from './core/leftovers.js';
 
 export interface ApplianceOptions {
   configPath: string;
@@ -68,6 +69,7 @@ export class Appliance {
     const store = new ConfigStore(cfg, o.configPath, async (next) => {
       await cameras.apply(next);
     });
+    if (store.removedTempFiles.length) log.warn({ files: store.removedTempFiles }, 'removed temp files of an interrupted config save');
     const tls = cfg.server.tls ? { cert: readFileSync(fromBase(cfg.server.tls.cert)), key: readFileSync(fromBase(cfg.server.tls.key)) } : null;
     const api = await buildApi({
       log,
@@ -138,6 +140,7 @@ export class Appliance {
       await this.events.close();
       await this.detector.close();
       await this.anonymizer?.close();
+      removeOrtDebugLog();
     })();
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), this.shutdownTimeoutMs)));

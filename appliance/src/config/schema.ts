@@ -1,5 +1,6 @@
 // The one schema of roadside.yaml. It validates the file and gives every stage its types.
 import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { OBJECT_CLASSES } from '../core/types.js';
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'lower-case id: a-z 0-9 _ -' });
@@ -156,10 +157,13 @@ export const LimitsSchema = Type.Object(
     maxLinesPerCamera: Type.Integer({ minimum: 0, maximum: 4096, default: 64 }),
     maxZonesPerCamera: Type.Integer({ minimum: 0, maximum: 4096, default: 64 }),
     maxPointsPerPolygon: Type.Integer({ minimum: 3, maximum: 4096, default: 64 }),
+    /** Cameras connecting at once; the others wait without an ffmpeg process (a dead camera holds one per attempt). */
+    maxConnectingCameras: Type.Integer({ minimum: 1, maximum: 1024, default: 8 }),
   },
   { additionalProperties: false, default: {} },
 );
 export type LimitsConfig = Static<typeof LimitsSchema>;
+export const LimitsDefaults: LimitsConfig = Value.Default(LimitsSchema, {}) as LimitsConfig;
 
 export const ConfigSchema = Type.Object(
   {

@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfigFile, validateConfig } from './load.js';
 import type { Config } from './schema.js';
+import { removeStaleTempFiles } from '../core/leftovers.js';
 
 export type ApplyFn = (next: Config, prev: Config) => Promise<void>;
 
@@ -27,7 +28,12 @@ export class ConfigStore {
     private readonly apply: ApplyFn,
   ) {
     this.current = initial;
+    // A save killed mid-write (kill -9) leaves its temp file, with camera credentials in it.
+    this.removedTempFiles = path ? removeStaleTempFiles(path) : [];
   }
+
+  /** Stale `<file>.tmp-<pid>` files removed at start-up (for the log). */
+  readonly removedTempFiles: string[];
 
   get(): Config {
     return this.current;

@@ -3,6 +3,7 @@ import type { Detection, RgbImage } from '../core/types.js';
 import { resolveModel, ModelError } from '../core/models.js';
 import type { Detector, DetectorOptions, DetectorBackend } from './detector.js';
 import { decodeYolox, letterbox } from './yolox.js';
+import { removeOrtDebugLog } from '../core/leftovers.js';
 
 export function executionProviders(backend: DetectorBackend): string[] {
   return backend === 'onnx-cuda' ? ['cuda', 'cpu'] : ['cpu'];
@@ -41,6 +42,8 @@ export class OnnxYoloxDetector implements Detector {
     } catch (err) {
       throw new ModelError(`cannot load ${model.path} on backend ${opts.backend}: ${(err as Error).message}`);
     }
+    // The first session of the process leaves an empty $TMPDIR/mat-debug-<pid>.log behind.
+    removeOrtDebugLog();
     return new OnnxYoloxDetector(
       session,
       opts,

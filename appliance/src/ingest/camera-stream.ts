@@ -8,6 +8,7 @@ import { backoffDelay, type BackoffPolicy } from '../core/backoff.js';
 import { ffmpegArgs } from './ffmpeg-args.js';
 import { FrameAssembler } from './frame-reader.js';
 import { redactUrl } from '../core/redact.js';
+import type { ConnectGate } from './connect-gate.js';
 
 export interface CameraStreamOptions {
   cameraId: string;
@@ -20,6 +21,8 @@ export interface CameraStreamOptions {
   /** Grace between SIGTERM and SIGKILL. */
   killGraceMs?: number;
   ffmpegPath?: string;
+  /** Shared by every camera: bounds how many connect at once (no gate: no bound). */
+  gate?: ConnectGate;
   log: Logger;
   onFrame: (frame: Frame) => void;
   onState?: (state: CameraState, reason: string) => void;
@@ -50,6 +53,8 @@ export class CameraStream {
   private watchdog: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private stopping = false;
+  /** Gives back this camera's connection slot, or its place in the queue for one. */
+  private slot: (() => void) | null = null;
   private readonly assembler: FrameAssembler;
 
   constructor(private readonly o: CameraStreamOptions) {
@@ -81,6 +86,7 @@ export class CameraStream {
     if (this.watchdog) clearInterval(this.watchdog);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.watchdog = this.retryTimer = null;
+    this.freeSlot();
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -99,8 +105,26 @@ export class CameraStream {
     this.o.onState?.(state, reason);
   }
 
+  /** Starts ffmpeg now, or once the gate has a slot (waiting with no process). */
   private launch(): void {
     this.nextAttemptAt = null;
+    const gate = this.o.gate;
+    if (!gate) return this.spawnFfmpeg();
+    let granted = false;
+    this.slot = gate.acquire(() => {
+      granted = true;
+      if (!this.stopping) this.spawnFfmpeg();
+    });
+    if (!granted) this.setState('connecting', 'waiting for a connection slot');
+  }
+
+  private freeSlot(): void {
+    const free = this.slot;
+    this.slot = null;
+    free?.();
+  }
+
+  private spawnFfmpeg(): void {
     this.assembler.reset();
     this.lastProgressAt = Date.now();
     this.setState('connecting', `connecting to the stream`);
@@ -122,6 +146,7 @@ export class CameraStream {
     child.on('close', (code, signal) => {
       if (this.child !== child) return;
       this.child = null;
+      this.freeSlot();
       if (this.stopping) return;
       const why = signal ? `ffmpeg killed by ${signal}` : `ffmpeg exited with code ${code}`;
       this.o.log.warn({ code, signal, stderr: stderrTail.text() }, 'stream lost');
@@ -135,6 +160,7 @@ export class CameraStream {
     this.framesDecoded++;
     if (this.state !== 'streaming') {
       this.attempt = 0;
+      this.freeSlot();
       this.setState('streaming', 'frames flowing');
     }
     this.o.onFrame({ cameraId: this.o.cameraId, seq: this.seq++, timestampMs: now, width: this.o.width, height: this.o.height, data });

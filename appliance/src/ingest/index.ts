@@ -3,3 +3,4 @@ export { redactUrl, safeUrl } from '../core/redact.js';
 export { backoffDelay, type BackoffPolicy } from '../core/backoff.js';
 export { FrameAssembler } from './frame-reader.js';
 export { ffmpegArgs } from './ffmpeg-args.js';
+export { ConnectGate } from './connect-gate.js';

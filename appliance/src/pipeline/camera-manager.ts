@@ -2,11 +2,11 @@
 // restarts changed ones, leaving every other camera untouched.
 import { dirname, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import type { CameraConfig, Config } from '../config/schema.js';
+import { LimitsDefaults, type CameraConfig, type Config } from '../config/schema.js';
 import { cameraLogger, type Logger } from '../core/log.js';
 import type { Metrics } from '../metrics/registry.js';
 import { loadCalibration, type CalibrationFile } from '../analytics/index.js';
-import type { BackoffPolicy } from '../ingest/index.js';
+import { ConnectGate, type BackoffPolicy } from '../ingest/index.js';
 import { CAMERA_STATES, CameraPipeline, INCIDENT_KINDS, type EventPublisher } from './camera-pipeline.js';
 import type { DetectorQueue } from './detector-queue.js';
 
@@ -23,6 +23,7 @@ export interface CameraManagerDeps {
 export class CameraManager {
   private readonly running = new Map<string, CameraPipeline>();
   private binSeconds: number[] = [];
+  private readonly gate = new ConnectGate(LimitsDefaults.maxConnectingCameras);
 
   constructor(private readonly deps: CameraManagerDeps) {}
 
@@ -38,6 +39,7 @@ export class CameraManager {
     const wanted = new Map(config.cameras.filter((c) => c.enabled).map((c) => [c.id, c]));
     const binsChanged = !isDeepStrictEqual(config.analytics.binSeconds, this.binSeconds);
     this.binSeconds = [...config.analytics.binSeconds];
+    this.gate.setLimit(config.limits.maxConnectingCameras);
     const stops: Promise<void>[] = [];
     const failed: string[] = [];
     for (const [id, p] of this.running) {
@@ -88,6 +90,7 @@ export class CameraManager {
       binSeconds: this.binSeconds,
       calibration: this.calibrationOf(cam, log),
       backoff: this.deps.backoff,
+      gate: this.gate,
     });
     this.running.set(cam.id, p);
     p.start();

@@ -6,7 +6,7 @@ import type { Logger } from '../core/log.js';
 import type { CameraState, Detection, DomainEvent, Frame, IncidentKind } from '../core/types.js';
 
 export const INCIDENT_KINDS: IncidentKind[] = ['stopped-vehicle', 'wrong-way', 'queue', 'pedestrian-on-carriageway'];
-import { CameraStream, safeUrl, type BackoffPolicy } from '../ingest/index.js';
+import { CameraStream, safeUrl, type BackoffPolicy, type ConnectGate } from '../ingest/index.js';
 import type { Metrics } from '../metrics/registry.js';
 import { MultiObjectTracker } from '../track/index.js';
 import { CameraAnalytics, type CalibrationFile, type LiveSummary } from '../analytics/index.js';
@@ -24,6 +24,8 @@ export interface CameraPipelineDeps {
   binSeconds: number[];
   calibration: CalibrationFile | null;
   backoff?: BackoffPolicy;
+  /** Bounds how many cameras connect at once (shared by every camera of the manager). */
+  gate?: ConnectGate;
 }
 
 export interface CameraStatus {
@@ -86,6 +88,7 @@ export class CameraPipeline {
       height: config.height,
       stallSeconds: config.stallSeconds,
       backoff: deps.backoff ?? { initialMs: 1000, maxMs: 30_000 },
+      gate: deps.gate,
       log: deps.log,
       onFrame: (f) => {
         m.framesDecoded.inc(label);
