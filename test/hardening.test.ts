@@ -16,7 +16,9 @@ import { forbiddenTarget } from '../appliance/src/config/targets.js';
 import { createMetrics } from '../appliance/src/metrics/registry.js';
 import { CameraManager } from '../appliance/src/pipeline/camera-manager.js';
 import { DetectorQueue } from '../appliance/src/pipeline/detector-queue.js';
-import { redactQuery } from '../appliance/src/core/redact.js';
+import { redactQuery, redactUrl, safeUrl } from '../appliance/src/core/redact.js';
+import { StderrTail } from '../appliance/src/ingest/index.js';
+import { fill, leaks, SECRET_URLS } from './helpers/secret-urls.js';
 import type { Config } from '../appliance/src/config/schema.js';
 import { allTokens, TOKENS } from './helpers/appliance.js';
 
@@ -275,5 +277,60 @@ describe('8. no type coercion: the config file and the API agree', () => {
       await outbox.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('2. camera credentials are redacted everywhere a URL can surface (unit: the redaction itself)', () => {
+  const host = '10.0.0.5:554';
+  /** The secret parts of a URL: userinfo (to the last '@') and credential query values. */
+  const secretsOf = (url: string): string[] => {
+    const rest = url.slice(url.indexOf('://') + 3);
+    const at = rest.lastIndexOf('@');
+    const out = at >= 0 ? [rest.slice(0, at)] : [];
+    for (const m of rest.matchAll(/[?&](\w+)=([^&]*)/g)) if (/user|pass|pwd|token|key|auth|secret/i.test(m[1])) out.push(m[2]);
+    return out;
+  };
+  /** 3-character pieces of a secret found in `out` that the non-secret text of `input` does not explain. */
+  const leaked = (out: string, input: string, url: string): string[] => {
+    const secrets = secretsOf(url);
+    let innocent = input;
+    for (const s of secrets) innocent = innocent.split(s).join('\u0000');
+    const hits: string[] = [];
+    for (const s of secrets) for (let i = 0; i + 3 <= s.length; i++) {
+      const piece = s.slice(i, i + 3);
+      if (piece !== '***' && out.includes(piece) && !innocent.includes(piece) && !'rtsp://***@'.includes(piece)) hits.push(piece);
+    }
+    return hits;
+  };
+
+  for (const u of SECRET_URLS) {
+    const url = fill(u.template, host);
+    test(`${u.what}: safeUrl, whole lines and lines cut at every position`, () => {
+      assert.equal(safeUrl(url), fill(u.safe, host));
+      const stderr = `[rtsp @ 0x55d0] method DESCRIBE failed: 401 Unauthorized\n${url}: Server returned 401 Unauthorized (authorization failed)\n`;
+      assert.deepEqual(leaks(redactUrl(stderr, url)), []);
+      for (let c = 1; c < stderr.length - 1; c++) {
+        // A chunk boundary of the pipe: lines are whole again before redaction.
+        const chunked = new StderrTail(url, 10_000);
+        chunked.push(stderr.slice(0, c));
+        chunked.push(stderr.slice(c));
+        assert.deepEqual(leaks(chunked.text()), [], `pipe cut at ${c}`);
+        // A line cut for good (over maxLine): each piece is redacted as a line of its own.
+        const cut = new StderrTail(url, 10_000, c);
+        cut.push(stderr.slice(0, c + 1));
+        cut.push(stderr.slice(c + 1));
+        const text = cut.text();
+        assert.deepEqual(leaks(text), [], `line cut at ${c + 1}: ${JSON.stringify(text)}`);
+        assert.deepEqual(leaked(text, stderr, url), [], `line cut at ${c + 1}: ${JSON.stringify(text)}`);
+        // Any piece of a line on its own (ffmpeg's own truncation, a log viewer's cut).
+        for (const piece of [stderr.slice(0, c), stderr.slice(c)]) assert.deepEqual(leaked(redactUrl(piece, url), piece, url), [], `piece ${JSON.stringify(piece)}`);
+      }
+    });
+  }
+
+  test('other schemes and a URL quoted inside text are redacted too; a URL without credentials is unchanged', () => {
+    assert.equal(safeUrl('mqtt://u:p w@broker:1883'), 'mqtt://***@broker:1883');
+    assert.equal(redactUrl('failed: http://a:b@c/x and rtsp://q:r@s/t', 'rtsp://nothing/x'), 'failed: http://***@c/x and rtsp://***@s/t');
+    assert.equal(safeUrl('rtsp://10.0.0.5:554/stream?channel=1&subtype=0'), 'rtsp://10.0.0.5:554/stream?channel=1&subtype=0');
   });
 });
