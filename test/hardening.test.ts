@@ -17,7 +17,7 @@ import { createMetrics } from '../appliance/src/metrics/registry.js';
 import { CameraManager } from '../appliance/src/pipeline/camera-manager.js';
 import { DetectorQueue } from '../appliance/src/pipeline/detector-queue.js';
 import { redactQuery, redactUrl, safeUrl } from '../appliance/src/core/redact.js';
-import { StderrTail } from '../appliance/src/ingest/index.js';
+import { ConnectGate, StderrTail } from '../appliance/src/ingest/index.js';
 import { fill, leaks, SECRET_URLS } from './helpers/secret-urls.js';
 import type { Config } from '../appliance/src/config/schema.js';
 import { allTokens, TOKENS } from './helpers/appliance.js';
@@ -332,5 +332,27 @@ describe('2. camera credentials are redacted everywhere a URL can surface (unit:
     assert.equal(safeUrl('mqtt://u:p w@broker:1883'), 'mqtt://***@broker:1883');
     assert.equal(redactUrl('failed: http://a:b@c/x and rtsp://q:r@s/t', 'rtsp://nothing/x'), 'failed: http://***@c/x and rtsp://***@s/t');
     assert.equal(safeUrl('rtsp://10.0.0.5:554/stream?channel=1&subtype=0'), 'rtsp://10.0.0.5:554/stream?channel=1&subtype=0');
+  });
+});
+
+describe('6. the connect gate (pure logic)', () => {
+  test('at most `limit` hold a slot; waiters go first come, first served; release and cancel are idempotent', () => {
+    const gate = new ConnectGate(2);
+    const order: string[] = [];
+    const handles = new Map<string, () => void>();
+    for (const id of ['a', 'b', 'c', 'd', 'e']) handles.set(id, gate.acquire(() => void order.push(id)));
+    assert.deepEqual(order, ['a', 'b']);
+    assert.equal(gate.connecting, 2);
+    handles.get('d')!(); // d gives up its place in the queue
+    handles.get('a')!();
+    handles.get('a')!(); // twice: still one slot freed
+    assert.deepEqual(order, ['a', 'b', 'c']);
+    assert.equal(gate.connecting, 2);
+    handles.get('b')!();
+    assert.deepEqual(order, ['a', 'b', 'c', 'e']);
+    gate.setLimit(1);
+    handles.get('c')!();
+    handles.get('e')!();
+    assert.equal(gate.connecting, 0);
   });
 });
