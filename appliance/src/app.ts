@@ -21,6 +21,7 @@ import { asyncApiRoutes } from './api/asyncapi-routes.js';
 import { APPLIANCE_SUBJECT, type DomainEvent } from './core/types.js';
 import type { ConfigAppliedData } from './core/event-data.js';
 import type { BackoffPolicy } from './core/backoff.js';
+import { removeOrtDebugLog } from './core/leftovers.js';
 
 export interface ApplianceOptions {
   configPath: string;
@@ -88,6 +89,7 @@ export class Appliance {
       },
     );
     store.announceStart();
+    if (store.removedTempFiles.length) log.warn({ files: store.removedTempFiles }, 'removed temp files of an interrupted config save');
     const tls = cfg.server.tls ? { cert: readFileSync(fromBase(cfg.server.tls.cert)), key: readFileSync(fromBase(cfg.server.tls.key)) } : null;
     const api = await buildApi({
       log,
@@ -163,6 +165,7 @@ export class Appliance {
       await this.events.close();
       await this.detector.close();
       await this.anonymizer?.close();
+      removeOrtDebugLog();
     })();
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), this.shutdownTimeoutMs)));

@@ -1,6 +1,7 @@
 // Bearer tokens with roles. Every route declares its access level in `config.access`; the hook refuses
 // anything else. Tokens are compared by sha256 (the config holds only hashes). Repeated failures from
-// one address are rate limited. The token itself is never logged (the logger redacts the header).
+// one address are rate limited; the limiter only slows guessing and never blocks a valid token. The
+// token itself is never logged (the logger redacts the header, request URLs lose credential values).
 import { errorBody } from '../core/errors.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -114,14 +115,20 @@ export function authHook(o: AuthOptions) {
       req.principal = { name: 'auth-disabled', role: 'admin' };
       return;
     }
-    const retryAfter = o.limiter.blocked(req.ip);
-    if (retryAfter !== null) {
-      return void reply.code(429).header('retry-after', String(retryAfter)).send(errorBody('ROADSIDE_ERR_RATE_LIMITED', 'too many failed authentications'));
-    }
-    const principal = authenticate(tokenFromHeader(req.headers.authorization), o.tokens());
+    // The token first: a valid one always gets in, however many guesses came from its address
+    // (a shared NAT, the Prometheus scraper, a browser that asked anonymously first).
+    const presented = tokenFromHeader(req.headers.authorization);
+    const principal = authenticate(presented, o.tokens());
     if (!principal) {
-      o.limiter.fail(req.ip);
-      o.onFailure?.();
+      // No credentials at all (a browser's first visit, /favicon.ico) is not a guess: challenge only.
+      if (req.headers.authorization !== undefined) {
+        const retryAfter = o.limiter.blocked(req.ip);
+        if (retryAfter !== null) {
+          return void reply.code(429).header('retry-after', String(retryAfter)).send(errorBody('ROADSIDE_ERR_RATE_LIMITED', 'too many failed authentications'));
+        }
+        o.limiter.fail(req.ip);
+        o.onFailure?.();
+      }
       // RFC 9110: a 401 names its schemes. Browsers answer the Basic challenge with the installer's
       // credentials, also for the page's own fetch() calls under /api/v1.
       reply.header('www-authenticate', 'Basic realm="roadside", charset="UTF-8"');

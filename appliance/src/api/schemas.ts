@@ -16,7 +16,15 @@ export const ErrorBodySchema = Type.Object(
   {
     code: Type.Unsafe<ErrorCode>({ type: 'string', enum: ERROR_CODE_LIST, description: 'stable error code (docs/errors.md)' }),
     error: Type.String(),
-    issues: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+    issues: Type.Optional(
+      Type.Array(
+        Type.Object({
+          path: Type.String(),
+          message: Type.String(),
+          code: Type.Optional(Type.Unsafe<ErrorCode>({ type: 'string', enum: ERROR_CODE_LIST, description: 'a more specific code for this field' })),
+        }),
+      ),
+    ),
   },
   { $id: 'ErrorBody', title: 'ErrorBody', description: 'Every API error: a stable code, a message, and the failing fields' },
 );

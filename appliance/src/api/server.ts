@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { installRoot } from '../core/paths.js';
-import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -21,6 +21,9 @@ import { AnonymizationError, type Anonymizer } from '../privacy/index.js';
 import { buildCalibration, CalibrationFileSchema, saveCalibration } from '../../../calibration/file.js';
 import { CalibrationError } from '../../../calibration/homography.js';
 import { safeUrl } from '../ingest/index.js';
+import { redactQuery } from '../core/redact.js';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 import { authHook, AuthFailureLimiter, type Access } from './auth.js';
 import {
   CalibrationRequest,
@@ -80,16 +83,33 @@ export function registeredRoutes(app: object): RegisteredRoute[] {
   return ROUTES.get(app) ?? [];
 }
 
+/**
+ * Bodies are JSON and get no coercion: `"5"` for an integer or `["url"]` for a string is refused, as
+ * the config file refuses it. Query strings and path parameters are text by nature: they are coerced.
+ */
+function validatorCompiler() {
+  const base = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false } as const;
+  const strict = addFormats.default(new Ajv({ ...base, coerceTypes: false }));
+  const coercing = addFormats.default(new Ajv({ ...base, coerceTypes: 'array' }));
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) => (httpPart === 'body' ? strict : coercing).compile(schema);
+}
+
+/** What a request log line says about the request: never the Authorization header or a query credential. */
+function requestForLog(req: FastifyRequest): Record<string, unknown> {
+  return { method: req.method, url: redactQuery(req.url), remoteAddress: req.ip };
+}
+
 const WEB_DIR = join(installRoot(), 'appliance/web');
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const opts: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } = {
-    loggerInstance: deps.log,
-    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    // Request lines carry the path and the query with credential values masked (`?token=` → `***`).
+    loggerInstance: deps.log.child({}, { serializers: { req: requestForLog } }),
     ...(deps.https ? { https: deps.https } : {}),
   };
   const app = Fastify(opts as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>();
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  app.setValidatorCompiler(validatorCompiler());
 
   // Routes added by plugins (swagger-ui) get an access level here; everything else must declare one.
   const routes: RegisteredRoute[] = [];
@@ -124,7 +144,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return reply.code(code).send(errorBody(codeOf(err, code), code >= 500 && !err.expose ? 'internal error' : err.message));
   });
 
-  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('ROADSIDE_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)));
+  // Our own 404: the error body of the catalogue, and no raw URL (with its query) in the log or the body.
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0];
+    return reply.code(404).send(errorBody('ROADSIDE_ERR_NOT_FOUND', `no route ${req.method} ${path}`));
+  });
 
   await app.register(swagger, {
     // Shared schemas keep their $id as their name under components.schemas.

@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DEFAULT_SCHEMA_BASE_URL, DETECTOR_BACKENDS, ID_PATTERN, OBJECT_CLASSES, ROLES, WEBHOOK_MODES, ZONE_KINDS } from '../core/types.js';
 import { literalUnion } from '../core/schema-util.js';
+import { Value } from '@sinclair/typebox/value';
 
 export const Id = Type.String({ pattern: ID_PATTERN, description: 'lower-case id: a-z 0-9 _ -' });
 /** Coordinates relative to the frame: 0..1 on both axes, so lines survive a resolution change. */
@@ -206,6 +207,12 @@ export const CameraSchema = Type.Object(
 );
 export type CameraConfig = Static<typeof CameraSchema>;
 
+/** Every sink has it: link-local and cloud-metadata targets are refused unless this is true. */
+const AllowInternalTargets = Type.Boolean({
+  default: false,
+  description: 'allow a link-local or cloud-metadata address (169.254.0.0/16, fe80::/10, metadata.google.internal...) as the target',
+});
+
 export const WebhookSinkSchema = Type.Object(
   {
     id: Id,
@@ -216,6 +223,7 @@ export const WebhookSinkSchema = Type.Object(
     batchSize: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
     /** CloudEvents HTTP mode: batch (one JSON array per request) or structured (one event per request). */
     mode: literalUnion(WEBHOOK_MODES, { default: 'batch' }),
+    allowInternalTargets: AllowInternalTargets,
   },
   { additionalProperties: false },
 );
@@ -227,6 +235,7 @@ export const MqttSinkSchema = Type.Object(
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
     clientId: Type.Optional(Type.String()),
+    allowInternalTargets: AllowInternalTargets,
   },
   { additionalProperties: false },
 );
@@ -237,6 +246,7 @@ export const NatsSinkSchema = Type.Object(
     id: Id,
     /** Seed servers of the cluster (the client learns the rest); credentials in a URL are refused. */
     servers: Type.Array(Type.String({ pattern: '^(nats|tls)://' }), { minItems: 1 }),
+    allowInternalTargets: AllowInternalTargets,
     /** JetStream stream capturing <subjectPrefix>.>; created by operators, checked on every publish. */
     stream: Type.String({ pattern: '^[A-Za-z0-9_-]{1,255}$' }),
     subjectPrefix: SubjectPrefix,
@@ -267,6 +277,21 @@ export const TokenSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** Bounds that keep one config from eating the box (10,000 zones took a camera from 5 fps to 0.5). */
+export const LimitsSchema = Type.Object(
+  {
+    maxCameras: Type.Integer({ minimum: 1, maximum: 1024, default: 32 }),
+    maxLinesPerCamera: Type.Integer({ minimum: 0, maximum: 4096, default: 64 }),
+    maxZonesPerCamera: Type.Integer({ minimum: 0, maximum: 4096, default: 64 }),
+    maxPointsPerPolygon: Type.Integer({ minimum: 3, maximum: 4096, default: 64 }),
+    /** Cameras connecting at once; the others wait without an ffmpeg process (a dead camera holds one per attempt). */
+    maxConnectingCameras: Type.Integer({ minimum: 1, maximum: 1024, default: 8 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type LimitsConfig = Static<typeof LimitsSchema>;
+export const LimitsDefaults: LimitsConfig = Value.Default(LimitsSchema, {}) as LimitsConfig;
 
 export const ConfigSchema = Type.Object(
   {
@@ -367,6 +392,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    limits: LimitsSchema,
     cameras: Type.Array(CameraSchema, { default: [] }),
   },
   { additionalProperties: false },

@@ -1,11 +1,13 @@
 // The running config: the last good one. A change (file reload or API) is validated whole before it
 // replaces anything; an invalid one is refused with every issue and the old one stays in force.
 import { renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfigFile, validateConfig } from './load.js';
 import type { Config } from './schema.js';
 import type { ConfigAppliedData } from '../core/event-data.js';
 import { cameraHashes, changedSections, configHash, diffCameras, readVersionRecord, writeVersionRecord, type VersionRecord } from './version.js';
+import { removeStaleTempFiles } from '../core/leftovers.js';
 
 export type ApplyFn = (next: Config, prev: Config) => Promise<void>;
 
@@ -46,7 +48,12 @@ export class ConfigStore {
       this.startChange = { ...this.changeOf(last, initial, null), source: 'start' };
       this.persist();
     }
+    // A save killed mid-write (kill -9) leaves its temp file, with camera credentials in it.
+    this.removedTempFiles = path ? removeStaleTempFiles(path) : [];
   }
+
+  /** Stale `<file>.tmp-<pid>` files removed at start-up (for the log). */
+  readonly removedTempFiles: string[];
 
   get(): Config {
     return this.current;
@@ -102,7 +109,7 @@ export class ConfigStore {
     const run = this.queue.then(async () => {
       const draft = structuredClone(this.current);
       change(draft);
-      const next = validateConfig(draft, 'change');
+      const next = validateConfig(draft, 'change', { baseDir: this.path ? dirname(resolve(this.path)) : undefined });
       await this.commit(next);
       return next;
     });

@@ -5,6 +5,9 @@
 export const ERROR_CODES = {
   ROADSIDE_ERR_REQUEST_INVALID: 'a request body, parameter or query failed its schema',
   ROADSIDE_ERR_CONFIG_INVALID: 'a config (file or API change) failed validation; issues name each field',
+  ROADSIDE_ERR_LIMIT_EXCEEDED: 'a config field holds more than its limit (limits.*: cameras, lines, zones, polygon points); the issue names the field',
+  ROADSIDE_ERR_SINK_TARGET_FORBIDDEN: 'a sink URL points at a link-local or cloud-metadata address; set allowInternalTargets on that sink to allow it',
+  ROADSIDE_ERR_PATH_OUTSIDE: 'a path in the config (camera calibration) leaves the config or data folder it is resolved against',
   ROADSIDE_ERR_CONFIG_SAVE_FAILED: 'a valid config could not be saved or applied; the running config is unchanged',
   ROADSIDE_ERR_AUTH_REQUIRED: 'no token, or a token that matches none',
   ROADSIDE_ERR_FORBIDDEN: "the token's role may not use this route",
@@ -29,6 +32,8 @@ export const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];
 export interface ErrorIssue {
   path: string;
   message: string;
+  /** A more specific code for this field, where there is one (the body's code stays the general one). */
+  code?: ErrorCode;
 }
 
 /** The body of every API error response. */

@@ -9,6 +9,7 @@ import { classWiseNms, dropOversized, vehicleAwareNms } from './nms.js';
 import { decodePicodet } from './picodet.js';
 import { prepareInput, type InputSpec } from './preprocess.js';
 import { decodeYolox } from './yolox.js';
+import { removeOrtDebugLog } from '../core/leftovers.js';
 
 export function executionProviders(backend: DetectorBackend): string[] {
   return backend === 'onnx-cuda' ? ['cuda', 'cpu'] : ['cpu'];
@@ -53,6 +54,8 @@ export class OnnxDetector implements Detector {
     } catch (err) {
       throw new ModelError(`cannot load ${model.path} on backend ${opts.backend}: ${(err as Error).message}`);
     }
+    // The first session of the process leaves an empty $TMPDIR/mat-debug-<pid>.log behind.
+    removeOrtDebugLog();
     const yolox = decode === 'yolox-grid';
     const input: InputSpec & { name: string } = {
       name: String(e.input.name ?? session.inputNames[0]),

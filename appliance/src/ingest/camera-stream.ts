@@ -7,6 +7,8 @@ import type { CameraState, Frame } from '../core/types.js';
 import { backoffDelay, type BackoffPolicy } from '../core/backoff.js';
 import { ffmpegArgs } from './ffmpeg-args.js';
 import { FrameAssembler } from './frame-reader.js';
+import { redactUrl } from '../core/redact.js';
+import type { ConnectGate } from './connect-gate.js';
 
 export interface CameraStreamOptions {
   cameraId: string;
@@ -19,6 +21,8 @@ export interface CameraStreamOptions {
   /** Grace between SIGTERM and SIGKILL. */
   killGraceMs?: number;
   ffmpegPath?: string;
+  /** Shared by every camera: bounds how many connect at once (no gate: no bound). */
+  gate?: ConnectGate;
   log: Logger;
   onFrame: (frame: Frame) => void;
   onState?: (state: CameraState, reason: string) => void;
@@ -49,6 +53,8 @@ export class CameraStream {
   private watchdog: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private stopping = false;
+  /** Gives back this camera's connection slot, or its place in the queue for one. */
+  private slot: (() => void) | null = null;
   private readonly assembler: FrameAssembler;
 
   constructor(private readonly o: CameraStreamOptions) {
@@ -80,6 +86,7 @@ export class CameraStream {
     if (this.watchdog) clearInterval(this.watchdog);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.watchdog = this.retryTimer = null;
+    this.freeSlot();
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -98,21 +105,37 @@ export class CameraStream {
     this.o.onState?.(state, reason);
   }
 
+  /** Starts ffmpeg now, or once the gate has a slot (waiting with no process). */
   private launch(): void {
     this.nextAttemptAt = null;
+    const gate = this.o.gate;
+    if (!gate) return this.spawnFfmpeg();
+    let granted = false;
+    this.slot = gate.acquire(() => {
+      granted = true;
+      if (!this.stopping) this.spawnFfmpeg();
+    });
+    if (!granted) this.setState('connecting', 'waiting for a connection slot');
+  }
+
+  private freeSlot(): void {
+    const free = this.slot;
+    this.slot = null;
+    free?.();
+  }
+
+  private spawnFfmpeg(): void {
     this.assembler.reset();
     this.lastProgressAt = Date.now();
     this.setState('connecting', `connecting to the stream`);
     const args = ffmpegArgs({ url: this.o.url, fps: this.o.fps, width: this.o.width, height: this.o.height, socketTimeoutMs: Math.max(2000, this.o.stallSeconds * 1000) });
     const child = spawn(this.o.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    let stderrTail = '';
+    // ffmpeg error lines name the stream and the cause; the last few go to the exit log, each line
+    // redacted whole before anything is cut, so a cut can never leave half a password behind.
+    const stderrTail = new StderrTail(this.o.url);
     child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (s: string) => {
-      // ffmpeg error lines name the stream and the cause; keep the last few for the exit log,
-      // redacted before they are cut, so a cut can never leave half a password behind.
-      stderrTail = redactUrl(stderrTail + s, this.o.url).slice(-500);
-    });
+    child.stderr!.on('data', (s: string) => stderrTail.push(s));
     child.stdout!.on('data', (chunk: Buffer) => {
       if (this.child !== child) return;
       this.assembler.push(chunk, (data) => this.emitFrame(data));
@@ -123,9 +146,10 @@ export class CameraStream {
     child.on('close', (code, signal) => {
       if (this.child !== child) return;
       this.child = null;
+      this.freeSlot();
       if (this.stopping) return;
       const why = signal ? `ffmpeg killed by ${signal}` : `ffmpeg exited with code ${code}`;
-      this.o.log.warn({ code, signal, stderr: stderrTail.trim() }, 'stream lost');
+      this.o.log.warn({ code, signal, stderr: stderrTail.text() }, 'stream lost');
       this.scheduleRestart(why);
     });
   }
@@ -136,6 +160,7 @@ export class CameraStream {
     this.framesDecoded++;
     if (this.state !== 'streaming') {
       this.attempt = 0;
+      this.freeSlot();
       this.setState('streaming', 'frames flowing');
     }
     this.o.onFrame({ cameraId: this.o.cameraId, seq: this.seq++, timestampMs: now, width: this.o.width, height: this.o.height, data });
@@ -174,21 +199,32 @@ export class CameraStream {
   }
 }
 
-/** Camera URLs can hold credentials (rtsp://user:pass@...): never log them. */
-export function redactUrl(text: string, url: string): string {
-  let out = text.split(url).join(safeUrl(url));
-  const userinfo = /^rtsps?:\/\/([^/\s]*)@/.exec(url)?.[1];
-  if (userinfo) {
-    out = out.split(userinfo).join('***');
-    const password = userinfo.slice(userinfo.indexOf(':') + 1);
-    if (userinfo.includes(':') && password.length >= 3) out = out.split(password).join('***');
+/** ffmpeg's stderr, kept as its last few lines, each redacted whole before anything is cut. */
+export class StderrTail {
+  private partial = '';
+  private lines: string[] = [];
+
+  constructor(
+    private readonly url: string,
+    private readonly maxChars = 500,
+    /** A line longer than this is cut (then redacted as a cut line): ffmpeg's own lines stop at 1 KiB. */
+    private readonly maxLine = 4096,
+  ) {}
+
+  push(chunk: string): void {
+    const parts = (this.partial + chunk).split(/\r?\n|\r/);
+    this.partial = parts.pop() ?? '';
+    if (this.partial.length > this.maxLine) {
+      parts.push(this.partial);
+      this.partial = '';
+    }
+    for (const line of parts) if (line.trim()) this.lines.push(redactUrl(line, this.url));
+    while (this.lines.length > 1 && this.lines.join('\n').length > this.maxChars) this.lines.shift();
   }
-  return out.replace(USERINFO, '$1***@');
-}
 
-// Greedy up to the last '@' before the path: passwords may contain '@' (ffmpeg takes the last one).
-const USERINFO = /(rtsps?:\/\/)[^/\s]*@/g;
-
-export function safeUrl(url: string): string {
-  return url.replace(USERINFO, '$1***@');
+  /** The redacted tail, including a last line without its newline. */
+  text(): string {
+    const last = this.partial.trim() ? [redactUrl(this.partial, this.url)] : [];
+    return [...this.lines, ...last].join('\n').slice(-this.maxChars * 2);
+  }
 }

@@ -3,6 +3,7 @@ import type { FrameSink, FrameSource, FrameSourceStatus } from '../core/stages.j
 import type { Logger } from '../core/log.js';
 import type { BackoffPolicy } from '../core/backoff.js';
 import { CameraStream } from './camera-stream.js';
+import type { ConnectGate } from './connect-gate.js';
 
 export interface RtspSourceOptions {
   cameraId: string;
@@ -12,6 +13,8 @@ export interface RtspSourceOptions {
   height: number;
   stallSeconds: number;
   backoff: BackoffPolicy;
+  /** Bounds how many cameras connect at once (shared by every camera of the manager). */
+  gate?: ConnectGate;
   log: Logger;
 }
 

@@ -2,7 +2,7 @@
 // restarts changed ones, leaving every other camera untouched.
 import { dirname, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import type { CameraConfig, Config } from '../config/schema.js';
+import { LimitsDefaults, type CameraConfig, type Config } from '../config/schema.js';
 import { cameraLogger, type Logger } from '../core/log.js';
 import type { Metrics } from '../metrics/registry.js';
 import { loadCalibration, type CalibrationFile } from '../analytics/index.js';
@@ -10,7 +10,7 @@ import { CameraAnalytics } from '../analytics/index.js';
 import type { DetectorStage, FrameSource, Publisher } from '../core/stages.js';
 import { CAMERA_STATES, HEALTH_CHECKS, INCIDENT_KINDS } from '../core/types.js';
 import { CameraHealthMonitor, ReferenceStore, healthConfigOf } from '../health/index.js';
-import { RtspFrameSource, type BackoffPolicy } from '../ingest/index.js';
+import { ConnectGate, RtspFrameSource, type BackoffPolicy } from '../ingest/index.js';
 import { MultiObjectTracker } from '../track/index.js';
 import { CameraPipeline } from './camera-pipeline.js';
 import { MetricsObserver } from './observer.js';
@@ -35,6 +35,7 @@ export class CameraManager {
   private binSeconds: number[] = [];
   private timeZone = 'UTC';
   private readonly healthStore: ReferenceStore | null;
+  private readonly gate = new ConnectGate(LimitsDefaults.maxConnectingCameras);
 
   constructor(private readonly deps: CameraManagerDeps) {
     this.healthStore = deps.healthDir ? new ReferenceStore(deps.healthDir) : null;
@@ -53,6 +54,7 @@ export class CameraManager {
     const binsChanged = !isDeepStrictEqual(config.analytics.binSeconds, this.binSeconds) || config.analytics.timeZone !== this.timeZone;
     this.binSeconds = [...config.analytics.binSeconds];
     this.timeZone = config.analytics.timeZone;
+    this.gate.setLimit(config.limits.maxConnectingCameras);
     const stops: Promise<void>[] = [];
     const failed: string[] = [];
     const removed: string[] = [];
@@ -129,6 +131,7 @@ export class CameraManager {
       height: cam.height,
       stallSeconds: cam.stallSeconds,
       backoff: this.deps.backoff ?? { initialMs: 1000, maxMs: 30_000 },
+      gate: this.gate,
       log,
     });
   }

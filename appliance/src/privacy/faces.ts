@@ -7,6 +7,7 @@ import * as ort from 'onnxruntime-node';
 import type { Box, RgbImage } from '../core/types.js';
 import { nms, type ScoredBox } from './geometry.js';
 import { cropResize, roundUp, toBgrTensor } from './resize.js';
+import { removeOrtDebugLog } from '../core/leftovers.js';
 
 /** Finds faces; boxes are tight (YuNet's) in pixels of the image given. */
 export interface FaceDetector {
@@ -116,6 +117,7 @@ export class YunetFaceDetector implements FaceDetector {
   /** Throws when the file cannot be loaded; the caller maps that to 'model-error'. */
   static async create(path: string, o: { scoreThreshold: number; threads: number; passes?: Partial<FacePassOptions> }): Promise<YunetFaceDetector> {
     const session = await ort.InferenceSession.create(path, { executionProviders: ['cpu'], intraOpNumThreads: o.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    removeOrtDebugLog(); // onnxruntime's empty $TMPDIR/mat-debug-<pid>.log
     for (const n of ['cls_8', 'obj_8', 'bbox_8']) if (!session.outputNames.includes(n)) throw new Error(`${path} is not a YuNet model (no output ${n})`);
     return new YunetFaceDetector(session, o.scoreThreshold, { ...DEFAULT_FACE_PASSES, ...o.passes });
   }

@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-node';
 import type { Box, RgbImage } from '../core/types.js';
 import { clipBox, nms, type ScoredBox } from './geometry.js';
 import { cropResize, roundUp, toImagenetTensor } from './resize.js';
+import { removeOrtDebugLog } from '../core/leftovers.js';
 
 /** Finds plates in the frame and on the given vehicle boxes; returns padded plate boxes in image pixels. */
 export interface PlateDetector {
@@ -142,6 +143,7 @@ export class PpocrPlateDetector implements PlateDetector {
   static async create(path: string, o: Partial<PpocrPlateOptions> = {}): Promise<PpocrPlateDetector> {
     const opts = { ...DEFAULT_PPOCR, ...o };
     const session = await ort.InferenceSession.create(path, { executionProviders: ['cpu'], intraOpNumThreads: opts.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    removeOrtDebugLog(); // onnxruntime's empty $TMPDIR/mat-debug-<pid>.log
     return new PpocrPlateDetector(session, opts);
   }
 

@@ -5,6 +5,7 @@ import { connect, type MqttClient } from 'mqtt';
 import type { Logger } from '../../core/log.js';
 import { eventTypeOf, type CloudEvent } from '../../core/types.js';
 import { RetryableDeliveryError, type EventSink } from './types.js';
+import { safeUrl } from '../../core/redact.js';
 
 export interface MqttSinkOptions {
   id: string;
@@ -95,16 +96,5 @@ export class MqttSink implements EventSink {
     for (const reject of this.closers) reject(new RetryableDeliveryError(`mqtt ${this.id}: sink closed`));
     this.closers.clear();
     await this.client.endAsync(true).catch(() => {});
-  }
-}
-
-function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return 'mqtt broker';
   }
 }
