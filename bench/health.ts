@@ -98,7 +98,10 @@ export async function runHealthBench() {
   const cpuA = process.cpuUsage();
   let n = 0;
   for (let round = 0; round < 3; round++) {
-    for (const f of frames) m2.observe({ ...f, timestampMs: f.timestampMs + round * frames.length * 200 }, []), n++;
+    for (const f of frames) {
+      m2.observe({ ...f, timestampMs: f.timestampMs + round * frames.length * 200 }, []);
+      n++;
+    }
   }
   const amortised = (performance.now() - t0) / n;
   const cpuAm = process.cpuUsage(cpuA);

@@ -5,7 +5,6 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createDetector, iou, type Detector } from '../appliance/src/detect/index.js';
-import type { RgbImage } from '../appliance/src/core/types.js';
 import { CLIPS, MANIFEST, MODELS_DIR, SHARED } from './helpers/paths.js';
 
 for (const model of ['yolox_nano', 'picodet_s_640x384', 'yolox_nano_640x384', 'picodet_s_416']) {

@@ -227,7 +227,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.get(
     '/api/v1/cameras/:id',
     { config: access('read'), schema: { tags: ['cameras'], summary: 'One camera: state, fps and live counts', params: CameraIdParams, response: { 200: Type.Object({ status: CameraStatusBody, live: Type.Unknown() }), 404: ErrorBody } } },
-    async (req, reply) => {
+    async (req) => {
       const cam = cameraOr404(req.params.id);
       return { status: statusOf(cam), live: deps.cameras.get(cam.id)?.live() ?? null };
     },

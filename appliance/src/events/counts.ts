@@ -4,8 +4,8 @@
 // intervalStart < to and intervalEnd > from. Intervals are whole records, never pro-rated, so the
 // answer says which span its intervals really cover (coveredFrom/coveredTo) and how many of them
 // carry data-quality flags (a gap, a partial interval, a camera fault).
-import { isEventOf, type CountIntervalData } from '../core/event-data.js';
-import { eventTypeOf, type CloudEvent, type DataQualityFlag } from '../core/types.js';
+import { isEventOf } from '../core/event-data.js';
+import type { CloudEvent, DataQualityFlag } from '../core/types.js';
 
 /** The overlap rule of query windows (ms since epoch; either bound may be open). */
 export function overlapsWindow(d: { intervalStart: string; intervalEnd: string }, fromMs?: number, toMs?: number): boolean {

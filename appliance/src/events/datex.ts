@@ -332,8 +332,6 @@ export function toMeasurementSiteTable(sources: SiteSource[], binSeconds: number
 // ---------------------------------------------------------------------------------------------------
 // Situations
 
-const INCIDENT_TYPES = new Set(['incident.opened', 'incident.updated', 'incident.closed']);
-
 /** The latest event of each incident; closed beats anything at the same time. */
 function latestPerIncident(events: Iterable<CloudEvent>): Map<string, IncidentEvent> {
   const latest = new Map<string, IncidentEvent>();
