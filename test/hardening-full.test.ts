@@ -47,7 +47,7 @@ describe('2. camera credentials never surface: API bodies, logs, metrics, events
       assertNoLeaks(metrics, 'metrics');
       // Events: camera.state, as the API serves them and as sinks receive them.
       const events = await (await t.get('/api/v1/events?type=camera.state&limit=1000', TOKENS.viewer)).text();
-      assert.match(events, /"camera.state"/);
+      assert.match(events, /"org\.roadside\.camera\.state"/);
       assertNoLeaks(events, 'camera.state events');
     } finally {
       await t.stop();
