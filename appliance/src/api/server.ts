@@ -16,7 +16,7 @@ import { ERROR_CODES, errorBody, type ErrorCode } from '../core/errors.js';
 import type { CameraConfig } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { CameraManager } from '../pipeline/camera-manager.js';
-import { AnonymizationError, type Anonymizer } from '../privacy/index.js';
+import { AnonymizationError, AnonymizerBusyError, type Anonymizer } from '../privacy/index.js';
 import { buildCalibration, CalibrationFileSchema, saveCalibration } from '../../../calibration/file.js';
 import { CalibrationError } from '../../../calibration/homography.js';
 import { safeUrl } from '../ingest/index.js';
@@ -227,13 +227,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   );
 
-  let snapshotBusy = false;
-  // The only route that returns image bytes: the last analysed frame, anonymized (fail closed).
+  // The only route that returns image bytes: the last analysed frame, anonymized (fail closed). The
+  // anonymizer queues (one running in its worker, one waiting) and answers busy beyond that.
   app.get(
     '/api/v1/cameras/:id/snapshot.jpg',
     {
       config: access('read'),
-      schema: { tags: ['cameras'], summary: 'Anonymized snapshot (faces and plates pixelated); 503 when blurring fails', params: CameraIdParams, response: { 404: ErrorBody, 503: ErrorBody } },
+      schema: { tags: ['cameras'], summary: 'Anonymized snapshot (faces and plates pixelated; header x-roadside-masked-share); 503 when blurring fails', params: CameraIdParams, response: { 404: ErrorBody, 503: ErrorBody } },
     },
     async (req, reply) => {
       const p = deps.cameras.get(req.params.id);
@@ -242,17 +242,17 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       if (!last) return reply.code(503).send(errorBody('ROADSIDE_ERR_NO_FRAME', 'no frame analysed yet'));
       const anonymizer = deps.anonymizer();
       if (!anonymizer) return reply.code(503).send(errorBody('ROADSIDE_ERR_IMAGE_WITHHELD', 'image withheld: anonymizer not loaded'));
-      // One at a time: each takes most of a second of both cores, which belong to the video.
-      if (snapshotBusy) return reply.code(503).header('retry-after', '1').send(errorBody('ROADSIDE_ERR_BUSY', 'busy with another snapshot, retry in a second'));
-      snapshotBusy = true;
-      // A copy: the anonymizer blurs in place, and the pipeline may still read this frame.
-      const { width, height } = last.frame;
-      const raw = { width, height, data: Buffer.from(last.frame.data) };
       try {
-        const jpeg = await anonymizer.anonymizeToJpeg(raw, last.detections).finally(() => (snapshotBusy = false));
-        return (reply as FastifyReply).header('content-type', 'image/jpeg').header('cache-control', 'no-store').send(jpeg);
+        // The anonymizer works on its own copy (worker) or blurs in place (inline): hand it a copy.
+        const { width, height } = last.frame;
+        const out = await anonymizer.anonymize({ width, height, data: Buffer.from(last.frame.data) }, last.detections);
+        return (reply as FastifyReply)
+          .header('content-type', 'image/jpeg')
+          .header('cache-control', 'no-store')
+          .header('x-roadside-masked-share', out.maskedShare.toFixed(4))
+          .send(out.jpeg);
       } catch (err) {
-        raw.data.fill(0);
+        if (err instanceof AnonymizerBusyError) return reply.code(503).header('retry-after', '1').send(errorBody('ROADSIDE_ERR_BUSY', 'busy with other snapshots, retry in a second'));
         if (err instanceof AnonymizationError) return reply.code(503).send(errorBody('ROADSIDE_ERR_IMAGE_WITHHELD', `image withheld: ${err.reason}`));
         throw err;
       }

@@ -10,7 +10,8 @@ import { cropResize, roundUp, toBgrTensor } from './resize.js';
 
 /** Finds faces; boxes are tight (YuNet's) in pixels of the image given. */
 export interface FaceDetector {
-  detect(image: RgbImage): Promise<ScoredBox[]>;
+  /** `persons`: person boxes whose heads are also looked at upscaled (faces too small for the frame pass). */
+  detect(image: RgbImage, persons?: readonly Box[]): Promise<ScoredBox[]>;
   close(): Promise<void>;
 }
 
