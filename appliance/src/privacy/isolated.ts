@@ -8,6 +8,7 @@
 // flight aborts the whole appliance ("terminate called after throwing an instance of 'Napi::Error'",
 // seen here), and a killed process gives all its memory back, native arenas included.
 import { fork, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Detection, RgbImage } from '../core/types.js';
 import { AnonymizationError, AnonymizerBusyError, type AnonymizationReason } from './errors.js';
@@ -62,7 +63,14 @@ export const WORKER_NICE = 10;
 function spawn(): ChildProcess {
   const self = import.meta.url;
   const entry = fileURLToPath(new URL(self.endsWith('.ts') ? './worker.ts' : './worker.js', self));
-  return fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+  const child = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+  // At once, not from inside the worker: loading modules and models is most of a start's CPU.
+  try {
+    if (child.pid) setPriority(child.pid, WORKER_NICE);
+  } catch {
+    // not allowed: the worker lowers itself once loaded
+  }
+  return child;
 }
 
 function hold(w: ChildProcess, on: boolean): void {
