@@ -27,7 +27,7 @@ describe('anonymization off the analysis path', () => {
     await rtsp?.stop();
   });
 
-  test('50 snapshots with a 100 ms deadline: fps within 10 %, one anonymization at a time, RSS back within 50 MB', async () => {
+  test('50 snapshots with a 100 ms deadline: fps within 10 %, one anonymization at a time, RSS back within 50 MB', async (ctx) => {
     const cam = t.app.cameras.get('cam')!;
     const an = t.app.anonymizer!;
     assert.equal(an.unavailable, null);
@@ -38,8 +38,8 @@ describe('anonymization off the analysis path', () => {
     await sleep(WINDOW_MS);
     const baseline = cam.status().framesAnalysed - f0;
 
-    // ...and over an equal window while snapshots are requested back to back (3 clients, so that the
-    // queue of one and the busy answer are exercised too), at least 50 of them
+    // ...and over an equal window while snapshots are requested back to back by two clients (one
+    // running, one waiting: the queue is always full), at least 50 of them
     const statuses: string[] = [];
     let issued = 0;
     let windowOpen = true;
@@ -53,7 +53,7 @@ describe('anonymization off the analysis path', () => {
       }
     };
     f0 = cam.status().framesAnalysed;
-    const clients = [client(), client(), client()];
+    const clients = [client(), client()];
     await sleep(WINDOW_MS);
     const withSnapshots = cam.status().framesAnalysed - f0;
     windowOpen = false;
@@ -61,6 +61,7 @@ describe('anonymization off the analysis path', () => {
 
     const stats = an.stats();
     const summary = `baseline ${baseline} frames, with snapshots ${withSnapshots} frames; ${statuses.length} requests: ${JSON.stringify(tally(statuses))}; ${JSON.stringify(stats)}`;
+    ctx.diagnostic(summary);
     assert.ok(statuses.length >= REQUESTS, summary);
     assert.ok(baseline >= 0.8 * 5 * (WINDOW_MS / 1000), `the camera runs at its 5 fps without snapshots: ${summary}`);
     assert.ok(Math.abs(withSnapshots - baseline) <= 0.1 * baseline, `analysed fps within 10 %: ${summary}`);
@@ -80,6 +81,7 @@ describe('anonymization off the analysis path', () => {
       await sleep(500);
       rss = process.memoryUsage().rss;
     }
+    ctx.diagnostic(`RSS ${rss >> 20} MB, started at ${rss0 >> 20} MB`);
     assert.ok(rss <= rss0 + 50 * 2 ** 20, `RSS ${rss >> 20} MB, started at ${rss0 >> 20} MB`);
   });
 

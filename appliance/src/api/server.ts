@@ -243,9 +243,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       const anonymizer = deps.anonymizer();
       if (!anonymizer) return reply.code(503).send(errorBody('ROADSIDE_ERR_IMAGE_WITHHELD', 'image withheld: anonymizer not loaded'));
       try {
-        // The anonymizer works on its own copy (worker) or blurs in place (inline): hand it a copy.
-        const { width, height } = last.frame;
-        const out = await anonymizer.anonymize({ width, height, data: Buffer.from(last.frame.data) }, last.detections);
+        // The worker gets its own copy; inline blurring is in place, and the pipeline may still read this frame.
+        const { width, height, data } = last.frame;
+        const out = await anonymizer.anonymize({ width, height, data: anonymizer.blursInPlace ? Buffer.from(data) : data }, last.detections);
         return (reply as FastifyReply)
           .header('content-type', 'image/jpeg')
           .header('cache-control', 'no-store')

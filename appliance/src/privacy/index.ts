@@ -66,6 +66,8 @@ export interface AnonymizedImage {
 export interface Anonymizer {
   /** null when ready; otherwise why every image will be withheld (set at creation). */
   readonly unavailable: AnonymizationReason | null;
+  /** true when the caller's frame buffer is pixelated in place (inline): hand it a copy you own. */
+  readonly blursInPlace: boolean;
   /**
    * Pixelates faces, plates and the fallback regions, then encodes a JPEG. Inline, the pixelation is
    * done IN PLACE in `frame.data` (pass a buffer you own); in a worker, on the worker's own copy.
@@ -99,6 +101,7 @@ export async function createAnonymizer(opts: AnonymizerOptions): Promise<Anonymi
 /** Where the work runs: the caller's thread or the worker. */
 interface Runner {
   readonly unavailable: AnonymizationReason | null;
+  readonly blursInPlace: boolean;
   render(frame: RgbImage, objects: readonly Detection[]): Promise<Rendered>;
   plan(frame: RgbImage, objects: readonly Detection[]): Promise<MaskPlan>;
   stats(): AnonymizerStats;
@@ -106,6 +109,7 @@ interface Runner {
 }
 
 class InlineRunner implements Runner {
+  readonly blursInPlace = true;
   private running = 0;
   private readonly s: AnonymizerStats = { running: 0, maxRunning: 0, waiting: 0, workers: 0, maxWorkers: 0, workerStarts: 0, workersTerminated: 0 };
   private constructor(
@@ -149,6 +153,7 @@ class InlineRunner implements Runner {
 }
 
 class WorkerRunner implements Runner {
+  readonly blursInPlace = false;
   private constructor(private readonly pool: WorkerPool) {}
 
   static async create(o: EngineOptions, timeoutMs: number, metrics: AnonymizerOptions['metrics']): Promise<WorkerRunner> {
@@ -186,6 +191,10 @@ class CountingAnonymizer implements Anonymizer {
 
   get unavailable(): AnonymizationReason | null {
     return this.runner.unavailable;
+  }
+
+  get blursInPlace(): boolean {
+    return this.runner.blursInPlace;
   }
 
   async anonymize(frame: RgbImage, objects: readonly Detection[]): Promise<AnonymizedImage> {
