@@ -51,7 +51,7 @@ export const DEFAULT_BOUNDS: MaskBounds = { plateToVehicle: 0.6, faceToPerson: 0
 
 /** Largest plausible width of a plate whose bottom is at the row of its vehicle's bottom (about). */
 function maxWidth(at: WidthAtRow, b: Box, share: number, image: { width: number; height: number }, o: MaskBounds): number {
-  const expected = at(b.y + b.h);
+  const expected = at(Math.min(image.height, b.y + b.h));
   if (expected === null) return o.aloneShare * Math.min(image.width, image.height) * 1.5;
   return Math.max(12, expected * share * o.slack);
 }
@@ -64,6 +64,6 @@ export function plausibleFace(b: Box, persons: WidthAtRow, image: { width: numbe
   if (b.w > o.aloneShare * Math.max(image.width, image.height)) return false;
   // Without persons a face may be a close-up; with them, a face is not much wider than a person
   // standing there (the fit is on feet rows: a person is about seven face heights tall).
-  const expected = persons(b.y + 7 * b.h);
+  const expected = persons(Math.min(image.height, b.y + 7 * b.h));
   return expected === null || b.w <= Math.max(16, expected * o.faceToPerson * o.slack);
 }
