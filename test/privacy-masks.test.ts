@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { Box, Detection, RgbImage } from '../appliance/src/core/types.js';
 import { AnonymizerBusyError, createAnonymizer, coveredFraction, maskedAreaFraction, type FaceDetector, type PlateDetector } from '../appliance/src/privacy/index.js';
 import { scanPlates, plateFromPatch } from '../appliance/src/privacy/plate-scan.js';
-import { plausibleFace, plausiblePlate, widthAtRow } from '../appliance/src/privacy/bounds.js';
+import { contextOf, plausibleFace, plausiblePlate, widthAtRow } from '../appliance/src/privacy/bounds.js';
 import { headRegion } from '../appliance/src/privacy/fallback.js';
 import { facePasses, personPasses } from '../appliance/src/privacy/faces.js';
 
@@ -66,7 +66,7 @@ describe('mask size bounds', () => {
   });
 
   test('a 307x271 "plate" over a building is rejected; a real plate at that row is kept', () => {
-    const at = widthAtRow(vehicles);
+    const at = contextOf(vehicles);
     assert.ok(!plausiblePlate({ x: 250, y: 20, w: 307, h: 271 }, at, image));
     assert.ok(plausiblePlate({ x: 240, y: 295, w: 30, h: 10 }, at, image));
     // taller than wide is not a plate
@@ -74,21 +74,29 @@ describe('mask size bounds', () => {
   });
 
   test('without vehicles a close-up plate may be large, but not the whole picture', () => {
-    const none = widthAtRow([]);
-    assert.ok(plausiblePlate({ x: 100, y: 200, w: 300, h: 70 }, none, image));
-    assert.ok(!plausiblePlate({ x: 0, y: 0, w: 620, h: 300 }, none, image));
+    const none = contextOf([]);
+    assert.ok(plausiblePlate({ x: 100, y: 200, w: 300, h: 70 }, none, image), 'close-up plate kept');
+    assert.ok(!plausiblePlate({ x: 0, y: 0, w: 620, h: 350 }, none, image), 'taller than wide is never a plate');
+    assert.ok(!plausiblePlate({ x: 0, y: 0, w: 639, h: 300 }, contextOf([]), { width: 640, height: 360 }), 'wider than 95 % of the picture is not a plate');
+  });
+
+  test('a plate on a near car is bounded by that car, not by the small cars further up the road', () => {
+    const near = { x: 100, y: 150, w: 400, h: 200 };
+    const ctx = contextOf([...vehicles.slice(0, 2), near]);
+    assert.ok(plausiblePlate({ x: 250, y: 280, w: 130, h: 40 }, ctx, image), 'plate on the near car');
+    assert.ok(!plausiblePlate({ x: 250, y: 10, w: 130, h: 40 }, ctx, image), 'same box in the sky, over small far cars');
   });
 
   test('a face far wider than the persons at its place is rejected; a close-up face without persons is kept', () => {
-    const persons = widthAtRow([
+    const persons = contextOf([
       { x: 100, y: 100, w: 20, h: 50 },
       { x: 300, y: 150, w: 30, h: 75 },
       { x: 400, y: 200, w: 40, h: 100 },
     ]);
     assert.ok(!plausibleFace({ x: 100, y: 50, w: 200, h: 200 }, persons, image));
     assert.ok(plausibleFace({ x: 305, y: 152, w: 14, h: 16 }, persons, image));
-    assert.ok(plausibleFace({ x: 200, y: 50, w: 180, h: 200 }, widthAtRow([]), image));
-    assert.ok(!plausibleFace({ x: 0, y: 0, w: 500, h: 350 }, widthAtRow([]), image));
+    assert.ok(plausibleFace({ x: 200, y: 50, w: 180, h: 200 }, contextOf([]), image), 'close-up face kept');
+    assert.ok(!plausibleFace({ x: 0, y: 0, w: 500, h: 350 }, contextOf([]), image), 'not the whole picture');
   });
 
   test('the plan drops an implausible face box and reports the masked share it pixelates', async () => {

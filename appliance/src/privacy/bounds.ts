@@ -49,21 +49,41 @@ export interface MaskBounds {
 
 export const DEFAULT_BOUNDS: MaskBounds = { plateToVehicle: 0.6, faceToPerson: 0.9, slack: 1.6, aloneShare: 0.6 };
 
-/** Largest plausible width of a plate whose bottom is at the row of its vehicle's bottom (about). */
-function maxWidth(at: WidthAtRow, b: Box, share: number, image: { width: number; height: number }, o: MaskBounds): number {
-  const expected = at(Math.min(image.height, b.y + b.h));
-  if (expected === null) return o.aloneShare * Math.min(image.width, image.height) * 1.5;
-  return Math.max(12, expected * share * o.slack);
+/** Objects around a mask box: the fit over all of them, and the boxes themselves. */
+export interface Context {
+  at: WidthAtRow;
+  boxes: readonly Box[];
 }
 
-export function plausiblePlate(b: Box, vehicles: WidthAtRow, image: { width: number; height: number }, o: MaskBounds = DEFAULT_BOUNDS): boolean {
-  return b.w <= maxWidth(vehicles, b, o.plateToVehicle, image, o) && b.h <= b.w;
+export function contextOf(boxes: readonly Box[]): Context {
+  return { at: widthAtRow(boxes), boxes };
 }
 
-export function plausibleFace(b: Box, persons: WidthAtRow, image: { width: number; height: number }, o: MaskBounds = DEFAULT_BOUNDS): boolean {
+/** Widest object box holding the centre of b (its own vehicle or person), if any. */
+function holder(b: Box, boxes: readonly Box[]): number | null {
+  const cx = b.x + b.w / 2;
+  const cy = b.y + b.h / 2;
+  let w: number | null = null;
+  for (const o of boxes) if (cx >= o.x && cx <= o.x + o.w && cy >= o.y && cy <= o.y + o.h) w = Math.max(w ?? 0, o.w);
+  return w;
+}
+
+/**
+ * A plate is at most a share of its vehicle: the vehicle holding it, or else the width vehicles have at
+ * its row. Without any vehicle (a close-up, or a missed car) only a plate-shaped box narrower than the
+ * picture passes.
+ */
+export function plausiblePlate(b: Box, vehicles: Context, image: { width: number; height: number }, o: MaskBounds = DEFAULT_BOUNDS): boolean {
+  if (b.h > b.w) return false;
+  const expected = holder(b, vehicles.boxes) ?? vehicles.at(Math.min(image.height, b.y + b.h));
+  if (expected === null) return b.w <= 0.95 * image.width;
+  return b.w <= Math.max(12, expected * o.plateToVehicle * o.slack);
+}
+
+export function plausibleFace(b: Box, persons: Context, image: { width: number; height: number }, o: MaskBounds = DEFAULT_BOUNDS): boolean {
   if (b.w > o.aloneShare * Math.max(image.width, image.height)) return false;
-  // Without persons a face may be a close-up; with them, a face is not much wider than a person
-  // standing there (the fit is on feet rows: a person is about seven face heights tall).
-  const expected = persons(Math.min(image.height, b.y + 7 * b.h));
+  // Without persons a face may be a close-up; with them, a face is not much wider than its person, or
+  // than a person standing there (the fit is on feet rows: a person is about seven face heights tall).
+  const expected = holder(b, persons.boxes) ?? persons.at(Math.min(image.height, b.y + 7 * b.h));
   return expected === null || b.w <= Math.max(16, expected * o.faceToPerson * o.slack);
 }

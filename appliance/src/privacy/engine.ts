@@ -9,7 +9,7 @@ import { YunetFaceDetector, type FaceDetector, type FacePassOptions } from './fa
 import { PpocrPlateDetector, type PlateDetector, type PpocrPlateOptions } from './plates.js';
 import { fallbackRegions, PLATE_CLASSES } from './fallback.js';
 import { clipBox, maskedAreaFraction, padBox } from './geometry.js';
-import { plausibleFace, plausiblePlate, widthAtRow } from './bounds.js';
+import { contextOf, plausibleFace, plausiblePlate } from './bounds.js';
 import { plateFromPatch, scanPlates, type PlateScanOptions, DEFAULT_PLATE_SCAN } from './plate-scan.js';
 import { mosaicInPlace } from './mosaic.js';
 
@@ -137,8 +137,8 @@ class PixelEngine implements Engine {
     for (const d of [...faceBoxes, ...plateBoxes]) if (![d.box.x, d.box.y, d.box.w, d.box.h].every(Number.isFinite)) throw new AnonymizationError('model-error', 'detector returned a non-finite box');
     // Model-free, vehicle-free whole-frame pass: small plates on cars the detector missed.
     const scanned = scanPlates(frame, this.scan).map((p) => plateFromPatch(p.box));
-    const vehicleWidth = widthAtRow(vehicles);
-    const personWidth = widthAtRow(persons);
+    const vehicleWidth = contextOf(vehicles);
+    const personWidth = contextOf(persons);
     const size = { width: frame.width, height: frame.height };
     const clip = (bs: Box[]): Box[] => bs.map((b) => clipBox(b, frame.width, frame.height)).filter((b): b is Box => b !== null);
     const faces = clip(faceBoxes.map((f) => padFace(f.box)).filter((b) => plausibleFace(b, personWidth, size)));
