@@ -168,6 +168,20 @@ export async function runPrivacyBench(o: PrivacyBenchOptions = {}) {
     addFaceSizes(sizes, s.gt, plan);
     if (plan.maskedShare > 0.5) over50++;
   }
+  // Small faces: the shared sets hold almost none under 16 px, so the dlib group photos are also run
+  // at 1/4 and 1/8 size (faces of ~5-30 px), boxes scaled alike.
+  const small: FaceSizes = { bucket: {}, atLeast10: { faces: 0, covered: 0 } };
+  for (const s of faceSamples().filter((f) => f.image.includes('/dlib/'))) {
+    for (const k of [0.25, 0.125]) {
+      const meta = await sharp(s.image).metadata();
+      const w = Math.round(meta.width! * k);
+      const h = Math.round(meta.height! * k);
+      const { data } = await sharp(s.image).removeAlpha().resize(w, h, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+      const img: RgbImage = { width: w, height: h, data };
+      const plan = await anonymizer.maskPlan(img, await detector.detect(img));
+      addFaceSizes(small, s.gt.map((g) => ({ x: g.x * k, y: g.y * k, w: g.w * k, h: g.h * k })), plan);
+    }
+  }
   await anonymizer.close();
   await detector.close();
 
@@ -207,6 +221,8 @@ export async function runPrivacyBench(o: PrivacyBenchOptions = {}) {
     facesAtLeast10px: sizes.atLeast10.faces,
     faceCoverageBySize: Object.fromEntries(FACE_BUCKETS.map((b) => [b.name, { faces: sizes.bucket[b.name]?.faces ?? 0, covered: r3((sizes.bucket[b.name]?.covered ?? 0) / Math.max(1, sizes.bucket[b.name]?.faces ?? 0)) }])),
     facePhotosOverHalfMasked: over50,
+    smallFaceCoverageBySize: Object.fromEntries(FACE_BUCKETS.map((b) => [b.name, { faces: small.bucket[b.name]?.faces ?? 0, covered: r3((small.bucket[b.name]?.covered ?? 0) / Math.max(1, small.bucket[b.name]?.faces ?? 0)) }])),
+    smallFaceCoverageAtLeast10px: r3(small.atLeast10.covered / Math.max(1, small.atLeast10.faces)),
     traffic: traffic.traffic,
     timing720p: traffic.timing,
     threads,
@@ -217,6 +233,7 @@ export async function runPrivacyBench(o: PrivacyBenchOptions = {}) {
     `privacy: plates covered >=${pct(COVER)}: ${pct(result.plateCoverageWithFallback)} with fallback, ${pct(result.plateCoverageTextDetector)} by text detector alone, ${pct(result.plateCoverageFallbackOnly)} by the vehicle-band fallback alone (${allPlates.objects} plates: ${plates.us.images} US (every ${usStride}th, subsampled for time), ${plates.eu.images} EU; ${plateNoVehicle} without a YOLOX vehicle box); mean masked area ${pct(result.plateMaskedAreaFraction)} (plates ${pct(result.plateMaskedAreaBySource.plates)}, faces ${pct(result.plateMaskedAreaBySource.faces)}, fallback ${pct(result.plateMaskedAreaBySource.fallback)})`,
     `privacy: faces covered >=${pct(COVER)}: ${pct(result.faceCoverageWithFallback)} with fallback, ${pct(result.faceCoverageDetector)} by YuNet alone, ${pct(result.faceCoverageFallbackOnly)} by the person-head fallback alone (${allFaces.objects} faces: dlib ${pct(result.faceCoverageDlib)}, mask ${pct(result.faceCoverageMask)}); mean masked area ${pct(result.faceMaskedAreaFraction)} (faces ${pct(result.faceMaskedAreaBySource.faces)}, fallback ${pct(result.faceMaskedAreaBySource.fallback)})`,
     `privacy: faces >= 10 px covered ${pct(result.faceCoverageAtLeast10px)} (${result.facesAtLeast10px} faces); by face width: ${FACE_BUCKETS.map((b) => `${b.name} px ${pct(result.faceCoverageBySize[b.name].covered)} of ${result.faceCoverageBySize[b.name].faces}`).join(', ')}; ${over50} face photos more than half masked`,
+    `privacy: dlib photos at 1/4 and 1/8 size: faces >= 10 px covered ${pct(result.smallFaceCoverageAtLeast10px)}; by face width: ${FACE_BUCKETS.map((b) => `${b.name} px ${pct(result.smallFaceCoverageBySize[b.name].covered)} of ${result.smallFaceCoverageBySize[b.name].faces}`).join(', ')}`,
     ...traffic.summary,
   ];
   return { ...result, summary };
