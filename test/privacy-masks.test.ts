@@ -96,7 +96,7 @@ describe('mask size bounds', () => {
     assert.ok(!plausibleFace({ x: 100, y: 50, w: 200, h: 200 }, persons, image));
     assert.ok(plausibleFace({ x: 305, y: 152, w: 14, h: 16 }, persons, image));
     assert.ok(plausibleFace({ x: 200, y: 50, w: 180, h: 200 }, contextOf([]), image), 'close-up face kept');
-    assert.ok(!plausibleFace({ x: 0, y: 0, w: 500, h: 350 }, contextOf([]), image), 'not the whole picture');
+    assert.ok(!plausibleFace({ x: 0, y: 0, w: 600, h: 350 }, contextOf([]), image), 'not the whole picture');
   });
 
   test('the plan drops an implausible face box and reports the masked share it pixelates', async () => {

@@ -43,11 +43,11 @@ export interface MaskBounds {
   faceToPerson: number;
   /** ...times this slack for detector box noise and vehicles in the fit being far from the row. */
   slack: number;
-  /** Without any object to relate to: largest box as a share of the image's shorter side (close-ups). */
-  aloneShare: number;
+  /** Largest face box (YuNet's, before padding) as a share of the image's longer side: a close-up. */
+  faceAloneShare: number;
 }
 
-export const DEFAULT_BOUNDS: MaskBounds = { plateToVehicle: 0.6, faceToPerson: 0.9, slack: 1.6, aloneShare: 0.6 };
+export const DEFAULT_BOUNDS: MaskBounds = { plateToVehicle: 0.6, faceToPerson: 0.9, slack: 1.6, faceAloneShare: 0.9 };
 
 /** Objects around a mask box: the fit over all of them, and the boxes themselves. */
 export interface Context {
@@ -81,7 +81,7 @@ export function plausiblePlate(b: Box, vehicles: Context, image: { width: number
 }
 
 export function plausibleFace(b: Box, persons: Context, image: { width: number; height: number }, o: MaskBounds = DEFAULT_BOUNDS): boolean {
-  if (b.w > o.aloneShare * Math.max(image.width, image.height)) return false;
+  if (b.w > o.faceAloneShare * Math.max(image.width, image.height)) return false;
   // Without persons a face may be a close-up; with them, a face is not much wider than its person, or
   // than a person standing there (the fit is on feet rows: a person is about seven face heights tall).
   const expected = holder(b, persons.boxes) ?? persons.at(Math.min(image.height, b.y + 7 * b.h));

@@ -141,7 +141,8 @@ class PixelEngine implements Engine {
     const personWidth = contextOf(persons);
     const size = { width: frame.width, height: frame.height };
     const clip = (bs: Box[]): Box[] => bs.map((b) => clipBox(b, frame.width, frame.height)).filter((b): b is Box => b !== null);
-    const faces = clip(faceBoxes.map((f) => padFace(f.box)).filter((b) => plausibleFace(b, personWidth, size)));
+    // bounds on the detector's own box: padding is ours, and a close-up face fills most of the picture
+    const faces = clip(faceBoxes.filter((f) => plausibleFace(f.box, personWidth, size)).map((f) => padFace(f.box)));
     const plates = clip([...plateBoxes.map((p) => p.box), ...scanned].filter((b) => plausiblePlate(b, vehicleWidth, size)));
     const fallback = clip(fallbackRegions(objects));
     const all = [...faces, ...plates, ...fallback];
