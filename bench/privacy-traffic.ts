@@ -13,6 +13,7 @@ import type { Box, RgbImage } from '../appliance/src/core/types.js';
 import type { Detector } from '../appliance/src/detect/index.js';
 import { createDetector } from '../appliance/src/detect/index.js';
 import { coveredFraction, createAnonymizer, type Anonymizer } from '../appliance/src/privacy/index.js';
+import { WORKER_NICE } from '../appliance/src/privacy/isolated.js';
 
 const TRAFFIC = '../shared/data/traffic';
 const LABELS = 'bench/ground-truth/privacy-traffic/labels.json';
@@ -97,7 +98,7 @@ export async function runPrivacyTrafficBench(o: { runs?: number; workerRuns?: nu
   const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
   const summary = [
     `privacy traffic frames: ${traffic.masked}/${traffic.labelled} hand-labelled readable plates/faces masked >=${pct(COVER)} (${traffic.frames.length} frames from ${traffic.clips} clips); masked share per frame mean ${pct(traffic.meanShare)}, max ${pct(traffic.maxShare)} (goal <= 15%): ${traffic.frames.map((f) => `${f.clip}@${f.time}s ${pct(f.share)}`).join(', ')}`,
-    `privacy 720p: anonymize + JPEG of a busy traffic frame at 1280x720 (${timing.vehicles} vehicles found): median ${timing.medianMs} ms of ${timing.runs} (min ${timing.minMs} ms) inline; through the worker process (nice ${10}) median ${timing.workerMedianMs} ms of ${timing.workerRuns}`,
+    `privacy 720p: anonymize + JPEG of a busy traffic frame at 1280x720 (${timing.vehicles} vehicles found): median ${timing.medianMs} ms of ${timing.runs} (min ${timing.minMs} ms) inline; through the worker process (nice ${WORKER_NICE}) median ${timing.workerMedianMs} ms of ${timing.workerRuns}`,
   ];
   return { traffic, timing, summary };
 }
