@@ -1,6 +1,6 @@
 // Whole-frame plate pass that needs no model and no vehicle: a plate is a small, wide patch dense with
 // vertical strokes (characters) between quiet rows. Classic plate localisation: horizontal gradient,
-// stroke density along rows, connected patches kept when plate-shaped and plate-sized, on an image
+// stroke density along rows, connected patches kept when plate-shaped and plate-sized. It runs
 // at native resolution for plates of about 15-80 px (larger ones are the text detector's). It costs tens
 // of milliseconds per 720p frame in plain JS, where the text detector (PP-OCRv4) would need the whole
 // frame upscaled 2-3x to see a 20 px plate (seconds). It over-finds (grilles, signs, window rows); each
