@@ -1,5 +1,6 @@
-// Privacy benchmark: how much of the ground-truth plates and faces the anonymizer's mask covers, how
-// much of the picture it masks, and how long it takes on a 1080p frame.
+// Privacy benchmark: how much of the ground-truth plates and faces the anonymizer's mask covers (faces
+// also by size bucket), how much of the picture it masks, the hand-labelled traffic frames and the cost
+// on a busy 720p traffic frame (bench/privacy-traffic.ts).
 //
 // Criterion: a plate / face counts as covered when >= 70 % of its ground-truth box lies under the mask
 // (the union of every region anonymizeToJpeg pixelates, taken from maskPlan, i.e. exactly what is
@@ -8,9 +9,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { Box, Detection, RgbImage } from '../appliance/src/core/types.js';
+import type { Box, RgbImage } from '../appliance/src/core/types.js';
 import { createDetector } from '../appliance/src/detect/index.js';
 import { coveredFraction, createAnonymizer, maskedAreaFraction, type MaskPlan } from '../appliance/src/privacy/index.js';
+import { runPrivacyTrafficBench } from './privacy-traffic.js';
 
 const DATA = '../shared/data';
 const COVER = 0.7;
@@ -19,6 +21,35 @@ export interface PrivacyBenchOptions {
   /** Take every n-th US plate photo (the set is 222 near-identical roadside frames). */
   usStride?: number;
   threads?: number;
+  /** 720p timing runs (median of these). */
+  timingRuns?: number;
+}
+
+/** Face size buckets (px, the labelled box's width) the coverage is broken down by. */
+const FACE_BUCKETS = [
+  { name: '<8', min: 0, max: 8 },
+  { name: '8-16', min: 8, max: 16 },
+  { name: '16-32', min: 16, max: 32 },
+  { name: '>32', min: 32, max: Infinity },
+] as const;
+
+interface FaceSizes {
+  bucket: Record<string, { faces: number; covered: number }>;
+  atLeast10: { faces: number; covered: number };
+}
+
+function addFaceSizes(t: FaceSizes, gt: Box[], plan: MaskPlan): void {
+  for (const g of gt) {
+    const covered = coveredFraction(g, plan.all) >= COVER ? 1 : 0;
+    const b = FACE_BUCKETS.find((k) => g.w >= k.min && g.w < k.max)!;
+    const slot = (t.bucket[b.name] ??= { faces: 0, covered: 0 });
+    slot.faces++;
+    slot.covered += covered;
+    if (g.w >= 10) {
+      t.atLeast10.faces++;
+      t.atLeast10.covered += covered;
+    }
+  }
 }
 
 async function readRgb(path: string): Promise<RgbImage> {
@@ -108,6 +139,8 @@ export async function runPrivacyBench(o: PrivacyBenchOptions = {}) {
     timeoutMs: 60_000,
     jpegQuality: 80,
     threads,
+    // the masks are the same in the worker; inline saves copying each photo over IPC
+    isolation: 'inline',
   });
   if (anonymizer.unavailable) throw new Error(`anonymizer unavailable: ${anonymizer.unavailable}`);
 
@@ -125,30 +158,34 @@ export async function runPrivacyBench(o: PrivacyBenchOptions = {}) {
   }
 
   const faces = { dlib: newTally(), mask: newTally() };
+  const sizes: FaceSizes = { bucket: {}, atLeast10: { faces: 0, covered: 0 } };
+  let over50 = 0;
   for (const s of faceSamples()) {
     const img = await readRgb(s.image);
     const objects = await detector.process(img);
     const plan = await anonymizer.maskPlan(img, objects);
     add(s.image.includes('/dlib/') ? faces.dlib : faces.mask, s.gt, plan, plan.faces, img.width, img.height);
+    addFaceSizes(sizes, s.gt, plan);
+    if (plan.maskedShare > 0.5) over50++;
   }
-
-  // Time per 1080p frame: the US roadside photos scaled to 1920x1080, full anonymizeToJpeg
-  // (face passes, plate crops, mosaic, JPEG) with YOLOX objects given; detection timed apart.
-  const timing = plateSamples('us', 37).slice(0, 6);
-  let anonMs = 0;
-  let detMs = 0;
-  for (const s of timing) {
-    const { data } = await sharp(s.image).removeAlpha().resize(1920, 1080, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
-    const frame: RgbImage = { width: 1920, height: 1080, data };
-    let t = performance.now();
-    const objects: Detection[] = await detector.process(frame);
-    detMs += performance.now() - t;
-    t = performance.now();
-    await anonymizer.anonymizeToJpeg(frame, objects);
-    anonMs += performance.now() - t;
+  // Small faces: the shared sets hold almost none under 16 px, so the dlib group photos are also run
+  // at 1/4 and 1/8 size (faces of ~5-30 px), boxes scaled alike.
+  const small: FaceSizes = { bucket: {}, atLeast10: { faces: 0, covered: 0 } };
+  for (const s of faceSamples().filter((f) => f.image.includes('/dlib/'))) {
+    for (const k of [0.25, 0.125]) {
+      const meta = await sharp(s.image).metadata();
+      const w = Math.round(meta.width! * k);
+      const h = Math.round(meta.height! * k);
+      const { data } = await sharp(s.image).removeAlpha().resize(w, h, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+      const img: RgbImage = { width: w, height: h, data };
+      const plan = await anonymizer.maskPlan(img, await detector.process(img));
+      addFaceSizes(small, s.gt.map((g) => ({ x: g.x * k, y: g.y * k, w: g.w * k, h: g.h * k })), plan);
+    }
   }
   await anonymizer.close();
   await detector.close();
+
+  const traffic = await runPrivacyTrafficBench({ runs: o.timingRuns ?? 20, workerRuns: 5 });
 
   const share = (t: Tally, k: 'byDetector' | 'withFallback' | 'byFallbackOnly'): number => r3(t[k] / Math.max(1, t.objects));
   const both = (a: Tally, b: Tally): Tally => {
@@ -180,8 +217,14 @@ export async function runPrivacyBench(o: PrivacyBenchOptions = {}) {
     faceCoverageMask: share(faces.mask, 'withFallback'),
     faceMaskedAreaFraction: r3(allFaces.areaSum / allFaces.images),
     faceMaskedAreaBySource: areas(allFaces),
-    msPerFrame1080p: Math.round(anonMs / timing.length),
-    yoloxMsPerFrame1080p: Math.round(detMs / timing.length),
+    faceCoverageAtLeast10px: r3(sizes.atLeast10.covered / Math.max(1, sizes.atLeast10.faces)),
+    facesAtLeast10px: sizes.atLeast10.faces,
+    faceCoverageBySize: Object.fromEntries(FACE_BUCKETS.map((b) => [b.name, { faces: sizes.bucket[b.name]?.faces ?? 0, covered: r3((sizes.bucket[b.name]?.covered ?? 0) / Math.max(1, sizes.bucket[b.name]?.faces ?? 0)) }])),
+    facePhotosOverHalfMasked: over50,
+    smallFaceCoverageBySize: Object.fromEntries(FACE_BUCKETS.map((b) => [b.name, { faces: small.bucket[b.name]?.faces ?? 0, covered: r3((small.bucket[b.name]?.covered ?? 0) / Math.max(1, small.bucket[b.name]?.faces ?? 0)) }])),
+    smallFaceCoverageAtLeast10px: r3(small.atLeast10.covered / Math.max(1, small.atLeast10.faces)),
+    traffic: traffic.traffic,
+    timing720p: traffic.timing,
     threads,
     benchSeconds: Math.round((performance.now() - started) / 1000),
   };
@@ -189,7 +232,9 @@ export async function runPrivacyBench(o: PrivacyBenchOptions = {}) {
   const summary = [
     `privacy: plates covered >=${pct(COVER)}: ${pct(result.plateCoverageWithFallback)} with fallback, ${pct(result.plateCoverageTextDetector)} by text detector alone, ${pct(result.plateCoverageFallbackOnly)} by the vehicle-band fallback alone (${allPlates.objects} plates: ${plates.us.images} US (every ${usStride}th, subsampled for time), ${plates.eu.images} EU; ${plateNoVehicle} without a YOLOX vehicle box); mean masked area ${pct(result.plateMaskedAreaFraction)} (plates ${pct(result.plateMaskedAreaBySource.plates)}, faces ${pct(result.plateMaskedAreaBySource.faces)}, fallback ${pct(result.plateMaskedAreaBySource.fallback)})`,
     `privacy: faces covered >=${pct(COVER)}: ${pct(result.faceCoverageWithFallback)} with fallback, ${pct(result.faceCoverageDetector)} by YuNet alone, ${pct(result.faceCoverageFallbackOnly)} by the person-head fallback alone (${allFaces.objects} faces: dlib ${pct(result.faceCoverageDlib)}, mask ${pct(result.faceCoverageMask)}); mean masked area ${pct(result.faceMaskedAreaFraction)} (faces ${pct(result.faceMaskedAreaBySource.faces)}, fallback ${pct(result.faceMaskedAreaBySource.fallback)})`,
-    `privacy: ${result.msPerFrame1080p} ms per 1080p frame to anonymize + encode (YOLOX ${result.yoloxMsPerFrame1080p} ms apart), ${threads} threads`,
+    `privacy: faces >= 10 px covered ${pct(result.faceCoverageAtLeast10px)} (${result.facesAtLeast10px} faces); by face width: ${FACE_BUCKETS.map((b) => `${b.name} px ${pct(result.faceCoverageBySize[b.name].covered)} of ${result.faceCoverageBySize[b.name].faces}`).join(', ')}; ${over50} face photos more than half masked`,
+    `privacy: dlib photos at 1/4 and 1/8 size: faces >= 10 px covered ${pct(result.smallFaceCoverageAtLeast10px)}; by face width: ${FACE_BUCKETS.map((b) => `${b.name} px ${pct(result.smallFaceCoverageBySize[b.name].covered)} of ${result.smallFaceCoverageBySize[b.name].faces}`).join(', ')}`,
+    ...traffic.summary,
   ];
   return { ...result, summary };
 }

@@ -20,7 +20,7 @@ import {
   type FaceDetector,
   type PlateDetector,
 } from '../appliance/src/privacy/index.js';
-import { decodeYunet, facePasses } from '../appliance/src/privacy/faces.js';
+import { decodeYunet, facePasses, personPasses, DEFAULT_FACE_PASSES } from '../appliance/src/privacy/faces.js';
 import { dbBoxes, isPlateShaped } from '../appliance/src/privacy/plates.js';
 import { fallbackRegions, headRegion, vehicleBand } from '../appliance/src/privacy/fallback.js';
 import { psnr } from './helpers/image.js';
@@ -107,7 +107,7 @@ describe('YuNet decoding', () => {
   });
 
   test('passes: overview for large images, native tiles and upscaled tiles cover the whole frame', () => {
-    const passes = facePasses(1920, 1080);
+    const passes = facePasses(1920, 1080, { ...DEFAULT_FACE_PASSES, upscaleMaxPixels: Infinity });
     assert.ok(passes.some((p) => p.scale < 1 && p.maxFace === Infinity));
     for (const scale of [1, 2]) {
       const tiles = passes.filter((p) => p.scale === scale).map((p) => p.region);

@@ -17,7 +17,7 @@ import type { CameraConfig } from '../config/schema.js';
 import type { Detection } from '../core/types.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { CameraManager } from '../pipeline/camera-manager.js';
-import { AnonymizationError, type Anonymizer } from '../privacy/index.js';
+import { AnonymizationError, AnonymizerBusyError, type Anonymizer } from '../privacy/index.js';
 import { buildCalibration, CalibrationFileSchema, saveCalibration } from '../../../calibration/file.js';
 import { CalibrationError } from '../../../calibration/homography.js';
 import { safeUrl } from '../ingest/index.js';
@@ -279,26 +279,25 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   );
 
-  let snapshotBusy = false;
-  /** Anonymizes a copy of a raw frame to JPEG, one at a time; answers the error itself (fail closed). */
-  const anonymizedJpeg = async (reply: FastifyReply, frame: { width: number; height: number; data: Buffer }, detections: Detection[]): Promise<Buffer | null> => {
+  /**
+   * Anonymizes a raw frame to JPEG (fail closed): the anonymizer queues (one job in its worker, one
+   * waiting) and answers busy beyond that; every refusal is answered here with its code.
+   */
+  const anonymizedJpeg = async (reply: FastifyReply, frame: { width: number; height: number; data: Buffer }, detections: Detection[]): Promise<{ jpeg: Buffer; maskedShare: number } | null> => {
     const anonymizer = deps.anonymizer();
     if (!anonymizer) {
       await reply.code(503).send(errorBody('ROADSIDE_ERR_IMAGE_WITHHELD', 'image withheld: anonymizer not loaded'));
       return null;
     }
-    // One at a time: each takes most of a second of both cores, which belong to the video.
-    if (snapshotBusy) {
-      await reply.code(503).header('retry-after', '1').send(errorBody('ROADSIDE_ERR_BUSY', 'busy with another snapshot, retry in a second'));
-      return null;
-    }
-    snapshotBusy = true;
-    // A copy: the anonymizer blurs in place, and the pipeline may still read this frame.
-    const raw = { width: frame.width, height: frame.height, data: Buffer.from(frame.data) };
     try {
-      return await anonymizer.anonymizeToJpeg(raw, detections).finally(() => (snapshotBusy = false));
+      // The worker gets its own copy; inline blurring is in place, and the pipeline may still read this frame.
+      const { width, height, data } = frame;
+      return await anonymizer.anonymize({ width, height, data: anonymizer.blursInPlace ? Buffer.from(data) : data }, detections);
     } catch (err) {
-      raw.data.fill(0);
+      if (err instanceof AnonymizerBusyError) {
+        await reply.code(503).header('retry-after', '1').send(errorBody('ROADSIDE_ERR_BUSY', 'busy with other snapshots, retry in a second'));
+        return null;
+      }
       if (err instanceof AnonymizationError) {
         await reply.code(503).send(errorBody('ROADSIDE_ERR_IMAGE_WITHHELD', `image withheld: ${err.reason}`));
         return null;
@@ -339,8 +338,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         const raw = h.referenceRaw();
         const takenAt = h.referenceTakenAtMs();
         if (!raw || takenAt === null) return reply.code(503).send(errorBody('ROADSIDE_ERR_NO_FRAME', 'no health reference yet: it is being learned'));
-        jpeg = await anonymizedJpeg(reply as FastifyReply, raw.frame, raw.detections);
-        if (!jpeg) return reply;
+        const out = await anonymizedJpeg(reply as FastifyReply, raw.frame, raw.detections);
+        if (!out) return reply;
+        jpeg = out.jpeg;
         h.setAnonymizedReference(jpeg, takenAt);
       }
       return (reply as FastifyReply).header('content-type', 'image/jpeg').header('cache-control', 'no-store').send(jpeg);
@@ -354,7 +354,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       config: access('read'),
       schema: {
         tags: ['cameras'],
-        summary: 'Anonymized snapshot (faces and plates pixelated); 503 when blurring fails',
+        summary: 'Anonymized snapshot (faces and plates pixelated; header x-roadside-masked-share); 503 when blurring fails',
         params: CameraIdParams,
         response: { 200: text('image/jpeg', 'the last analysed frame, anonymized', { type: 'string', format: 'binary' }), 404: ErrorBody, 503: ErrorBody },
       },
@@ -364,9 +364,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       if (!p) return reply.code(404).send(errorBody('ROADSIDE_ERR_NOT_FOUND', `no running camera '${req.params.id}'`));
       const last = p.lastAnalysed();
       if (!last) return reply.code(503).send(errorBody('ROADSIDE_ERR_NO_FRAME', 'no frame analysed yet'));
-      const jpeg = await anonymizedJpeg(reply as FastifyReply, last.frame, last.detections);
-      if (!jpeg) return reply;
-      return (reply as FastifyReply).header('content-type', 'image/jpeg').header('cache-control', 'no-store').send(jpeg);
+      const out = await anonymizedJpeg(reply as FastifyReply, last.frame, last.detections);
+      if (!out) return reply;
+      return (reply as FastifyReply)
+        .header('content-type', 'image/jpeg')
+        .header('cache-control', 'no-store')
+        .header('x-roadside-masked-share', out.maskedShare.toFixed(4))
+        .send(out.jpeg);
     },
   );
 

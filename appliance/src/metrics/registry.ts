@@ -102,6 +102,13 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    anonymizationRunning: new Gauge({ name: 'roadside_anonymization_running', help: 'Anonymizations running now in the anonymizer worker (0 or 1)', registers: [registry] }),
+    snapshotMaskedShare: new Histogram({
+      name: 'roadside_snapshot_masked_share',
+      help: 'Share of each released image that was pixelated (0..1)',
+      buckets: [0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1],
+      registers: [registry],
+    }),
     authFailures: new Counter({ name: 'roadside_auth_failures_total', help: 'Requests refused for a missing or wrong token', registers: [registry] }),
     dataDiskFreeBytes: new Gauge({ name: 'roadside_data_disk_free_bytes', help: 'Free bytes on the data volume', registers: [registry] }),
     dataDiskSizeBytes: new Gauge({ name: 'roadside_data_disk_size_bytes', help: 'Size of the data volume', registers: [registry] }),

@@ -8,8 +8,16 @@ export class AnonymizationError extends Error {
   override name = 'AnonymizationError';
   constructor(
     readonly reason: AnonymizationReason,
-    message: string,
+    readonly detail: string,
   ) {
-    super(`image withheld (${reason}): ${message}`);
+    super(`image withheld (${reason}): ${detail}`);
+  }
+}
+
+/** Not a failure: one anonymization runs and one waits already; the caller retries later. */
+export class AnonymizerBusyError extends Error {
+  override name = 'AnonymizerBusyError';
+  constructor() {
+    super('busy: one anonymization running and one waiting');
   }
 }

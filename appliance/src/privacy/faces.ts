@@ -11,7 +11,8 @@ import { removeOrtDebugLog } from '../core/leftovers.js';
 
 /** Finds faces; boxes are tight (YuNet's) in pixels of the image given. */
 export interface FaceDetector {
-  detect(image: RgbImage): Promise<ScoredBox[]>;
+  /** `persons`: person boxes whose heads are also looked at upscaled (faces too small for the frame pass). */
+  detect(image: RgbImage, persons?: readonly Box[]): Promise<ScoredBox[]>;
   close(): Promise<void>;
 }
 
@@ -73,9 +74,14 @@ export interface FacePassOptions {
    * fine passes are mostly texture firing the stride-32 head; the coarser pass sees real ones whole.
    */
   handOver: number;
+  /** The upscaled whole-frame pass runs only while it stays under this many model pixels (cost). */
+  upscaleMaxPixels: number;
+  /** Person crops are upscaled so the person is this wide (a face about half of it), at most maxPersonScale. */
+  personTargetWidth: number;
+  maxPersonScale: number;
 }
 
-export const DEFAULT_FACE_PASSES: FacePassOptions = { overviewSide: 640, upscale: 2, tileSide: 1280, tileOverlap: 128, handOver: 160 };
+export const DEFAULT_FACE_PASSES: FacePassOptions = { overviewSide: 640, upscale: 2, tileSide: 1280, tileOverlap: 128, handOver: 160, upscaleMaxPixels: 1_400_000, personTargetWidth: 48, maxPersonScale: 4 };
 
 /** The passes for an image: overview (when larger than it), native, upscaled; big ones tiled. */
 export function facePasses(width: number, height: number, o: FacePassOptions = DEFAULT_FACE_PASSES): FacePass[] {
@@ -83,7 +89,7 @@ export function facePasses(width: number, height: number, o: FacePassOptions = D
   const long = Math.max(width, height);
   const overview = long > o.overviewSide;
   if (overview) passes.push({ region: { x: 0, y: 0, w: width, h: height }, scale: o.overviewSide / long, maxFace: Infinity });
-  const scales = o.upscale > 1 ? [1, o.upscale] : [1];
+  const scales = o.upscale > 1 && width * height * o.upscale ** 2 <= o.upscaleMaxPixels ? [1, o.upscale] : [1];
   for (const scale of scales) {
     const tile = o.tileSide / scale; // in image pixels
     const overlap = o.tileOverlap / scale;
@@ -92,6 +98,33 @@ export function facePasses(width: number, height: number, o: FacePassOptions = D
     for (const ys of spans(height, tile, overlap)) for (const xs of spans(width, tile, overlap)) passes.push({ region: { x: xs[0], y: ys[0], w: xs[1], h: ys[1] }, scale, maxFace });
   }
   return passes;
+}
+
+/**
+ * Upscaled passes over the head area of small persons: their faces (8-16 px) are below what the frame
+ * pass finds, and a person crop is far cheaper than upscaling the frame. The head area follows the
+ * box's shape, like the fallback (fallback.ts headRegion).
+ */
+export function personPasses(persons: readonly Box[], width: number, height: number, o: FacePassOptions = DEFAULT_FACE_PASSES): FacePass[] {
+  const passes: FacePass[] = [];
+  for (const p of persons) {
+    if (p.w <= 0 || p.h <= 0 || p.w >= o.personTargetWidth) continue;
+    const scale = Math.min(o.maxPersonScale, o.personTargetWidth / p.w);
+    const r = headSearchArea(p);
+    const x = Math.max(0, Math.floor(r.x));
+    const y = Math.max(0, Math.floor(r.y));
+    const w = Math.min(width, Math.ceil(r.x + r.w)) - x;
+    const h = Math.min(height, Math.ceil(r.y + r.h)) - y;
+    if (w >= 2 && h >= 2) passes.push({ region: { x, y, w, h }, scale, maxFace: o.handOver });
+  }
+  return passes;
+}
+
+/** Where a head can be in a person box: the top for an upright person, anywhere for a seen-from-above one. */
+function headSearchArea(p: Box): Box {
+  const aspect = p.h / p.w;
+  const depth = aspect >= 1.6 ? 0.45 : 1;
+  return { x: p.x - 0.25 * p.w, y: p.y - 0.15 * p.h, w: 1.5 * p.w, h: p.h * (depth + 0.15) };
 }
 
 /** [start, length] spans of at most `tile` covering 0..size with at least `overlap` shared. */
@@ -122,9 +155,9 @@ export class YunetFaceDetector implements FaceDetector {
     return new YunetFaceDetector(session, o.scoreThreshold, { ...DEFAULT_FACE_PASSES, ...o.passes });
   }
 
-  async detect(image: RgbImage): Promise<ScoredBox[]> {
+  async detect(image: RgbImage, persons: readonly Box[] = []): Promise<ScoredBox[]> {
     const all: ScoredBox[] = [];
-    for (const p of facePasses(image.width, image.height, this.passOptions)) {
+    for (const p of [...facePasses(image.width, image.height, this.passOptions), ...personPasses(persons, image.width, image.height, this.passOptions)]) {
       const region = { x: Math.round(p.region.x), y: Math.round(p.region.y), w: Math.round(p.region.w), h: Math.round(p.region.h) };
       const w = Math.max(1, Math.round(region.w * p.scale));
       const h = Math.max(1, Math.round(region.h * p.scale));

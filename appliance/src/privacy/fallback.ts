@@ -10,9 +10,14 @@ export interface FallbackOptions {
   /** Vehicle band: horizontal share kept around the centre, and top of the band as a share of height. */
   vehicleBandWidth: number;
   vehicleBandTop: number;
+  /**
+   * Vehicles narrower than this (px) get no band: their plate (about a third of the width, under
+   * 10 px) cannot be read, and on a busy road the bands would cover most of the picture.
+   */
+  minBandVehicleWidth: number;
 }
 
-export const DEFAULT_FALLBACK: FallbackOptions = { vehicleBandWidth: 0.8, vehicleBandTop: 0.5 };
+export const DEFAULT_FALLBACK: FallbackOptions = { vehicleBandWidth: 0.8, vehicleBandTop: 0.5, minBandVehicleWidth: 30 };
 
 export function vehicleBand(v: Box, o: FallbackOptions = DEFAULT_FALLBACK): Box {
   const w = v.w * o.vehicleBandWidth;
@@ -20,19 +25,29 @@ export function vehicleBand(v: Box, o: FallbackOptions = DEFAULT_FALLBACK): Box 
 }
 
 /**
- * Head region of a person box: the top of the box, deeper for wide boxes (a seated or cropped person
- * shows the head at a larger share of the box), with a margin on each side.
+ * Head region of a person box, placed from the box's shape. Upright (tall box, a road-side view): the
+ * top of the box, deeper for wider boxes, with a margin on each side. Seen from above (a box about as
+ * wide as tall): the head is near the middle of the box, not at its top. In between (seated, leaning,
+ * cut by the frame edge): the upper part, deep enough for either.
  */
 export function headRegion(p: Box): Box {
-  const depth = Math.min(0.5 * p.h, Math.max(0.22 * p.h, 0.6 * p.w));
-  return { x: p.x - 0.1 * p.w, y: p.y - 0.05 * p.h, w: p.w * 1.2, h: depth + 0.05 * p.h };
+  const aspect = p.h / p.w;
+  if (aspect >= 1.6) {
+    const depth = Math.min(0.5 * p.h, Math.max(0.22 * p.h, 0.6 * p.w));
+    return { x: p.x - 0.1 * p.w, y: p.y - 0.05 * p.h, w: p.w * 1.2, h: depth + 0.05 * p.h };
+  }
+  if (aspect < 1.15) {
+    const side = 0.6 * Math.min(p.w, p.h);
+    return { x: p.x + (p.w - side) / 2, y: p.y + (p.h - side) / 2, w: side, h: side };
+  }
+  return { x: p.x - 0.05 * p.w, y: p.y - 0.05 * p.h, w: p.w * 1.1, h: 0.65 * p.h };
 }
 
 export function fallbackRegions(objects: readonly Detection[], o: FallbackOptions = DEFAULT_FALLBACK): Box[] {
   const out: Box[] = [];
   for (const d of objects) {
     if (d.cls === 'person') out.push(headRegion(d.box));
-    else if (PLATE_CLASSES.has(d.cls)) out.push(vehicleBand(d.box, o));
+    else if (PLATE_CLASSES.has(d.cls) && d.box.w >= o.minBandVehicleWidth) out.push(vehicleBand(d.box, o));
   }
   return out;
 }

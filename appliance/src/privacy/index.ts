@@ -1,30 +1,37 @@
 // The Anonymizer: the one stage every image passes through before it leaves the box (installer
-// snapshot, incident evidence). It finds faces (YuNet) and plates (PP-OCRv4 text detector on vehicle
-// crops), adds model-free masks for every vehicle's plate band and every person's head, pixelates all
-// of them in the raw buffer, and only then JPEG-encodes. Anything that goes wrong withholds the image
-// (fail closed): a missing or corrupt model, an inference error, a timeout, a malformed frame.
+// snapshot, incident evidence). It finds faces (YuNet, on the frame and on upscaled person crops) and
+// plates (a model-free whole-frame stroke scan, and the PP-OCRv4 text detector on the frame and on
+// vehicle crops), drops boxes larger than such an object can be where it is, adds model-free masks for
+// every near vehicle's plate band and every person's head, pixelates all of them in the raw buffer,
+// and only then JPEG-encodes. Anything that goes wrong withholds the image (fail closed): a missing or
+// corrupt model, an inference error, a timeout, a malformed frame.
+//
+// The work runs in a worker thread (isolated.ts, worker.ts) with its own model sessions: one job at a
+// time, at most one waiting, and a deadline that terminates the worker, so a snapshot never runs on
+// beside the video analysis. Injected detectors (tests) and `isolation: 'inline'` run it in-process.
 //
 // Type-level guarantee: anonymizeToJpeg returns an `AnonymizedJpeg`, a Buffer carrying a brand that
 // only this module can attach. Code that sends images out (HTTP snapshot route, evidence upload) should
 // accept `AnonymizedJpeg`, never `Buffer`, so an unblurred encoding does not type-check. At run time,
 // `isAnonymizedJpeg(buf)` checks the same thing against a WeakSet of the buffers this module released.
 //
-// This module never logs. Its only outputs besides the JPEG are the two counters
-// `anonymizedImages` and `anonymizationWithheld{reason}`.
-import sharp from 'sharp';
+// This module never logs. Its only outputs besides the JPEG are the counters `anonymizedImages` and
+// `anonymizationWithheld{reason}`, the gauge `anonymizationRunning` and the histogram
+// `snapshotMaskedShare`.
 import type { Box, Detection, RgbImage } from '../core/types.js';
-import { resolveModel } from '../core/models.js';
 import type { Metrics } from '../metrics/registry.js';
 import { AnonymizationError, type AnonymizationReason } from './errors.js';
-import { YunetFaceDetector, type FaceDetector, type FacePassOptions } from './faces.js';
-import { PpocrPlateDetector, type PlateDetector, type PpocrPlateOptions } from './plates.js';
-import { fallbackRegions, PLATE_CLASSES } from './fallback.js';
-import { clipBox, padBox } from './geometry.js';
-import { mosaicInPlace } from './mosaic.js';
+import { createEngine, type Engine, type EngineOptions, type MaskPlan, type Rendered } from './engine.js';
+import type { FaceDetector } from './faces.js';
+import type { PlateDetector } from './plates.js';
+import { WorkerPool, type AnonymizerStats } from './isolated.js';
 
-export { AnonymizationError, type AnonymizationReason } from './errors.js';
+export { AnonymizationError, AnonymizerBusyError, type AnonymizationReason } from './errors.js';
 export type { FaceDetector } from './faces.js';
 export type { PlateDetector } from './plates.js';
+export type { MaskPlan } from './engine.js';
+export type { AnonymizerStats } from './isolated.js';
+export { padFace } from './engine.js';
 export { coveredFraction, maskedAreaFraction } from './geometry.js';
 export { mosaicInPlace, blockSize } from './mosaic.js';
 
@@ -39,54 +46,42 @@ export function isAnonymizedJpeg(buf: Buffer): buf is AnonymizedJpeg {
   return released.has(buf);
 }
 
-export interface AnonymizerOptions {
-  modelsDir: string;
-  manifestPath: string;
-  /** Manifest name of the YuNet model, e.g. 'yunet_n'. */
-  faceModel: string;
-  /** Low on purpose: a false mask costs a few blurred pixels, a missed face costs privacy. */
-  faceScoreThreshold: number;
-  /** Manifest name of the PP-OCR text detector, e.g. 'ppocr_v4_det'; null = fallback bands only. */
-  plateModel: string | null;
-  /** Whole-operation budget; past it the image is withheld. */
+export interface AnonymizerOptions extends EngineOptions {
+  /** Whole-operation budget per image, counted from the request; past it the image is withheld. */
   timeoutMs: number;
-  jpegQuality: number;
-  metrics?: Pick<Metrics, 'anonymizedImages' | 'anonymizationWithheld'>;
-  /** onnxruntime intra-op threads per model (kept small: the video pipeline needs the cores). Default 1. */
-  threads?: number;
-  facePasses?: Partial<FacePassOptions>;
-  plateOptions?: Partial<PpocrPlateOptions>;
-  /** Test seams: replace the model-backed detectors. */
+  metrics?: Pick<Metrics, 'anonymizedImages' | 'anonymizationWithheld'> & Partial<Pick<Metrics, 'anonymizationRunning' | 'snapshotMaskedShare'>>;
+  /** 'worker' (default): a worker thread that a deadline terminates; 'inline': the caller's thread. */
+  isolation?: 'worker' | 'inline';
+  /** Test seams: replace the model-backed detectors (forces 'inline': functions cannot cross threads). */
   faceDetector?: FaceDetector;
   plateDetector?: PlateDetector;
 }
 
-/** What would be masked, by source. anonymizeToJpeg pixelates exactly `all`. */
-export interface MaskPlan {
-  faces: Box[];
-  plates: Box[];
-  fallback: Box[];
-  all: Box[];
+export interface AnonymizedImage {
+  jpeg: AnonymizedJpeg;
+  /** share of the frame that was pixelated (0..1) */
+  maskedShare: number;
 }
 
 export interface Anonymizer {
   /** null when ready; otherwise why every image will be withheld (set at creation). */
   readonly unavailable: AnonymizationReason | null;
+  /** true when the caller's frame buffer is pixelated in place (inline): hand it a copy you own. */
+  readonly blursInPlace: boolean;
   /**
-   * Pixelates faces, plates and the fallback regions IN PLACE in `frame.data`, then encodes a JPEG.
-   * The caller must pass a buffer it owns and does not need unblurred afterwards (copy first otherwise).
-   * Throws AnonymizationError, with nothing encoded, when anything fails.
+   * Pixelates faces, plates and the fallback regions, then encodes a JPEG. Inline, the pixelation is
+   * done IN PLACE in `frame.data` (pass a buffer you own); in a worker, on the worker's own copy.
+   * Throws AnonymizationError, with nothing encoded, when anything fails; AnonymizerBusyError when one
+   * job runs and one waits already.
    */
+  anonymize(frame: RgbImage, objects: readonly Detection[]): Promise<AnonymizedImage>;
   anonymizeToJpeg(frame: RgbImage, objects: readonly Detection[]): Promise<AnonymizedJpeg>;
   /** The regions anonymizeToJpeg would pixelate (clipped to the image), without touching pixels. */
   maskRegions(frame: RgbImage, objects: readonly Detection[]): Promise<Box[]>;
   maskPlan(frame: RgbImage, objects: readonly Detection[]): Promise<MaskPlan>;
+  /** Jobs running and waiting, worker threads, and their high-water marks. */
+  stats(): AnonymizerStats;
   close(): Promise<void>;
-}
-
-/** Face box → mask: YuNet boxes are tight (brows to chin); add hair, ears and jaw. */
-export function padFace(b: Box): Box {
-  return padBox(b, 0.25, 0.4, 0.25);
 }
 
 /**
@@ -95,65 +90,130 @@ export function padFace(b: Box): Box {
  * reason, so the rest of the appliance keeps counting traffic while snapshots answer 503.
  */
 export async function createAnonymizer(opts: AnonymizerOptions): Promise<Anonymizer> {
-  const threads = opts.threads ?? 1;
-  let unavailable: AnonymizationReason | null = null;
-  let detail = '';
-  let faces: FaceDetector | undefined = opts.faceDetector;
-  let plates: PlateDetector | null | undefined = opts.plateDetector;
-  const load = async <T>(name: string, make: (path: string) => Promise<T>): Promise<T | undefined> => {
-    let path: string;
-    try {
-      path = resolveModel(name, { modelsDir: opts.modelsDir, manifestPath: opts.manifestPath }).path;
-    } catch (err) {
-      unavailable ??= 'model-missing';
-      detail ||= (err as Error).message;
-      return undefined;
-    }
-    try {
-      return await make(path);
-    } catch (err) {
-      unavailable ??= 'model-error';
-      detail ||= `cannot load model '${name}': ${(err as Error).message}`;
-      return undefined;
-    }
-  };
-  if (!faces) faces = await load(opts.faceModel, (p) => YunetFaceDetector.create(p, { scoreThreshold: opts.faceScoreThreshold, threads, passes: opts.facePasses }));
-  if (plates === undefined) plates = opts.plateModel === null ? null : ((await load(opts.plateModel, (p) => PpocrPlateDetector.create(p, { threads, ...opts.plateOptions }))) ?? undefined);
-  return new PixelAnonymizer(opts, unavailable, detail, faces, plates ?? null);
+  const { timeoutMs, metrics, isolation, faceDetector, plateDetector, ...engineOptions } = opts;
+  const runner: Runner =
+    faceDetector || plateDetector || isolation === 'inline'
+      ? await InlineRunner.create(engineOptions, { faceDetector, plateDetector }, timeoutMs)
+      : await WorkerRunner.create(engineOptions, timeoutMs, metrics);
+  return new CountingAnonymizer(runner, metrics);
 }
 
-class PixelAnonymizer implements Anonymizer {
-  constructor(
-    private readonly opts: AnonymizerOptions,
-    readonly unavailable: AnonymizationReason | null,
-    private readonly unavailableDetail: string,
-    private readonly faces: FaceDetector | undefined,
-    private readonly plates: PlateDetector | null,
+/** Where the work runs: the caller's thread or the worker. */
+interface Runner {
+  readonly unavailable: AnonymizationReason | null;
+  readonly blursInPlace: boolean;
+  render(frame: RgbImage, objects: readonly Detection[]): Promise<Rendered>;
+  plan(frame: RgbImage, objects: readonly Detection[]): Promise<MaskPlan>;
+  stats(): AnonymizerStats;
+  close(): Promise<void>;
+}
+
+class InlineRunner implements Runner {
+  readonly blursInPlace = true;
+  private running = 0;
+  private readonly s: AnonymizerStats = { running: 0, maxRunning: 0, waiting: 0, workers: 0, maxWorkers: 0, workerStarts: 0, workersTerminated: 0 };
+  private constructor(
+    private readonly engine: Engine,
+    private readonly timeoutMs: number,
   ) {}
 
-  async anonymizeToJpeg(frame: RgbImage, objects: readonly Detection[]): Promise<AnonymizedJpeg> {
+  static async create(o: EngineOptions, seams: { faceDetector?: FaceDetector; plateDetector?: PlateDetector }, timeoutMs: number): Promise<InlineRunner> {
+    return new InlineRunner(await createEngine(o, seams), timeoutMs);
+  }
+
+  get unavailable(): AnonymizationReason | null {
+    return this.engine.unavailable;
+  }
+
+  render(frame: RgbImage, objects: readonly Detection[]): Promise<Rendered> {
+    return this.counted(withDeadline((expired) => this.engine.render(frame, objects, expired), this.timeoutMs));
+  }
+
+  plan(frame: RgbImage, objects: readonly Detection[]): Promise<MaskPlan> {
+    return this.counted(withDeadline(() => this.engine.plan(frame, objects), this.timeoutMs));
+  }
+
+  private async counted<T>(p: Promise<T>): Promise<T> {
+    this.s.running = ++this.running;
+    this.s.maxRunning = Math.max(this.s.maxRunning, this.running);
     try {
-      const jpeg = await withDeadline((expired) => this.blurAndEncode(frame, objects, expired), this.opts.timeoutMs);
-      released.add(jpeg);
-      this.opts.metrics?.anonymizedImages.inc();
-      return jpeg as AnonymizedJpeg;
+      return await p;
+    } finally {
+      this.s.running = --this.running;
+    }
+  }
+
+  stats(): AnonymizerStats {
+    return { ...this.s };
+  }
+
+  close(): Promise<void> {
+    return this.engine.close();
+  }
+}
+
+class WorkerRunner implements Runner {
+  readonly blursInPlace = false;
+  private constructor(private readonly pool: WorkerPool) {}
+
+  static async create(o: EngineOptions, timeoutMs: number, metrics: AnonymizerOptions['metrics']): Promise<WorkerRunner> {
+    const pool = new WorkerPool(o, timeoutMs, { onRunning: (n) => metrics?.anonymizationRunning?.set(n) });
+    await pool.start();
+    return new WorkerRunner(pool);
+  }
+
+  get unavailable(): AnonymizationReason | null {
+    return this.pool.unavailable;
+  }
+
+  render(frame: RgbImage, objects: readonly Detection[]): Promise<Rendered> {
+    return this.pool.submit('render', frame, objects);
+  }
+
+  plan(frame: RgbImage, objects: readonly Detection[]): Promise<MaskPlan> {
+    return this.pool.submit('plan', frame, objects);
+  }
+
+  stats(): AnonymizerStats {
+    return { ...this.pool.stats };
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+class CountingAnonymizer implements Anonymizer {
+  constructor(
+    private readonly runner: Runner,
+    private readonly metrics: AnonymizerOptions['metrics'],
+  ) {}
+
+  get unavailable(): AnonymizationReason | null {
+    return this.runner.unavailable;
+  }
+
+  get blursInPlace(): boolean {
+    return this.runner.blursInPlace;
+  }
+
+  async anonymize(frame: RgbImage, objects: readonly Detection[]): Promise<AnonymizedImage> {
+    try {
+      const r = await this.runner.render(frame, objects);
+      released.add(r.jpeg);
+      this.metrics?.anonymizedImages.inc();
+      this.metrics?.snapshotMaskedShare?.observe(r.maskedShare);
+      return { jpeg: r.jpeg as AnonymizedJpeg, maskedShare: r.maskedShare };
     } catch (err) {
+      if (!(err instanceof Error) || err.name === 'AnonymizerBusyError') throw err;
       const e = asAnonymizationError(err);
-      this.opts.metrics?.anonymizationWithheld.inc({ reason: e.reason });
+      this.metrics?.anonymizationWithheld.inc({ reason: e.reason });
       throw e;
     }
   }
 
-  private async blurAndEncode(frame: RgbImage, objects: readonly Detection[], expired: () => boolean): Promise<Buffer> {
-    const plan = await this.plan(frame, objects);
-    // Past the deadline the caller has its error already: leave its buffer alone.
-    if (expired()) throw new AnonymizationError('timeout', 'late result dropped');
-    mosaicInPlace(frame, plan.all);
-    try {
-      return await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } }).jpeg({ quality: this.opts.jpegQuality }).toBuffer();
-    } catch (err) {
-      throw new AnonymizationError('invalid-image', `JPEG encoding failed: ${(err as Error).message}`);
-    }
+  async anonymizeToJpeg(frame: RgbImage, objects: readonly Detection[]): Promise<AnonymizedJpeg> {
+    return (await this.anonymize(frame, objects)).jpeg;
   }
 
   async maskRegions(frame: RgbImage, objects: readonly Detection[]): Promise<Box[]> {
@@ -162,48 +222,20 @@ class PixelAnonymizer implements Anonymizer {
 
   async maskPlan(frame: RgbImage, objects: readonly Detection[]): Promise<MaskPlan> {
     try {
-      return await withDeadline(() => this.plan(frame, objects), this.opts.timeoutMs);
+      return await this.runner.plan(frame, objects);
     } catch (err) {
+      if (err instanceof Error && err.name === 'AnonymizerBusyError') throw err;
       throw asAnonymizationError(err);
     }
   }
 
-  private async plan(frame: RgbImage, objects: readonly Detection[]): Promise<MaskPlan> {
-    if (this.unavailable) throw new AnonymizationError(this.unavailable, this.unavailableDetail);
-    checkInput(frame, objects);
-    const faceDetector = this.faces;
-    if (!faceDetector) throw new AnonymizationError('model-missing', 'no face detector');
-    const vehicles = objects.filter((o) => PLATE_CLASSES.has(o.cls)).map((o) => o.box);
-    const [faceBoxes, plateBoxes] = await Promise.all([
-      faceDetector.detect(frame).catch((err: unknown) => {
-        throw new AnonymizationError('model-error', `face detector failed: ${(err as Error).message}`);
-      }),
-      this.plates
-        ? this.plates.detect(frame, vehicles).catch((err: unknown) => {
-            throw new AnonymizationError('model-error', `plate detector failed: ${(err as Error).message}`);
-          })
-        : Promise.resolve([]),
-    ]);
-    // A detector box we cannot place is a face or plate we cannot mask: treat it as a model failure.
-    for (const d of [...faceBoxes, ...plateBoxes]) if (![d.box.x, d.box.y, d.box.w, d.box.h].every(Number.isFinite)) throw new AnonymizationError('model-error', 'detector returned a non-finite box');
-    const clip = (bs: Box[]): Box[] => bs.map((b) => clipBox(b, frame.width, frame.height)).filter((b): b is Box => b !== null);
-    const faces = clip(faceBoxes.map((f) => padFace(f.box)));
-    const plates = clip(plateBoxes.map((p) => p.box));
-    const fallback = clip(fallbackRegions(objects));
-    return { faces, plates, fallback, all: [...faces, ...plates, ...fallback] };
+  stats(): AnonymizerStats {
+    return this.runner.stats();
   }
 
-  async close(): Promise<void> {
-    await Promise.all([this.faces?.close(), this.plates?.close()]);
+  close(): Promise<void> {
+    return this.runner.close();
   }
-}
-
-function checkInput(frame: RgbImage, objects: readonly Detection[]): void {
-  const { width, height, data } = frame;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) throw new AnonymizationError('invalid-image', `bad size ${width}x${height}`);
-  if (!Buffer.isBuffer(data) || data.length !== width * height * 3) throw new AnonymizationError('invalid-image', `expected ${width * height * 3} bytes of rgb24, got ${data?.length}`);
-  // A box we cannot place is a person or plate we cannot mask: withhold rather than guess.
-  for (const o of objects) if (![o.box.x, o.box.y, o.box.w, o.box.h].every(Number.isFinite)) throw new AnonymizationError('invalid-image', 'detection with a non-finite box');
 }
 
 function asAnonymizationError(err: unknown): AnonymizationError {
@@ -211,7 +243,7 @@ function asAnonymizationError(err: unknown): AnonymizationError {
   return new AnonymizationError('model-error', err instanceof Error ? err.message : 'unknown failure');
 }
 
-/** Rejects with 'timeout' after ms. The late work is not cancelled, but nothing waits on it any more. */
+/** Rejects with 'timeout' after ms. Inline, the late work is not cancelled, but nothing waits on it any more. */
 async function withDeadline<T>(run: (expired: () => boolean) => Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   let isExpired = false;

@@ -114,10 +114,16 @@ export function plateFromText(text: Box): Box {
 
 export interface PpocrPlateOptions {
   threads: number;
-  /** Vehicles narrower than this (px) are left to the fallback: no readable plate, not worth a run. */
+  /** Vehicles narrower than this (px) are left to the plate scan and the fallback band. */
   minVehicleWidth: number;
-  /** Long side of the crop fed to the detector (multiple of 32); small vehicles are upscaled to it. */
-  cropSide: number;
+  /**
+   * Crop scale: vehicle width × scale reaches this many px (a plate's characters, about 4.5 % of a
+   * vehicle's width high, then reach the ~10 px the text detector needs), within [1, maxCropScale].
+   */
+  cropTargetWidth: number;
+  maxCropScale: number;
+  /** All vehicle crops together, in detector pixels: beyond it every crop is scaled down alike. */
+  cropPixelBudget: number;
   /**
    * Long side of the whole-frame pass (0 = off). It catches plates on vehicles the object detector
    * missed or cut at the frame edge, and close-ups where the car fills the picture.
@@ -127,7 +133,7 @@ export interface PpocrPlateOptions {
   shape?: Partial<PlateShape>;
 }
 
-export const DEFAULT_PPOCR: PpocrPlateOptions = { threads: 2, minVehicleWidth: 24, cropSide: 640, frameSide: 960 };
+export const DEFAULT_PPOCR: PpocrPlateOptions = { threads: 2, minVehicleWidth: 40, cropTargetWidth: 224, maxCropScale: 3, cropPixelBudget: 250_000, frameSide: 512 };
 
 export class PpocrPlateDetector implements PlateDetector {
   private readonly db: DbOptions;
@@ -151,20 +157,29 @@ export class PpocrPlateDetector implements PlateDetector {
     const plates: ScoredBox[] = [];
     if (this.o.frameSide > 0) {
       const whole = { x: 0, y: 0, w: image.width, h: image.height };
-      for (const t of await this.textBoxes(image, whole, this.o.frameSide)) if (isPlateShapedAlone(t.box, image, this.shape)) plates.push({ box: plateFromText(t.box), score: t.score });
+      for (const t of await this.textBoxes(image, whole, Math.min(1, this.o.frameSide / Math.max(image.width, image.height)))) if (isPlateShapedAlone(t.box, image, this.shape)) plates.push({ box: plateFromText(t.box), score: t.score });
     }
-    for (const v of vehicles) {
-      if (v.w < this.o.minVehicleWidth) continue;
-      const crop = clipBox({ x: v.x - 0.05 * v.w, y: v.y - 0.05 * v.h, w: v.w * 1.1, h: v.h * 1.1 }, image.width, image.height);
-      if (!crop) continue;
-      for (const t of await this.textBoxes(image, crop, this.o.cropSide)) if (isPlateShaped(t.box, v, this.shape)) plates.push({ box: plateFromText(t.box), score: t.score });
-    }
+    for (const { vehicle, crop, scale } of this.crops(image, vehicles))
+      for (const t of await this.textBoxes(image, crop, scale)) if (isPlateShaped(t.box, vehicle, this.shape)) plates.push({ box: plateFromText(t.box), score: t.score });
     return nms(plates, 0.5);
   }
 
-  /** Text boxes in one crop (whole pixels inside the image) resized to a long side of `side`, in image pixels. */
-  private async textBoxes(image: RgbImage, crop: Box, side: number): Promise<ScoredBox[]> {
-    const scale = side / Math.max(crop.w, crop.h);
+  /** Vehicle crops and their scales, kept within the pixel budget. */
+  private crops(image: RgbImage, vehicles: readonly Box[]): Array<{ vehicle: Box; crop: Box; scale: number }> {
+    const out: Array<{ vehicle: Box; crop: Box; scale: number }> = [];
+    for (const v of vehicles) {
+      if (v.w < this.o.minVehicleWidth) continue;
+      const crop = clipBox({ x: v.x - 0.05 * v.w, y: v.y - 0.05 * v.h, w: v.w * 1.1, h: v.h * 1.1 }, image.width, image.height);
+      if (crop) out.push({ vehicle: v, crop, scale: Math.min(this.o.maxCropScale, Math.max(1, this.o.cropTargetWidth / v.w)) });
+    }
+    const pixels = out.reduce((a, c) => a + c.crop.w * c.crop.h * c.scale * c.scale, 0);
+    const shrink = pixels > this.o.cropPixelBudget ? Math.sqrt(this.o.cropPixelBudget / pixels) : 1;
+    for (const c of out) c.scale *= shrink;
+    return out;
+  }
+
+  /** Text boxes in one crop (whole pixels inside the image) resized by `scale`, in image pixels. */
+  private async textBoxes(image: RgbImage, crop: Box, scale: number): Promise<ScoredBox[]> {
     const w = roundUp(crop.w * scale, 32);
     const h = roundUp(crop.h * scale, 32);
     const rgb = await cropResize(image, crop, w, h);
