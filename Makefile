@@ -65,7 +65,7 @@ test-unit: npm
 	@mkdir -p var/unit-bin && ln -sf "$$(command -v node)" var/unit-bin/node
 	$(UNIT_ENV) $(NODE_TEST) $(UNIT_TESTS)
 
-test: deps typecheck test-unit
+test: deps typecheck lint test-unit
 	$(NODE_TEST) $(FULL_TESTS)
 
 bench: deps

@@ -20,7 +20,7 @@ import {
   type FaceDetector,
   type PlateDetector,
 } from '../appliance/src/privacy/index.js';
-import { decodeYunet, facePasses, personPasses, DEFAULT_FACE_PASSES } from '../appliance/src/privacy/faces.js';
+import { decodeYunet, facePasses, DEFAULT_FACE_PASSES } from '../appliance/src/privacy/faces.js';
 import { dbBoxes, isPlateShaped } from '../appliance/src/privacy/plates.js';
 import { fallbackRegions, headRegion, vehicleBand } from '../appliance/src/privacy/fallback.js';
 import { psnr } from './helpers/image.js';

@@ -326,7 +326,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     '/api/v1/cameras/:id/health/reference.jpg',
     {
       config: access('read'),
-      schema: { tags: ['cameras'], summary: 'Anonymized snapshot of the health reference view; 503 while it is learned or when blurring fails', params: CameraIdParams, response: { 404: ErrorBody, 503: ErrorBody } },
+      schema: { tags: ['cameras'], summary: 'Anonymized snapshot of the health reference view; 503 while it is learned or when blurring fails', params: CameraIdParams, response: { 200: text('image/jpeg', 'the reference view, anonymized', { type: 'string', format: 'binary' }), 404: ErrorBody, 503: ErrorBody } },
     },
     async (req, reply) => {
       const p = deps.cameras.get(req.params.id);

@@ -28,7 +28,7 @@ export function lineProblem(l: LineShape): GeometryProblem | null {
   const dx = l.to.x - l.from.x;
   const dy = l.to.y - l.from.y;
   const len = Math.hypot(dx, dy);
-  if (len < MIN_LINE_LENGTH) return { field: '', message: `counting line '${l.id}' is too short (from and to closer than ${MIN_LINE_LENGTH})` };
+  if (len < MIN_LINE_LENGTH) return { field: '', message: `line is too short (from and to closer than ${MIN_LINE_LENGTH})` };
   if (l.direction) {
     if (Math.hypot(l.direction.x, l.direction.y) === 0) return { field: 'direction', message: 'direction must not be the zero vector' };
     // Forward is the side the direction points to; a direction along the line names no side.

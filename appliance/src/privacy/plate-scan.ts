@@ -141,10 +141,22 @@ function patches(mask: Uint8Array, w: number, h: number, o: PlateScanOptions): S
       if (y < y1) y1 = y;
       if (y > y2) y2 = y;
       if (x2 - x1 > o.maxW * 2 || y2 - y1 > o.maxH * 2) tooBig = true; // keep flooding (to mark it seen) but it is texture
-      if (x > 0 && mask[i - 1] && !seen[i - 1]) (seen[i - 1] = 1), (stack[sp++] = i - 1);
-      if (x < w - 1 && mask[i + 1] && !seen[i + 1]) (seen[i + 1] = 1), (stack[sp++] = i + 1);
-      if (y > 0 && mask[i - w] && !seen[i - w]) (seen[i - w] = 1), (stack[sp++] = i - w);
-      if (y < h - 1 && mask[i + w] && !seen[i + w]) (seen[i + w] = 1), (stack[sp++] = i + w);
+      if (x > 0 && mask[i - 1] && !seen[i - 1]) {
+        seen[i - 1] = 1;
+        stack[sp++] = i - 1;
+      }
+      if (x < w - 1 && mask[i + 1] && !seen[i + 1]) {
+        seen[i + 1] = 1;
+        stack[sp++] = i + 1;
+      }
+      if (y > 0 && mask[i - w] && !seen[i - w]) {
+        seen[i - w] = 1;
+        stack[sp++] = i - w;
+      }
+      if (y < h - 1 && mask[i + w] && !seen[i + w]) {
+        seen[i + w] = 1;
+        stack[sp++] = i + w;
+      }
     }
     if (tooBig) continue;
     const bw = x2 - x1 + 1;

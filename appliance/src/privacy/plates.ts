@@ -53,10 +53,22 @@ export function dbBoxes(prob: Float32Array, w: number, h: number, o: DbOptions =
       if (x > x2) x2 = x;
       if (y < y1) y1 = y;
       if (y > y2) y2 = y;
-      if (x > 0 && !label[i - 1] && prob[i - 1] > o.binThreshold) (label[i - 1] = next), (stack[sp++] = i - 1);
-      if (x < w - 1 && !label[i + 1] && prob[i + 1] > o.binThreshold) (label[i + 1] = next), (stack[sp++] = i + 1);
-      if (y > 0 && !label[i - w] && prob[i - w] > o.binThreshold) (label[i - w] = next), (stack[sp++] = i - w);
-      if (y < h - 1 && !label[i + w] && prob[i + w] > o.binThreshold) (label[i + w] = next), (stack[sp++] = i + w);
+      if (x > 0 && !label[i - 1] && prob[i - 1] > o.binThreshold) {
+        label[i - 1] = next;
+        stack[sp++] = i - 1;
+      }
+      if (x < w - 1 && !label[i + 1] && prob[i + 1] > o.binThreshold) {
+        label[i + 1] = next;
+        stack[sp++] = i + 1;
+      }
+      if (y > 0 && !label[i - w] && prob[i - w] > o.binThreshold) {
+        label[i - w] = next;
+        stack[sp++] = i - w;
+      }
+      if (y < h - 1 && !label[i + w] && prob[i + w] > o.binThreshold) {
+        label[i + w] = next;
+        stack[sp++] = i + w;
+      }
     }
     if (n < 4 || sum / n < o.boxThreshold) continue;
     const bw = x2 - x1 + 1;
