@@ -114,7 +114,10 @@ describe('standards, on a real run', () => {
     for (;;) {
       const doc = await get('/api/v1/datex/situations?active=false');
       const kinds = kindsSeen(doc);
-      if (KINDS.every((k) => kinds.has(k)) && closedRecords(doc).length > 0) break;
+      // ...and a first count interval of the main line is stored (10 s bins: incidents can be quicker).
+      const counts = (await (await t.get('/api/v1/events?camera=arterial&type=count.interval&limit=100')).json()) as { events: { data: { lineId: string } }[] };
+      const counted = counts.events.some((e) => e.data.lineId === 'main');
+      if (KINDS.every((k) => kinds.has(k)) && closedRecords(doc).length > 0 && counted) break;
       if (Date.now() - t0 > 150_000) assert.fail(`not every incident kind fired within 150 s: saw ${[...kinds].join(', ')}`);
       await new Promise((r) => setTimeout(r, 1000));
     }

@@ -129,6 +129,10 @@ export type HealthCheck = (typeof HEALTH_CHECKS)[number];
 export const HEALTH_EVENT_STATES = ['opened', 'updated', 'closed'] as const;
 export type HealthEventState = (typeof HEALTH_EVENT_STATES)[number];
 
+/** Why an image was withheld (metric label `reason` of roadside_anonymization_failures_total). */
+export const ANONYMIZATION_REASONS = ['model-missing', 'model-error', 'timeout', 'invalid-image'] as const;
+export type AnonymizationReason = (typeof ANONYMIZATION_REASONS)[number];
+
 /** Event types exported upstream. Payload shapes live in events/schemas.ts. */
 export const EVENT_TYPES = [
   'count.interval',

@@ -7,8 +7,7 @@
 //   as soon as it is known (cameras: initCamera; sinks: initSink), so increase() sees the first event.
 // - Base units: seconds, bytes, and frames per second for rates.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { EVENT_TYPES } from '../core/types.js';
-import { ANONYMIZATION_REASONS } from '../privacy/errors.js';
+import { ANONYMIZATION_REASONS, EVENT_TYPES } from '../core/types.js';
 
 /** Outbox drop reasons (retention by age or count, unreadable records). */
 export const OUTBOX_DROP_REASONS = ['age', 'count', 'corrupt'] as const;

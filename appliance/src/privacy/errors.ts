@@ -1,7 +1,8 @@
 // The one error the anonymizer throws. Its message never carries pixels, plate text or file contents.
 
-export const ANONYMIZATION_REASONS = ['model-missing', 'model-error', 'timeout', 'invalid-image'] as const;
-export type AnonymizationReason = (typeof ANONYMIZATION_REASONS)[number];
+import { ANONYMIZATION_REASONS, type AnonymizationReason } from '../core/types.js';
+
+export { ANONYMIZATION_REASONS, type AnonymizationReason };
 
 /** The image was withheld: nothing was encoded, nothing may leave the box. */
 export class AnonymizationError extends Error {
