@@ -1,6 +1,7 @@
 // One camera's ffmpeg child process, its watchdog and its reconnect loop.
 // Any ffmpeg exit is a lost stream; frames that stop for stallSeconds mean a frozen server
 // (ffmpeg then hangs forever), so the watchdog kills it: SIGTERM, then SIGKILL.
+import type { FrameSourceStatus } from '../core/stages.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../core/log.js';
 import type { CameraState, Frame } from '../core/types.js';
@@ -28,13 +29,7 @@ export interface CameraStreamOptions {
   onState?: (state: CameraState, reason: string) => void;
 }
 
-export interface CameraStreamStatus {
-  state: CameraState;
-  since: number;
-  reason: string;
-  restarts: number;
-  framesDecoded: number;
-  lastFrameAt: number | null;
+export interface CameraStreamStatus extends FrameSourceStatus {
   nextAttemptAt: number | null;
 }
 

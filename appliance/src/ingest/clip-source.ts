@@ -3,7 +3,7 @@
 // before reading the next (pipe backpressure), so a replay is deterministic and drops nothing.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { FrameSink, FrameSource, FrameSourceStatus } from '../core/stages.js';
-import type { CameraState } from '../core/types.js';
+import { ReplayStatus } from './replay-status.js';
 import { ffmpegArgs } from './ffmpeg-args.js';
 import { FrameAssembler } from './frame-reader.js';
 
@@ -24,11 +24,7 @@ export const REPLAY_EPOCH_MS = Date.UTC(2026, 0, 1);
 
 export class ClipFrameSource implements FrameSource {
   private child: ChildProcess | null = null;
-  private state: CameraState = 'stopped';
-  private reason = 'not started';
-  private since = Date.now();
-  private framesDecoded = 0;
-  private lastFrameAt: number | null = null;
+  private readonly replay = new ReplayStatus();
   private closing = false;
   private finished!: Promise<void>;
 
@@ -45,20 +41,13 @@ export class ClipFrameSource implements FrameSource {
   }
 
   status(): FrameSourceStatus {
-    return { state: this.state, since: this.since, reason: this.reason, restarts: 0, framesDecoded: this.framesDecoded, lastFrameAt: this.lastFrameAt };
+    return this.replay.status();
   }
 
   async close(): Promise<void> {
     this.closing = true;
     this.child?.kill('SIGKILL');
     await this.finished?.catch(() => undefined);
-  }
-
-  private setState(sink: FrameSink, state: CameraState, reason: string): void {
-    this.state = state;
-    this.reason = reason;
-    this.since = Date.now();
-    sink.state(state, reason);
   }
 
   private async run(sink: FrameSink): Promise<void> {
@@ -71,7 +60,7 @@ export class ClipFrameSource implements FrameSource {
     child.stderr!.on('data', (s: string) => (stderr = (stderr + s).slice(-500)));
     const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     child.once('error', () => undefined);
-    this.setState(sink, 'connecting', 'opening the clip');
+    this.replay.set(sink, 'connecting', 'opening the clip');
     const asm = new FrameAssembler(o.width * o.height * 3);
     const start = o.startMs ?? REPLAY_EPOCH_MS;
     const max = o.maxFrames ?? Infinity;
@@ -82,10 +71,9 @@ export class ClipFrameSource implements FrameSource {
         asm.push(chunk as Buffer, (f) => ready.push(f));
         for (const data of ready) {
           if (seq >= max || this.closing) break;
-          if (seq === 0) this.setState(sink, 'streaming', 'frames flowing');
+          if (seq === 0) this.replay.set(sink, 'streaming', 'frames flowing');
           const timestampMs = start + (seq * 1000) / o.fps;
-          this.framesDecoded++;
-          this.lastFrameAt = timestampMs;
+          this.replay.delivered(timestampMs);
           // Backpressure: the pipe is not read while the frame is analysed.
           await sink.frame({ cameraId: o.cameraId, seq: seq++, timestampMs, width: o.width, height: o.height, data });
         }
@@ -96,6 +84,6 @@ export class ClipFrameSource implements FrameSource {
     }
     const code = await exited;
     if (!this.closing && seq === 0) throw new Error(`no frame decoded from ${o.clip} (ffmpeg exit ${code}): ${stderr.trim()}`);
-    this.setState(sink, 'stopped', 'end of clip');
+    this.replay.set(sink, 'stopped', 'end of clip');
   }
 }

@@ -2,15 +2,11 @@
 // recorded seq and time, and blank pixels (the ReplayDetector answers from the recording). This is
 // what lets the unit tier run the whole pipeline on real detections with no ffmpeg and no model.
 import type { FrameSink, FrameSource, FrameSourceStatus } from '../core/stages.js';
-import type { CameraState } from '../core/types.js';
+import { ReplayStatus } from './replay-status.js';
 import type { Recording } from '../core/recording.js';
 
 export class RecordedFrameSource implements FrameSource {
-  private state: CameraState = 'stopped';
-  private reason = 'not started';
-  private since = Date.now();
-  private framesDecoded = 0;
-  private lastFrameAt: number | null = null;
+  private readonly replay = new ReplayStatus();
   private closing = false;
   private finished: Promise<void> = Promise.resolve();
 
@@ -30,7 +26,7 @@ export class RecordedFrameSource implements FrameSource {
   }
 
   status(): FrameSourceStatus {
-    return { state: this.state, since: this.since, reason: this.reason, restarts: 0, framesDecoded: this.framesDecoded, lastFrameAt: this.lastFrameAt };
+    return this.replay.status();
   }
 
   async close(): Promise<void> {
@@ -38,26 +34,18 @@ export class RecordedFrameSource implements FrameSource {
     await this.finished;
   }
 
-  private set(sink: FrameSink, state: CameraState, reason: string): void {
-    this.state = state;
-    this.reason = reason;
-    this.since = Date.now();
-    sink.state(state, reason);
-  }
-
   private async run(sink: FrameSink): Promise<void> {
     const { width, height } = this.recording.header;
     const blank = Buffer.alloc(width * height * 3);
     // Let start() return before the first frame, as a live source would.
     await Promise.resolve();
-    this.set(sink, 'streaming', 'replaying a recording');
+    this.replay.set(sink, 'streaming', 'replaying a recording');
     for (const f of this.recording.frames) {
       if (this.closing) break;
       const timestampMs = f.timestampMs + this.shiftMs;
-      this.framesDecoded++;
-      this.lastFrameAt = timestampMs;
+      this.replay.delivered(timestampMs);
       await sink.frame({ cameraId: this.cameraId, seq: f.seq, timestampMs, width, height, data: blank });
     }
-    this.set(sink, 'stopped', 'end of recording');
+    this.replay.set(sink, 'stopped', 'end of recording');
   }
 }

@@ -1,22 +1,9 @@
 // The live source: a camera's RTSP stream through its own ffmpeg child (CameraStream), as a FrameSource.
 import type { FrameSink, FrameSource, FrameSourceStatus } from '../core/stages.js';
-import type { Logger } from '../core/log.js';
-import type { BackoffPolicy } from '../core/backoff.js';
-import { CameraStream } from './camera-stream.js';
-import type { ConnectGate } from './connect-gate.js';
+import { CameraStream, type CameraStreamOptions } from './camera-stream.js';
 
-export interface RtspSourceOptions {
-  cameraId: string;
-  url: string;
-  fps: number;
-  width: number;
-  height: number;
-  stallSeconds: number;
-  backoff: BackoffPolicy;
-  /** Bounds how many cameras connect at once (shared by every camera of the manager). */
-  gate?: ConnectGate;
-  log: Logger;
-}
+/** The camera stream's options less its callbacks (the sink takes their place). */
+export type RtspSourceOptions = Omit<CameraStreamOptions, 'onFrame' | 'onState'>;
 
 export class RtspFrameSource implements FrameSource {
   private stream: CameraStream | null = null;
