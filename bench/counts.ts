@@ -94,7 +94,7 @@ const HEAVY = new Set<ObjectClass>(['truck', 'bus']);
 const VEHICLE = new Set<ObjectClass>(['car', 'truck', 'bus', 'motorcycle', 'bicycle']);
 const pct = (x: number) => Math.round(x * 1000) / 10;
 
-async function runClip(clip: GtClip, det: DetectorChoice, fps: number, detector: Awaited<ReturnType<typeof createDetector>>) {
+async function runClip(clip: GtClip, fps: number, detector: Awaited<ReturnType<typeof createDetector>>) {
   const camera = validateConfig({
     cameras: [{ id: 'gt', url: 'rtsp://127.0.0.1/gt', fps, width: clip.width, height: clip.height, lines: clip.lines.map((l) => ({ id: l.id, from: l.from, to: l.to, direction: l.direction, minTravel: 0.02 })) }],
   }).cameras[0]!;
@@ -107,7 +107,6 @@ async function runClip(clip: GtClip, det: DetectorChoice, fps: number, detector:
     onCrossing: (c: LineCrossing) => ours.push({ line: c.lineId, tS: (c.tMs - REPLAY_EPOCH_MS) / 1000, direction: c.direction, cls: c.cls }),
   });
   const cpu = process.cpuUsage(cpu0);
-  void det;
   const inWindow = ours.filter((o) => o.tS >= clip.window.fromS - 0.5 && o.tS <= clip.window.toS + 0.5);
   return { ours: inWindow, frames: run.framesAnalysed, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
@@ -148,7 +147,7 @@ export async function evaluate(det: DetectorChoice, fps: number, clips = loadGro
   let frames = 0;
   try {
     for (const clip of clips) {
-      const r = await runClip(clip, det, fps, detector);
+      const r = await runClip(clip, fps, detector);
       cpuMs += r.cpuMs;
       frames += r.frames;
       const gt = clip.crossings.filter((c) => c.tS >= clip.window.fromS && c.tS <= clip.window.toS);
@@ -164,7 +163,7 @@ export async function evaluate(det: DetectorChoice, fps: number, clips = loadGro
           const g = gtVeh.filter((c) => c.line === l.id && c.direction === dir).length;
           const c = r.ours.filter((o) => o.line === l.id && o.direction === dir && VEHICLE.has(o.cls)).length;
           if (g === 0 && c === 0) continue;
-          perLine.push({ clip: (clip as GtClip & { name?: string }).name ?? clip.clip, line: l.id, direction: dir, gt: g, counted: c, errorPct: g ? pct((c - g) / g) : 100 });
+          perLine.push({ clip: clip.name, line: l.id, direction: dir, gt: g, counted: c, errorPct: g ? pct((c - g) / g) : 100 });
         }
       }
     }

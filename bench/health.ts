@@ -4,48 +4,16 @@
 //     5 fps with the default 1 sample/s. Budget: ≤ 2 ms per analysed frame at 720p.
 // (b) False alarms: every clean shared clip played end to end at 5 fps (640x360) through the checks
 //     with a 3 s reference: problems opened (must be 0).
-import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CameraHealthMonitor, estimateShift, greySample, healthConfigOf } from '../appliance/src/health/index.js';
 import { edgeMap } from '../appliance/src/health/image-stats.js';
-import type { Frame } from '../appliance/src/core/types.js';
+import { CLEAN_CLIPS, decodeFrames } from '../test/helpers/clips.js';
 
 const SHARED = resolve(process.env.ROADSIDE_SHARED ?? '../shared');
 const TRAFFIC = resolve(SHARED, 'data/traffic');
-const CLEAN = [
-  'cdnet-highway/highway_cdnet_30fps.mp4',
-  'opendatacam/opendatacam_placeholder_30fps.mp4',
-  'intel/car-detection.mp4',
-  'wsdot/wsdot_i5_s188th_15fps.mp4',
-  'jakarta-scooters/jakarta_sudirman_25fps.mp4',
-  'uk-motorway-rain/uk_motorway_rain_25fps.mp4',
-  'sf-freeway-night/sf_freeway_night_24fps.mp4',
-  'campus-crosswalk/campus_crosswalk_vfr11fps.mp4',
-  'makassar-dusk/makassar_dusk_30fps.mp4',
-];
 
-async function decode(clip: string, fps: number, width: number, height: number, maxFrames = Infinity): Promise<Frame[]> {
-  const args = ['-nostdin', '-v', 'error', '-i', clip, '-an', '-vf', `fps=${fps},scale=${width}:${height}:flags=fast_bilinear`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
-  const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'ignore'] });
-  const size = width * height * 3;
-  const chunks: Buffer[] = [];
-  let bytes = 0;
-  for await (const c of child.stdout) {
-    chunks.push(c as Buffer);
-    bytes += (c as Buffer).length;
-    if (bytes >= maxFrames * size) break;
-  }
-  child.kill('SIGKILL');
-  const all = Buffer.concat(chunks);
-  const frames: Frame[] = [];
-  const t0 = Date.UTC(2026, 0, 1);
-  for (let i = 0; (i + 1) * size <= all.length && i < maxFrames; i++) {
-    frames.push({ cameraId: 'bench', seq: i, timestampMs: t0 + Math.round((i * 1000) / fps), width, height, data: all.subarray(i * size, (i + 1) * size) });
-  }
-  return frames;
-}
 
 const stat = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -71,7 +39,7 @@ function referenceLoopMs(): number {
 
 export async function runHealthBench() {
   // (a) cost at 720p
-  const frames = await decode(resolve(TRAFFIC, 'opendatacam/opendatacam_placeholder_30fps.mp4'), 5, 1280, 720, 80);
+  const frames = await decodeFrames(resolve(TRAFFIC, 'opendatacam/opendatacam_placeholder_30fps.mp4'), { fps: 5, width: 1280, height: 720, maxSeconds: 16, cameraId: 'bench' });
   const cfg = healthConfigOf({ health: { learnSeconds: 3 } as never });
   const m = new CameraHealthMonitor({ cameraId: 'bench', width: 1280, height: 720, config: cfg });
   // Reference learned first (not timed), then every call is one full sample (timestamps 1 s apart).
@@ -130,8 +98,8 @@ export async function runHealthBench() {
   let opened = 0;
   let samples = 0;
   const perClip: Record<string, number> = {};
-  for (const clip of CLEAN) {
-    const fr = await decode(resolve(TRAFFIC, clip), 5, 640, 360);
+  for (const clip of CLEAN_CLIPS) {
+    const fr = await decodeFrames(resolve(TRAFFIC, clip), { fps: 5, width: 640, height: 360, cameraId: 'bench' });
     const mon = new CameraHealthMonitor({ cameraId: 'bench', width: 640, height: 360, config: cfg });
     let o = 0;
     for (const f of fr) o += mon.observe(f, []).filter((e) => e.data.state === 'opened').length;
@@ -152,7 +120,7 @@ export async function runHealthBench() {
     /** CPU of one sample / CPU of a 1M-element float loop on the same box in the same run (load-independent-ish). */
     referenceLoopCpuMs: r3(loopMs),
     sampleToReferenceLoopRatio: r3(cpuPerSample / loopMs),
-    cleanClips: CLEAN.length,
+    cleanClips: CLEAN_CLIPS.length,
     cleanSamples: samples,
     falseOpens: opened,
     falseOpensPerClip: perClip,
@@ -166,7 +134,7 @@ export async function runHealthBench() {
       `per analysed frame at 5 fps with 1 sample/s (as the pipeline runs): ${result.cpuMs720pPerAnalysedFrameAmortised} ms CPU (wall ${result.ms720pPerAnalysedFrameAmortised} ms)`,
       `one sample costs ${result.sampleToReferenceLoopRatio}x a 1M-element float loop (${result.referenceLoopCpuMs} ms CPU here now; ~0.5-1 ms on an idle modern core)`,
       `parts: grey copies from the 720p RGB buffer ${result.msGreyCopy720p} ms, scene shift estimate ${result.msShiftEstimate} ms (load average ${result.loadAverage} on ${cpusCount()} cores)`,
-      `false alarms on ${CLEAN.length} clean shared clips end to end at 5 fps (${samples} samples, 3 s reference): ${opened} problems opened`,
+      `false alarms on ${CLEAN_CLIPS.length} clean shared clips end to end at 5 fps (${samples} samples, 3 s reference): ${opened} problems opened`,
     ],
   };
 }

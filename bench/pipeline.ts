@@ -3,10 +3,8 @@
 //   detector-only fps (YOLOX on frames already in memory),
 //   whole-pipeline fps (decode → detect → track → analytics, frames streamed from ffmpeg),
 // and the ratios between them, since absolute numbers on a shared 2-core box are noisy.
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createDetector } from '../appliance/src/detect/index.js';
-import { ffmpegArgs, FrameAssembler } from '../appliance/src/ingest/index.js';
 import { ClipFrameSource } from '../appliance/src/ingest/clip-source.js';
 import { replayCamera } from '../appliance/src/pipeline/replay.js';
 import type { CountIntervalData } from '../appliance/src/core/event-data.js';
@@ -19,26 +17,20 @@ const CLIP = resolve(SHARED, 'data/traffic/opendatacam/opendatacam_placeholder_3
 const W = 640;
 const H = 360;
 
-/** Streams every frame of the clip through `onFrame`, with pipe backpressure while it awaits. */
+/** Plays the clip through `onFrame` with the replay source the pipeline uses (the pipe waits while it awaits). */
 async function replay(onFrame: (img: RgbImage) => Promise<void> | void, maxFrames: number): Promise<{ frames: number; seconds: number }> {
-  const args = ffmpegArgs({ url: CLIP, fps: 30, width: W, height: H, socketTimeoutMs: 5000 });
-  const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'ignore'] });
-  const asm = new FrameAssembler(W * H * 3);
+  const source = new ClipFrameSource({ cameraId: 'bench', clip: CLIP, fps: 30, width: W, height: H, maxFrames });
   let frames = 0;
   const t0 = performance.now();
-  for await (const chunk of child.stdout) {
-    const ready: Buffer[] = [];
-    asm.push(chunk as Buffer, (f) => ready.push(f));
-    for (const data of ready) {
-      if (frames >= maxFrames) break;
-      await onFrame({ width: W, height: H, data });
+  source.start({
+    frame: async (f) => {
+      await onFrame(f);
       frames++;
-    }
-    if (frames >= maxFrames) break;
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  child.kill('SIGKILL');
-  return { frames, seconds };
+    },
+    state: () => undefined,
+  });
+  await source.ended();
+  return { frames, seconds: (performance.now() - t0) / 1000 };
 }
 
 function countsByLine(events: DomainEvent[]): Record<string, { forward: number; backward: number }> {

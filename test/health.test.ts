@@ -15,22 +15,11 @@ import { CameraHealthData } from '../appliance/src/core/event-data.js';
 import { CameraAnalytics } from '../appliance/src/analytics/index.js';
 import { validateConfig } from '../appliance/src/config/load.js';
 import type { DomainEvent, Frame, HealthCheck } from '../appliance/src/core/types.js';
-import { decodeFrames } from './helpers/clips.js';
+import { CLEAN_CLIPS, decodeFrames } from './helpers/clips.js';
 import { SHARED } from './helpers/paths.js';
 
 const TRAFFIC = resolve(SHARED, 'data/traffic');
 const CDNET = join(TRAFFIC, 'cdnet-highway/highway_cdnet_30fps.mp4');
-const CLEAN_CLIPS = [
-  'cdnet-highway/highway_cdnet_30fps.mp4',
-  'opendatacam/opendatacam_placeholder_30fps.mp4',
-  'intel/car-detection.mp4',
-  'wsdot/wsdot_i5_s188th_15fps.mp4',
-  'jakarta-scooters/jakarta_sudirman_25fps.mp4',
-  'uk-motorway-rain/uk_motorway_rain_25fps.mp4',
-  'sf-freeway-night/sf_freeway_night_24fps.mp4',
-  'campus-crosswalk/campus_crosswalk_vfr11fps.mp4',
-  'makassar-dusk/makassar_dusk_30fps.mp4',
-];
 const W = 640;
 const H = 360;
 const LEARN_SECONDS = 5;

@@ -9,17 +9,17 @@ import { RecordedFrameSource } from '../appliance/src/ingest/recorded-source.js'
 import { CameraPipeline } from '../appliance/src/pipeline/camera-pipeline.js';
 import { LatestFrameSlot } from '../appliance/src/pipeline/frame-slot.js';
 import { QuietObserver } from '../appliance/src/pipeline/observer.js';
-import { replayCamera as runReplay } from '../appliance/src/pipeline/replay.js';
+import { replayCamera } from '../appliance/src/pipeline/replay.js';
 import { MultiObjectTracker } from '../appliance/src/track/index.js';
 import type { FrameSink, FrameSource } from '../appliance/src/core/stages.js';
 import type { Detection, DomainEvent, Frame, RgbImage } from '../appliance/src/core/types.js';
-import { HIGHWAY_LINES, lineTotals, loadFixtureRecording, replayCamera } from './helpers/replay.js';
+import { HIGHWAY_LINES, lineTotals, loadFixtureRecording, replayCameraConfig } from './helpers/replay.js';
 
 const rec = loadFixtureRecording('cdnet-highway.10fps.jsonl');
-const cam = replayCamera('highway', rec.header.width, rec.header.height, rec.header.fps, { lines: HIGHWAY_LINES });
+const cam = replayCameraConfig('highway', rec.header.width, rec.header.height, rec.header.fps, { lines: HIGHWAY_LINES });
 
 test('the pipeline replays a real recording: every frame analysed, none dropped, vehicles counted on both lines', async () => {
-  const r = await runReplay({ camera: cam, source: new RecordedFrameSource('highway', rec), detector: new ReplayDetector(rec) });
+  const r = await replayCamera({ camera: cam, source: new RecordedFrameSource('highway', rec), detector: new ReplayDetector(rec) });
   assert.equal(r.framesAnalysed, rec.frames.length);
   assert.equal(r.framesDropped, 0);
   const totals = lineTotals(r.events);
@@ -36,7 +36,7 @@ test('the pipeline replays a real recording: every frame analysed, none dropped,
 });
 
 test('the conductor adds nothing: the pipeline gives exactly the counts of tracker + analytics run by hand', async () => {
-  const r = await runReplay({ camera: cam, source: new RecordedFrameSource('highway', rec), detector: new ReplayDetector(rec) });
+  const r = await replayCamera({ camera: cam, source: new RecordedFrameSource('highway', rec), detector: new ReplayDetector(rec) });
   const trk = new MultiObjectTracker();
   const an = new CameraAnalytics({ camera: cam, binSeconds: [60], calibration: null });
   const events: DomainEvent[] = [];

@@ -3,6 +3,19 @@
 import { spawn } from 'node:child_process';
 import type { Frame } from '../../appliance/src/core/types.js';
 
+/** Every shared traffic clip, relative to ../shared/data/traffic: none shows a camera fault. */
+export const CLEAN_CLIPS = [
+  'cdnet-highway/highway_cdnet_30fps.mp4',
+  'opendatacam/opendatacam_placeholder_30fps.mp4',
+  'intel/car-detection.mp4',
+  'wsdot/wsdot_i5_s188th_15fps.mp4',
+  'jakarta-scooters/jakarta_sudirman_25fps.mp4',
+  'uk-motorway-rain/uk_motorway_rain_25fps.mp4',
+  'sf-freeway-night/sf_freeway_night_24fps.mp4',
+  'campus-crosswalk/campus_crosswalk_vfr11fps.mp4',
+  'makassar-dusk/makassar_dusk_30fps.mp4',
+] as const;
+
 export interface DecodeOptions {
   fps: number;
   width: number;

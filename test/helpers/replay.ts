@@ -7,7 +7,7 @@ import { parseRecording, type Recording } from '../../appliance/src/core/recordi
 import type { CountIntervalData } from '../../appliance/src/core/event-data.js';
 import type { DomainEvent } from '../../appliance/src/core/types.js';
 
-export function replayCamera(id: string, width: number, height: number, fps: number, extra: Partial<CameraConfig> = {}): CameraConfig {
+export function replayCameraConfig(id: string, width: number, height: number, fps: number, extra: Partial<CameraConfig> = {}): CameraConfig {
   const cam = Value.Default(CameraSchema, { id, url: 'rtsp://127.0.0.1/replay', fps, width, height, ...extra }) as CameraConfig;
   if (!Value.Check(CameraSchema, cam)) throw new Error(`invalid replay camera: ${[...Value.Errors(CameraSchema, cam)].map((e) => e.path + ' ' + e.message).join('; ')}`);
   return cam;
