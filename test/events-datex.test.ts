@@ -118,6 +118,7 @@ describe('DATEX II v3 mapping (validated against the official schemas)', () => {
         'wrong-way': 'sitVehicleObstruction.vehicleObstructionType=vehicleOnWrongCarriageway',
         queue: 'sitAbnormalTraffic.abnormalTrafficType=queuingTraffic',
         'pedestrian-on-carriageway': 'sitGeneralObstruction.obstructionType=peopleOnRoadway',
+        collision: 'sitAccident.accidentType=collision',
       },
     );
     assert.equal(valueIndex(60, 'car'), 6001);

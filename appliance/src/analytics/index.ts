@@ -17,6 +17,8 @@ import {
   type IncidentRule,
   type OpenIncidentSummary,
 } from './incidents.js';
+import { CollisionRule } from './incidents-collision.js';
+import { TrafficState } from './incidents-traffic.js';
 import { DEFAULT_MOTION_OPTIONS, TrackMotion, type MotionEstimate } from './motion.js';
 import { SpeedStats } from './speed.js';
 import type { FrameContext, GroundMapper, TrackView } from './types.js';
@@ -27,6 +29,8 @@ export { CalibrationError } from '../../../calibration/homography.js';
 export { CountingLine, type LineCrossing, type Direction } from './counting-line.js';
 export { ZoneCounter, ZoneShape, MovementCounter } from './zones.js';
 export { StoppedVehicleRule, WrongWayRule, QueueRule, PedestrianOnCarriagewayRule, IncidentManager } from './incidents.js';
+export { CollisionRule } from './incidents-collision.js';
+export { TrafficState } from './incidents-traffic.js';
 export { TrackMotion } from './motion.js';
 export { BinClock } from './bins.js';
 export type { TrackView, FrameContext, GroundMapper } from './types.js';
@@ -91,12 +95,14 @@ export class CameraAnalytics implements AnalyticsStage {
     this.movements = new MovementCounter(new Set(this.zones.filter((z) => z.kind === 'area').map((z) => z.id)));
     this.motion = new TrackMotion({ ...DEFAULT_MOTION_OPTIONS, windowSeconds: opts.speedWindowSeconds ?? DEFAULT_MOTION_OPTIONS.windowSeconds });
     const rules = withDefaults(cam.incidents);
+    const traffic = new TrafficState(rules.stoppedVehicle, this.zones, cam.stopLines ?? []);
     const list: IncidentRule[] = [];
-    if (rules.stoppedVehicle.enabled) list.push(new StoppedVehicleRule(rules.stoppedVehicle, this.zones));
+    if (rules.collision.enabled) list.push(new CollisionRule(rules.collision, this.zones, traffic));
+    if (rules.stoppedVehicle.enabled) list.push(new StoppedVehicleRule(rules.stoppedVehicle, this.zones, traffic, rules.collision.peopleRadiusLengths));
     if (rules.wrongWay.enabled) list.push(new WrongWayRule(rules.wrongWay, this.zones));
-    if (rules.queue.enabled) list.push(new QueueRule(rules.queue, this.zones));
+    if (rules.queue.enabled) list.push(new QueueRule(rules.queue, this.zones, traffic));
     if (rules.pedestrian.enabled) list.push(new PedestrianOnCarriagewayRule(rules.pedestrian, this.zones));
-    this.incidents = new IncidentManager(cam.id, list, rules.clearSeconds, rules.updateSeconds);
+    this.incidents = new IncidentManager(cam.id, list, rules.clearSeconds, rules.updateSeconds, traffic);
   }
 
   process(ft: FrameTracks): DomainEvent[] {
@@ -134,6 +140,8 @@ export class CameraAnalytics implements AnalyticsStage {
         status: t.status,
         isVehicle: VEHICLE_CLASSES.includes(t.cls),
         anchorPx,
+        boxPx: t.box,
+        firstSeenMs: t.firstSeenMs,
         anchorRel,
         ground,
         velocityRel: { x: t.velocity.x / ft.width, y: t.velocity.y / ft.height },

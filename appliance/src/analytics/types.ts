@@ -1,6 +1,6 @@
 // What the analytics stages see of a track in one frame: the tracker's output plus the geometry the
 // façade computes once (anchor, ground position, smoothed speed, zones containing the anchor).
-import type { ObjectClass, Point, TrackStatus } from '../core/types.js';
+import type { Box, ObjectClass, Point, TrackStatus } from '../core/types.js';
 
 /** Maps a point in pixels of the analysed frame onto the ground plane (metres). */
 export interface GroundMapper {
@@ -14,6 +14,10 @@ export interface TrackView {
   isVehicle: boolean;
   /** Bottom-centre of the box, pixels of the analysed frame. */
   anchorPx: Point;
+  /** The track's box, pixels of the analysed frame (its size is the yardstick of distances without calibration). */
+  boxPx: Box;
+  /** Frame time (ms) the tracker first saw it. */
+  firstSeenMs: number;
   /** Same point in relative frame coordinates (0..1). */
   anchorRel: Point;
   /** Same point on the ground plane (m), null without calibration. */

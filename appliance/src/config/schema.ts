@@ -55,6 +55,21 @@ export const ZoneSchema = Type.Object(
 );
 export type ZoneConfig = Static<typeof ZoneSchema>;
 
+/**
+ * A stop line (relative coordinates): vehicles waiting at it, and the queue behind them, stop by rule,
+ * not by incident.
+ */
+export const StopLineSchema = Type.Object(
+  {
+    id: Id,
+    name: Type.Optional(Type.String()),
+    from: RelPoint,
+    to: RelPoint,
+  },
+  { additionalProperties: false },
+);
+export type StopLineConfig = Static<typeof StopLineSchema>;
+
 export const IncidentRulesSchema = Type.Object(
   {
     stoppedVehicle: Type.Object(
@@ -66,6 +81,20 @@ export const IncidentRulesSchema = Type.Object(
         minSeconds: Type.Number({ minimum: 1, default: 30 }),
         /** A longer wait for some classes (a bus at a stop outside a bus-stop zone, a truck unloading). */
         minSecondsByClass: Type.Partial(Type.Record(ObjectClassSchema, Type.Number({ minimum: 1 })), { default: { bus: 120 } }),
+        /** A vehicle that stopped suddenly (from speed, within suddenWindowSeconds) is flagged after this instead. */
+        suddenStopSeconds: Type.Number({ minimum: 1, default: 5 }),
+        /** "From speed": at least this fast (km/h; without calibration, vehicle lengths per second) just before it stopped. */
+        suddenFromKmh: Type.Number({ minimum: 0, default: 25 }),
+        suddenFromLengthsPerSec: Type.Number({ minimum: 0, default: 0.5 }),
+        suddenWindowSeconds: Type.Number({ minimum: 0.5, maximum: 10, default: 1.5 }),
+        /** In a no-stopping zone: flagged after this, queue or not. */
+        noStoppingSeconds: Type.Number({ minimum: 1, default: 10 }),
+        /** A vehicle this close to a stop line (in vehicle lengths) waits at it. */
+        stopLineReachLengths: Type.Number({ minimum: 0, maximum: 10, default: 1.5 }),
+        /** Queue neighbours: stopped vehicles at most this many vehicle lengths apart, anchor to anchor. */
+        queueGapLengths: Type.Number({ minimum: 0, maximum: 10, default: 2.5 }),
+        /** A vehicle that was queued stays normal this long after (the queue ahead drives off first). */
+        queueMemorySeconds: Type.Number({ minimum: 0, maximum: 120, default: 10 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -75,8 +104,30 @@ export const IncidentRulesSchema = Type.Object(
         /** Minimum distance travelled against the lane direction (m, or relative units without calibration). */
         minDistanceM: Type.Number({ minimum: 0, default: 15 }),
         minDistanceRel: Type.Number({ minimum: 0, maximum: 1, default: 0.15 }),
+        /** ...and for at least this long, on the smoothed trajectory. */
+        minSeconds: Type.Number({ minimum: 0, maximum: 60, default: 1.5 }),
         /** Cosine between motion and lane direction below which motion counts as against it. */
         maxCosine: Type.Number({ minimum: -1, maximum: 0, default: -0.5 }),
+        /** Window of the trajectory smoothing (moving average of the anchor). */
+        smoothSeconds: Type.Number({ minimum: 0, maximum: 5, default: 0.6 }),
+        /** A step this far (vehicle lengths) from where the track's own motion predicts is an identity jump: the evidence starts over. */
+        maxJumpLengths: Type.Number({ minimum: 0.1, maximum: 20, default: 1.2 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    collision: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        /** The vehicles must stay stopped this long after the sharp stop (a touch and drive on is no crash). */
+        confirmSeconds: Type.Number({ minimum: 0, maximum: 60, default: 3 }),
+        /** Two sharp stops at most this far apart in time belong to one collision. */
+        pairSeconds: Type.Number({ minimum: 0, maximum: 10, default: 2 }),
+        /** Boxes closer than this (vehicle lengths) when they stop are in contact. */
+        contactGapLengths: Type.Number({ minimum: 0, maximum: 2, default: 0.15 }),
+        /** A lone vehicle stopped sharply whose last heading is this far off the lane axis is across the lane. */
+        acrossLaneDegrees: Type.Number({ minimum: 10, maximum: 90, default: 40 }),
+        /** People first seen within this many vehicle lengths of a stopped vehicle after it stopped raise the severity. */
+        peopleRadiusLengths: Type.Number({ minimum: 0, maximum: 20, default: 3 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -87,6 +138,8 @@ export const IncidentRulesSchema = Type.Object(
         maxMeanSpeedKmh: Type.Number({ minimum: 0, default: 10 }),
         maxMeanSpeedPxPerSec: Type.Number({ minimum: 0, default: 10 }),
         minSeconds: Type.Number({ minimum: 1, default: 20 }),
+        /** A queue whose head waits at a stop line is a signal queue: only one standing longer than a signal cycle is an incident. */
+        atStopLineSeconds: Type.Number({ minimum: 1, default: 120 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -200,6 +253,8 @@ export const CameraSchema = Type.Object(
     location: Type.Optional(GeoPointSchema),
     lines: Type.Array(CountingLineSchema, { default: [] }),
     zones: Type.Array(ZoneSchema, { default: [] }),
+    /** Stop lines of signalled or priority junctions: queues waiting at them are not incidents. */
+    stopLines: Type.Optional(Type.Array(StopLineSchema, { maxItems: 64 })),
     incidents: IncidentRulesSchema,
     health: Type.Optional(HealthConfigSchema),
   },

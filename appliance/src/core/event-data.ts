@@ -2,7 +2,7 @@
 // (analytics), to validate in tests, and published as JSON Schema by the API.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import './formats.js';
-import { CAMERA_STATES, DATA_QUALITY_FLAGS, HEALTH_CHECKS, HEALTH_EVENT_STATES, INCIDENT_CLOSE_REASONS, INCIDENT_KINDS, OBJECT_CLASSES, eventTypeOf, type CloudEvent, type EventType } from './types.js';
+import { CAMERA_STATES, COLLISION_CUES, DATA_QUALITY_FLAGS, HEALTH_CHECKS, HEALTH_EVENT_STATES, INCIDENT_CLOSE_REASONS, INCIDENT_KINDS, INCIDENT_SEVERITIES, OBJECT_CLASSES, eventTypeOf, type CloudEvent, type EventType } from './types.js';
 import { literalUnion } from './schema-util.js';
 
 const ObjectClassSchema = literalUnion(OBJECT_CLASSES);
@@ -70,6 +70,10 @@ export const IncidentData = Type.Object({
   measures: Type.Record(Type.String(), Type.Number()),
   /** 1 at opening, +1 with every update and at closing: the DATEX record version. */
   revision: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** How urgent (absent in older events: the kind's default). Raised when people appear around the stopped vehicles. */
+  severity: Type.Optional(literalUnion(INCIDENT_SEVERITIES)),
+  /** collision only: what showed it (tracks in contact that stopped sharply, or a vehicle stopped across the lane). */
+  collisionCue: Type.Optional(literalUnion(COLLISION_CUES)),
   /** incident.closed only: why it closed (the condition cleared, the stream was lost, the camera stopped or was reconfigured). */
   closeReason: Type.Optional(literalUnion(INCIDENT_CLOSE_REASONS)),
 });

@@ -11,9 +11,10 @@ export const TWO_WHEELER_CLASSES: readonly ObjectClass[] = ['bicycle', 'motorcyc
 
 /**
  * What a drawn zone is: carriageway (running lanes: incident rules look here), sidewalk, area (counts
- * only), parking and bus-stop (stopping there is normal: the stopped-vehicle rule stays quiet).
+ * only), parking and bus-stop (stopping there is normal: the stopped-vehicle rule stays quiet),
+ * no-stopping (stopping there is never normal: flagged sooner, even in a queue).
  */
-export const ZONE_KINDS = ['carriageway', 'sidewalk', 'area', 'parking', 'bus-stop'] as const;
+export const ZONE_KINDS = ['carriageway', 'sidewalk', 'area', 'parking', 'bus-stop', 'no-stopping'] as const;
 export type ZoneKind = (typeof ZONE_KINDS)[number];
 
 /** Axis-aligned box in pixels of the analysed frame, top-left origin. */
@@ -95,8 +96,16 @@ export interface FrameTracks {
 export const CAMERA_STATES = ['connecting', 'streaming', 'stalled', 'backoff', 'stopped'] as const;
 export type CameraState = (typeof CAMERA_STATES)[number];
 
-export const INCIDENT_KINDS = ['stopped-vehicle', 'wrong-way', 'queue', 'pedestrian-on-carriageway'] as const;
+export const INCIDENT_KINDS = ['stopped-vehicle', 'wrong-way', 'queue', 'pedestrian-on-carriageway', 'collision'] as const;
 export type IncidentKind = (typeof INCIDENT_KINDS)[number];
+
+/** How urgent an open incident is (DATEX severity): the rule's own level, raised when people appear around stopped vehicles. */
+export const INCIDENT_SEVERITIES = ['low', 'medium', 'high', 'highest'] as const;
+export type IncidentSeverity = (typeof INCIDENT_SEVERITIES)[number];
+
+/** What made a collision: tracks that touched and stopped sharply, or one vehicle that stopped sharply across the lane. */
+export const COLLISION_CUES = ['contact', 'across-lane'] as const;
+export type CollisionCue = (typeof COLLISION_CUES)[number];
 
 /** API roles: admin (everything), installer (read + change config), viewer (read), metrics (scrape only). */
 export const ROLES = ['admin', 'installer', 'viewer', 'metrics'] as const;

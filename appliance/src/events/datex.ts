@@ -38,9 +38,9 @@ export function siteId(applianceId: string, cameraId: string, lineId: string | n
 
 export interface DatexIncidentMapping {
   /** SituationRecordG member (v3 JSON wrapper name). */
-  record: 'sitVehicleObstruction' | 'sitAbnormalTraffic' | 'sitGeneralObstruction';
+  record: 'sitVehicleObstruction' | 'sitAbnormalTraffic' | 'sitGeneralObstruction' | 'sitAccident';
   /** The v3 attribute and enumeration value. */
-  field: 'vehicleObstructionType' | 'abnormalTrafficType' | 'obstructionType';
+  field: 'vehicleObstructionType' | 'abnormalTrafficType' | 'obstructionType' | 'accidentType';
   value: string;
   severity: 'highest' | 'high' | 'medium' | 'low';
   /** Obstruction mobility (VehicleObstruction only). */
@@ -52,7 +52,19 @@ export const INCIDENT_MAPPING: Record<IncidentKind, DatexIncidentMapping> = {
   'wrong-way': { record: 'sitVehicleObstruction', field: 'vehicleObstructionType', value: 'vehicleOnWrongCarriageway', severity: 'highest', mobility: 'mobile' },
   queue: { record: 'sitAbnormalTraffic', field: 'abnormalTrafficType', value: 'queuingTraffic', severity: 'low' },
   'pedestrian-on-carriageway': { record: 'sitGeneralObstruction', field: 'obstructionType', value: 'peopleOnRoadway', severity: 'high' },
+  // An Accident record; a lone vehicle stopped across its lane is an 'accident' (accidentTypeOf).
+  collision: { record: 'sitAccident', field: 'accidentType', value: 'collision', severity: 'high' },
 };
+
+/** v3 AccidentType of a collision: tracks seen in contact are a collision; a vehicle stopped across its lane, an accident. */
+function accidentTypeOf(d: IncidentData): string {
+  return d.collisionCue === 'across-lane' ? 'accident' : 'collision';
+}
+
+/** The incident's own severity (raised when people appeared around it), else its kind's. */
+export function severityOf(d: IncidentData): DatexIncidentMapping['severity'] {
+  return d.severity ?? INCIDENT_MAPPING[d.kind].severity;
+}
 
 /** WGS84 position of a camera or line (config `location`). */
 export interface DatexLocation {
@@ -369,7 +381,8 @@ function situationRecord(e: IncidentEvent, o: DatexOptions): Json {
   const m = INCIDENT_MAPPING[d.kind];
   const closed = eventTypeOf(e) === 'incident.closed';
   const label = `camera ${d.cameraId}${d.zoneId ? `, zone ${d.zoneId}` : ''}`;
-  const value = m.field === 'obstructionType' ? [enumG(m.value)] : enumG(m.value);
+  const value = m.field === 'obstructionType' ? [enumG(m.value)] : m.field === 'accidentType' ? [enumG(accidentTypeOf(d))] : enumG(m.value);
+  const severity = severityOf(d);
   const rec: Json = {
     idG: `${o.applianceId}.${d.incidentId}.1`,
     versionG: versionOf(e),
@@ -377,8 +390,8 @@ function situationRecord(e: IncidentEvent, o: DatexOptions): Json {
     situationRecordObservationTime: e.time,
     situationRecordVersionTime: e.time,
     probabilityOfOccurrence: enumG('certain'),
-    severity: enumG(m.severity),
-    safetyRelatedMessage: m.severity === 'highest' || m.severity === 'high',
+    severity: enumG(severity),
+    safetyRelatedMessage: severity === 'highest' || severity === 'high',
     validity: {
       // A closed incident is over: its validity is its time span (v3 'suspended' would mean paused).
       validityStatus: enumG(closed ? 'definedByValidityTimeSpec' : 'active'),
@@ -388,9 +401,10 @@ function situationRecord(e: IncidentEvent, o: DatexOptions): Json {
     [m.field]: value,
     ...(m.record === 'sitVehicleObstruction' ? { numberOfObstructions: Math.max(1, d.trackIds.length), ...(m.mobility ? { mobilityOfObstruction: { mobilityType: enumG(m.mobility) } } : {}) } : {}),
     ...(m.record === 'sitGeneralObstruction' ? { numberOfObstructions: Math.max(1, d.trackIds.length) } : {}),
+    ...(m.record === 'sitAccident' ? { totalNumberOfVehiclesInvolved: Math.max(1, d.trackIds.length) } : {}),
     ...(m.record === 'sitAbnormalTraffic' && d.measures.queueLengthM !== undefined ? { queueLength: Math.max(0, Math.round(d.measures.queueLengthM)) } : {}),
     situationRecordExtensionG: {
-      roadside: { kind: d.kind, cameraId: d.cameraId, zoneId: d.zoneId, measures: d.measures, ...(closed && d.closeReason ? { closeReason: d.closeReason } : {}) },
+      roadside: { kind: d.kind, cameraId: d.cameraId, zoneId: d.zoneId, measures: d.measures, ...(d.collisionCue ? { collisionCue: d.collisionCue } : {}), ...(closed && d.closeReason ? { closeReason: d.closeReason } : {}) },
     },
   };
   return { [m.record]: rec };
@@ -406,7 +420,7 @@ export function toSituations(events: Iterable<CloudEvent>, o: DatexOptions & { a
     const d = e.data;
     situation.push({
       idG: `${o.applianceId}.${d.incidentId}`,
-      overallSeverity: enumG(INCIDENT_MAPPING[d.kind].severity),
+      overallSeverity: enumG(severityOf(d)),
       situationVersionTime: e.time,
       headerInformation,
       situationRecord: [situationRecord(e, o)],
