@@ -16,6 +16,7 @@ const sections: Section[] = [
   { name: 'events', run: async () => (await import('./events.js')).runEventsBench() },
   { name: 'nats', run: async () => (await import('./nats.js')).runNatsBench() },
   { name: 'health', run: async () => (await import('./health.js')).runHealthBench() },
+  { name: 'incidents', run: async () => (await import('./incidents.js')).runIncidentsBench() },
 ];
 
 const only = process.argv.slice(2);

@@ -51,3 +51,25 @@ test('a valid minimal config gets the documented defaults', () => {
   assert.ok(cam.fps > 0 && cam.width > 0 && cam.height > 0);
   assert.equal(cfg.server.host, '127.0.0.1');
 });
+
+test('stop lines and no-stopping zones are camera config; the incident rules get their defaults', () => {
+  const cfg = validateConfig({
+    cameras: [
+      {
+        id: 'cam',
+        url: 'rtsp://127.0.0.1/x',
+        zones: [{ id: 'box-junction', kind: 'no-stopping', polygon: [{ x: 0.1, y: 0.1 }, { x: 0.5, y: 0.1 }, { x: 0.5, y: 0.5 }] }],
+        stopLines: [{ id: 'north-stop', from: { x: 0.2, y: 0.6 }, to: { x: 0.6, y: 0.6 } }],
+      },
+    ],
+  });
+  const cam = cfg.cameras[0];
+  assert.equal(cam?.zones[0]?.kind, 'no-stopping');
+  assert.equal(cam?.stopLines?.[0]?.id, 'north-stop');
+  assert.equal(cam?.incidents.stoppedVehicle.suddenStopSeconds, 5);
+  assert.equal(cam?.incidents.wrongWay.minSeconds, 1.5);
+  assert.equal(cam?.incidents.collision.confirmSeconds, 3);
+  assert.equal(cam?.incidents.queue.atStopLineSeconds, 120);
+  const bad = issuesOf(() => validateConfig({ cameras: [{ id: 'cam', url: 'rtsp://127.0.0.1/x', stopLines: [{ id: 'Bad Id', from: { x: 2, y: 0 }, to: { x: 0, y: 0 } }] }] }));
+  assert.ok(bad.paths.some((p) => p.startsWith('/cameras/0/stopLines/0')), JSON.stringify(bad));
+});

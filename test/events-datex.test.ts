@@ -232,6 +232,31 @@ describe('DATEX II v3 mapping (validated against the official schemas)', () => {
     const active = (toSituations(events, { ...o, activeOnly: true }) as Doc).payload.sitSituationPublication.situation;
     assert.deepEqual(active.map((s: any) => s.idG), ['box.a', 'box.c', 'box.d']);
   });
+
+  test('a collision is a v3 Accident record (accidentType collision, vehicles involved); people around raise its severity; a vehicle stopped across its lane is an accident', () => {
+    const contact = incidentEvent('incident.opened', 'k', 'collision', T0, [4, 9], 1);
+    contact.data.collisionCue = 'contact';
+    contact.data.severity = 'high';
+    const raised = incidentEvent('incident.updated', 'k', 'collision', T0 + 4000, [4, 9], 2);
+    raised.data.collisionCue = 'contact';
+    raised.data.severity = 'highest';
+    raised.data.measures = { vehicles: 2, peopleAround: 2 };
+    const lone = incidentEvent('incident.closed', 'l', 'collision', T0 + 9000, [5], 3, T0 + 8000);
+    lone.data.collisionCue = 'across-lane';
+    for (const doc of [toSituations([contact], o), toSituations([contact, raised, lone], o)]) assert.deepEqual(validateD2Payload(doc), [], explain(validateD2Payload(doc)));
+    const first = (toSituations([contact], o) as Doc).payload.sitSituationPublication.situation[0];
+    const acc = first.situationRecord[0].sitAccident;
+    assert.deepEqual([acc.accidentType, acc.totalNumberOfVehiclesInvolved, acc.severity.value, first.overallSeverity.value], [[{ value: 'collision' }], 2, 'high', 'high']);
+    const sits = (toSituations([contact, raised, lone], o) as Doc).payload.sitSituationPublication.situation;
+    const k = sits.find((x: any) => x.idG === 'box.k');
+    assert.equal(k.situationRecord[0].sitAccident.severity.value, 'highest', 'people appeared around it');
+    assert.equal(k.overallSeverity.value, 'highest');
+    assert.equal(k.situationRecord[0].sitAccident.safetyRelatedMessage, true);
+    const l = sits.find((x: any) => x.idG === 'box.l').situationRecord[0].sitAccident;
+    assert.deepEqual([l.accidentType, l.totalNumberOfVehiclesInvolved], [[{ value: 'accident' }], 1]);
+    // Without a severity of its own (older events) a stopped vehicle keeps its kind's.
+    assert.equal((toSituations([incidentEvent('incident.opened', 'm', 'stopped-vehicle', T0)], o) as Doc).payload.sitSituationPublication.situation[0].overallSeverity.value, 'medium');
+  });
 });
 
 describe('counts an integrator can sum', () => {
