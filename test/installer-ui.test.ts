@@ -237,6 +237,33 @@ describe('installer page', { timeout: 90_000 }, () => {
     assert.equal(cfg.lines.length, 1, 'the line is kept');
   });
 
+  test('a stop line drawn with two clicks is saved; a zone can be a no-stopping zone', async () => {
+    await page.getByRole('button', { name: 'Draw stop line' }).click();
+    assert.equal(await page.getByRole('button', { name: 'Draw stop line' }).getAttribute('aria-pressed'), 'true');
+    await clickCanvas(0.3, 0.5);
+    await clickCanvas(0.6, 0.52);
+    assert.equal(await page.getByLabel('Stop line 1 id').inputValue(), 'stop-1');
+    await page.getByLabel('Stop line 1 name').fill('Signal, northbound');
+    await page.getByLabel('Zone 1 kind').selectOption('no-stopping');
+    await saveExpecting('Camera saved');
+
+    const cfg = (await cameraConfig()) as CameraCfg & { stopLines?: Array<{ id: string; name?: string; from: Pt; to: Pt }> };
+    assert.equal(cfg.stopLines?.length, 1);
+    const [stop] = cfg.stopLines ?? [];
+    assert.equal(stop?.id, 'stop-1');
+    assert.equal(stop?.name, 'Signal, northbound');
+    near(stop?.from.x ?? -1, 0.3, 0.01, 'from.x');
+    near(stop?.to.y ?? -1, 0.52, 0.01, 'to.y');
+    assert.equal((cfg.zones[0] as { kind: string }).kind, 'no-stopping');
+
+    // Deleting the last one leaves no empty list behind, and nothing to save twice.
+    await page.getByRole('button', { name: 'Delete stop line 1' }).click();
+    await page.getByLabel('Zone 1 kind').selectOption('sidewalk');
+    await saveExpecting('Camera saved');
+    const after = (await cameraConfig()) as CameraCfg & { stopLines?: unknown[] };
+    assert.ok(!after.stopLines || after.stopLines.length === 0);
+  });
+
   test('four calibration points with ground metres calibrate the camera', async () => {
     const picks = [
       { x: 0.1, y: 0.5, gx: 0, gy: 0 },

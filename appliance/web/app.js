@@ -42,6 +42,8 @@ const el = {
   lineRows: /** @type {HTMLTableSectionElement} */ (document.querySelector('#lines-table tbody')),
   linesEmpty: $('lines-empty'),
   zoneRows: /** @type {HTMLTableSectionElement} */ (document.querySelector('#zones-table tbody')),
+  stopLineRows: /** @type {HTMLTableSectionElement} */ (document.querySelector('#stoplines-table tbody')),
+  stopLinesEmpty: $('stoplines-empty'),
   zonesEmpty: $('zones-empty'),
   calRows: /** @type {HTMLTableSectionElement} */ (document.querySelector('#cal-table tbody')),
   calStatus: $('calibration-status'),
@@ -73,7 +75,7 @@ const state = {
   /** @type {CalPoint[]} */ calPoints: [],
   calDirty: false,
   /** @type {any} */ lastCalibration: null,
-  /** @type {'line'|'zone'|'cal'|'lane'|null} */ tool: null,
+  /** @type {'line'|'zone'|'cal'|'lane'|'stop'|null} */ tool: null,
   /** @type {Pt[]} */ pending: [],
   /** @type {number|null} */ laneFor: null,
   /** @type {Pt|null} */ hover: null,
@@ -446,6 +448,7 @@ function renderDirty() {
 function renderAll() {
   renderLines();
   renderZones();
+  renderStopLines();
   renderCalPoints();
   markInvalid();
   draw();
@@ -507,8 +510,9 @@ function edit(fn, rerender = false) {
 
 // ---- zones
 
-// The zone kinds of the config schema (core/types.ts ZONE_KINDS): parking and bus-stop silence the stopped-vehicle rule.
-const ZONE_KINDS = ['carriageway', 'sidewalk', 'area', 'parking', 'bus-stop'];
+// The zone kinds of the config schema (core/types.ts ZONE_KINDS): parking and bus-stop silence the stopped-vehicle rule,
+// no-stopping makes it flag any stop there sooner.
+const ZONE_KINDS = ['carriageway', 'sidewalk', 'area', 'parking', 'bus-stop', 'no-stopping'];
 
 function renderZones() {
   const zones = state.current.config.zones;
@@ -537,6 +541,61 @@ function renderZones() {
       ]);
     }),
   );
+}
+
+// ---- stop lines (config `stopLines`: absent until the first one is drawn)
+
+function renderStopLines() {
+  const stops = state.current.config.stopLines ?? [];
+  el.stopLinesEmpty.hidden = stops.length > 0;
+  el.stopLineRows.replaceChildren(
+    ...stops.map((line, i) => {
+      const n = i + 1;
+      return h('tr', { 'data-path': `/stopLines/${i}` }, [
+        h('td', {}, [h('input', { class: 'id-input', value: line.id, 'aria-label': `Stop line ${n} id`, 'data-path': `/stopLines/${i}/id`, spellcheck: 'false', oninput: (e) => edit(() => (line.id = e.target.value.trim())) })]),
+        h('td', {}, [h('input', { value: line.name ?? '', 'aria-label': `Stop line ${n} name`, oninput: (e) => edit(() => setOptional(line, 'name', e.target.value.trim())) })]),
+        h('td', { class: 'coords', text: `${fmtPt(line.from)} → ${fmtPt(line.to)}` }),
+        h('td', {}, [h('button', { type: 'button', class: 'small-btn danger', 'aria-label': `Delete stop line ${n}`, text: 'Delete', onclick: () => edit(() => deleteStopLine(i), true) })]),
+      ]);
+    }),
+  );
+}
+
+function deleteStopLine(i) {
+  const cfg = state.current.config;
+  cfg.stopLines?.splice(i, 1);
+  if (cfg.stopLines?.length === 0) delete cfg.stopLines;
+}
+
+/** A click of the stop-line tool: the first is one end, the second the other end. True when the line is done. */
+function addStopLinePoint(p) {
+  state.pending.push(p);
+  if (state.pending.length < 2) return false;
+  const [from, to] = state.pending;
+  const cfg = state.current.config;
+  cfg.stopLines = cfg.stopLines ?? [];
+  cfg.stopLines.push({ id: nextId('stop', cfg.stopLines), from, to });
+  return true;
+}
+
+/** Stop lines: a solid white bar (as painted on the road), its id above. */
+function drawStopLines(ctx, P, bad) {
+  (state.current.config.stopLines ?? []).forEach((l, i) => {
+    const color = bad(`/stopLines/${i}`) ? COLORS.invalid : COLORS.stop;
+    const [x1, y1] = P(l.from);
+    const [x2, y2] = P(l.to);
+    ctx.lineCap = 'butt';
+    ctx.beginPath();
+    ctx.moveTo(x1, y1);
+    ctx.lineTo(x2, y2);
+    ctx.lineWidth = 7;
+    ctx.strokeStyle = 'rgba(0,0,0,0.55)';
+    ctx.stroke();
+    ctx.lineWidth = 4;
+    ctx.strokeStyle = color;
+    ctx.stroke();
+    label(ctx, l.id, [x1, y1 - 12], color);
+  });
 }
 
 // ---- calibration points
@@ -659,6 +718,7 @@ const HINTS = {
   zone: 'Zone: click its corners; click the first point again or press “Close zone” to finish. Esc cancels.',
   cal: 'Calibration: click a point on the road whose ground position you know, then enter it in metres below. 4 or more points.',
   lane: 'Lane direction: click two points along the direction traffic should go in this zone.',
+  stop: 'Stop line: click one end, then the other, across the lanes where vehicles wait.',
 };
 
 function setTool(tool, laneFor = null) {
@@ -715,6 +775,13 @@ function onCanvasClick(ev) {
       renderAll();
       /** @type {HTMLInputElement|null} */ (el.calRows.querySelector(`tr:nth-child(${state.calPoints.length}) input`))?.focus({ preventScroll: true });
       return;
+    case 'stop':
+      if (addStopLinePoint(p)) {
+        setTool(null);
+        renderAll();
+        return;
+      }
+      break;
     case 'lane':
       state.pending.push(p);
       if (state.pending.length === 2) {
@@ -763,7 +830,8 @@ const COLORS = {
   invalid: '#ff4d4d',
   pending: '#4cc9f0',
   cal: '#f72585',
-  zone: { carriageway: '59,130,246', sidewalk: '34,197,94', area: '249,115,22', parking: '168,85,247', 'bus-stop': '236,72,153' },
+  zone: { carriageway: '59,130,246', sidewalk: '34,197,94', area: '249,115,22', parking: '168,85,247', 'bus-stop': '236,72,153', 'no-stopping': '239,68,68' },
+  stop: '#f8f9fa',
 };
 
 function draw() {
@@ -798,6 +866,8 @@ function draw() {
     const [lx, ly] = P({ x: cx, y: cy });
     label(ctx, z.id, [lx - ctx.measureText(z.id).width / 2, ly - 10], invalid ? COLORS.invalid : `rgb(${rgb})`);
   });
+
+  drawStopLines(ctx, P, bad);
 
   cfg.lines.forEach((l, i) => {
     const invalid = bad(`/lines/${i}`);
@@ -983,6 +1053,7 @@ function fieldName(path) {
   const [head, idx, ...rest] = parts;
   let name;
   if (head === 'lines' && idx !== undefined) name = `Counting line ${Number(idx) + 1}${cfg?.lines?.[idx]?.id ? ` (${cfg.lines[idx].id})` : ''}`;
+  else if (head === 'stopLines' && idx !== undefined) name = `Stop line ${Number(idx) + 1}${cfg?.stopLines?.[idx]?.id ? ` (${cfg.stopLines[idx].id})` : ''}`;
   else if (head === 'zones' && idx !== undefined) name = `Zone ${Number(idx) + 1}${cfg?.zones?.[idx]?.id ? ` (${cfg.zones[idx].id})` : ''}`;
   else if (head === 'points' && idx !== undefined) name = `Calibration point ${Number(idx) + 1}`;
   else return [FIELD_NAMES[head] ?? head, ...parts.slice(1).map((p) => FIELD_NAMES[p] ?? p)].join(' › ');
