@@ -339,6 +339,14 @@ describe('incident scenarios on recorded real detections (bench/ground-truth/inc
     }
   });
 
+  test('controls: the head of a signal queue with no stop line drawn waits queueHeadSeconds; at the plain minSeconds it is an incident', async () => {
+    const s = spec('signal-queue-no-stop-line');
+    s.camera.incidents = { stoppedVehicle: { queueHeadSeconds: 30 } } as CameraConfig['incidents'];
+    const ev = (await opened(s)).ev.filter((e) => e.data.kind === 'stopped-vehicle');
+    assert.equal(ev.length, 1, 'the head only: the cars behind it are queued');
+    assert.equal(ev[0]?.data.measures.queueBehind, 2);
+  });
+
   test('controls: an identity swap taken at face value (no jump check, no minimum time) is a wrong-way alarm', async () => {
     const s = spec('identity-swap');
     s.camera.incidents = { wrongWay: { maxJumpLengths: 20, minSeconds: 0, smoothSeconds: 0 } } as CameraConfig['incidents'];

@@ -123,7 +123,7 @@ export class CollisionRule implements IncidentRule {
 
   private queuedOutside(id: number, group: readonly number[]): boolean {
     const q = this.traffic.queueOf(id);
-    if (!q) return false;
+    if (!q || q.role === 'queue-head') return false;
     return q.role === 'at-stop-line' || (q.aheadId !== null && !group.includes(q.aheadId));
   }
 

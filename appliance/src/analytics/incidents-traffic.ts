@@ -42,8 +42,12 @@ interface TrackMemory {
   heading: Point | null;
 }
 
-/** Why a stopped vehicle's stop is normal traffic. */
-export type QueueRole = 'at-stop-line' | 'behind';
+/**
+ * Why a stopped vehicle's stop is (probably) normal traffic: it waits at a stop line, behind another
+ * stopped vehicle, or heads a queue that formed behind it after it stopped gently (a signal nobody
+ * drew a stop line for).
+ */
+export type QueueRole = 'at-stop-line' | 'behind' | 'queue-head';
 
 export interface QueueInfo {
   role: QueueRole;
@@ -117,15 +121,16 @@ export class TrafficState {
       }
     }
     this.queue = this.analyseQueues();
-    for (const id of this.queue.keys()) {
+    for (const [id, q] of this.queue) {
       const stop = this.stopOf(id);
-      if (stop) stop.queuedAtMs = ctx.tMs;
+      if (stop && q.role !== 'queue-head') stop.queuedAtMs = ctx.tMs;
     }
   }
 
   /** Queued now, or recently in this stop: a queue discharges from its head, so the vehicles behind wait a little longer. */
   wasQueued(id: number, tMs: number): boolean {
-    if (this.queue.has(id)) return true;
+    const q = this.queue.get(id);
+    if (q && q.role !== 'queue-head') return true;
     const at = this.stopOf(id)?.queuedAtMs ?? null;
     return at !== null && tMs - at <= this.cfg.queueMemorySeconds * 1000;
   }
@@ -223,6 +228,11 @@ export class TrafficState {
         if (!best || d < best.d) best = { id: other.id, d };
       }
       if (best) out.set(tv.id, { role: 'behind', aheadId: best.id });
+    }
+    const aheadOfSomeone = new Set([...out.values()].map((q) => q.aheadId));
+    for (const tv of stopped) {
+      if (out.has(tv.id) || !aheadOfSomeone.has(tv.id) || this.stopOf(tv.id)?.sudden) continue;
+      out.set(tv.id, { role: 'queue-head', aheadId: null });
     }
     return out;
   }

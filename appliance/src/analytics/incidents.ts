@@ -108,7 +108,8 @@ export class PeopleAround {
  * zone; waiting at a stop line; in the queue behind another stopped vehicle (the queue's head is the
  * one incident, the vehicles behind it are counted in its `queueBehind`). A vehicle that stopped
  * suddenly from speed is flagged after suddenStopSeconds; one in a no-stopping zone after
- * noStoppingSeconds, queue or not; others after minSeconds (per class).
+ * noStoppingSeconds, queue or not; the gently stopped head of a queue with no stop line drawn (an
+ * undrawn signal, most likely) after queueHeadSeconds; others after minSeconds (per class).
  */
 export class StoppedVehicleRule implements IncidentRule {
   readonly kind = 'stopped-vehicle' as const;
@@ -154,11 +155,14 @@ export class StoppedVehicleRule implements IncidentRule {
     const speed = this.traffic.speedOf(ctx, tv);
     // Slow now, not only within the stop's grace (a bus pulling out of its bay is leaving).
     if (speed !== null && speed > this.traffic.maxSpeed(ctx, tv)) return null;
+    const head = this.traffic.queueOf(tv.id)?.role === 'queue-head';
     const wait = noStopping
       ? this.cfg.noStoppingSeconds
       : stop.sudden
         ? Math.min(this.cfg.suddenStopSeconds, this.classWait(tv))
-        : this.classWait(tv);
+        : head
+          ? Math.max(this.cfg.queueHeadSeconds, this.classWait(tv))
+          : this.classWait(tv);
     const stoppedSeconds = (ctx.tMs - stop.sinceMs) / 1000;
     if (stoppedSeconds < wait) return null;
     const calibrated = ctx.groundOfRel !== null && tv.speedKmh !== null;

@@ -93,6 +93,11 @@ export const IncidentRulesSchema = Type.Object(
         stopLineReachLengths: Type.Number({ minimum: 0, maximum: 10, default: 1.5 }),
         /** Queue neighbours: stopped vehicles at most this many vehicle lengths apart, anchor to anchor. */
         queueGapLengths: Type.Number({ minimum: 0, maximum: 10, default: 2.5 }),
+        /**
+         * The head of a queue with no stop line drawn (it stopped gently, others stopped behind it): most
+         * likely a signal; flagged only after this (a signal cycle).
+         */
+        queueHeadSeconds: Type.Number({ minimum: 1, default: 90 }),
         /** A vehicle that was queued stays normal this long after (the queue ahead drives off first). */
         queueMemorySeconds: Type.Number({ minimum: 0, maximum: 120, default: 10 }),
       },
