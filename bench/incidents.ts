@@ -1,7 +1,7 @@
 // `npx tsx bench/run.ts incidents`: the incident rules measured like an AID system.
 // 1. False alarms: every clean shared clip (none shows an incident; queues at signals, people on a
-//    zebra, parked cars are normal traffic), recorded once with the demo config's detector and looped
-//    to an hour of video in all, played end to end through the real pipeline at the default rules with
+//    zebra, parked cars are normal traffic), recorded once with the demo config's detector and each
+//    looped to an hour of video, played end to end through the real pipeline at the default rules with
 //    the camera geometry drawn by eye (bench/ground-truth/incidents/clean-clips.json).
 // 2. Detection: scenario replays of recorded real detections, edited by a committed script
 //    (bench/ground-truth/incidents/scenarios.json, test/helpers/incident-scenarios.ts), with the ground
@@ -24,7 +24,8 @@ export async function runScenarios(): Promise<ScenarioScore[]> {
 const r1 = (v: number) => Math.round(v * 10) / 10;
 
 export async function runIncidentsBench(): Promise<{ summary: string[] } & Record<string, unknown>> {
-  const clean = await runCleanClips((s) => console.log(`  ${s}`));
+  // An hour of video per clip: nine camera-hours of normal traffic.
+  const clean = await runCleanClips((s) => console.log(`  ${s}`), 3600);
   const scenarios = await runScenarios();
   const hours = clean.reduce((s, c) => s + c.videoSeconds, 0) / 3600;
   const cleanAlarms = clean.reduce((s, c) => s + c.incidents.length, 0);

@@ -55,7 +55,7 @@ export async function cleanClipRecordings(log: (s: string) => void = () => undef
   return out;
 }
 
-/** Video time of clean footage replayed in all (s): an hour, shared evenly by the clips. */
+/** Video time of clean footage replayed in all by default (s): an hour, shared evenly by the clips. */
 export const CLEAN_SECONDS = 3600;
 const CLEAN_GEOMETRY = resolve('bench/ground-truth/incidents/clean-clips.json');
 
@@ -123,10 +123,11 @@ export interface CleanClipResult {
   zoneEntries: Record<string, number>;
 }
 
-export async function runCleanClips(log: (s: string) => void = () => undefined): Promise<CleanClipResult[]> {
+/** Each clean clip looped to `perClipSeconds` of video (default: an hour in all) and replayed end to end. */
+export async function runCleanClips(log: (s: string) => void = () => undefined, perClipSeconds = CLEAN_SECONDS / CLEAN_CLIPS.length): Promise<CleanClipResult[]> {
   const geometry = JSON.parse(readFileSync(CLEAN_GEOMETRY, 'utf8')) as CleanGeometry;
   const recs = await cleanClipRecordings(log);
-  const perClip = CLEAN_SECONDS / recs.length;
+  const perClip = perClipSeconds;
   const out: CleanClipResult[] = [];
   for (const { clip, recording } of recs) {
     const g = geometry[clip];
