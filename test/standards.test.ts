@@ -32,8 +32,10 @@ const FULL = [
 ];
 /** Short timers and thresholds so that each rule fires on ordinary traffic in a minute of footage. */
 const EAGER_RULES = {
-  stoppedVehicle: { minSeconds: 1, maxSpeedPxPerSec: 1000 },
-  wrongWay: { minDistanceRel: 0.05, maxCosine: -0.3 },
+  // Every vehicle counts as stopped, none as queued behind another or at the head of a queue.
+  stoppedVehicle: { minSeconds: 1, maxSpeedPxPerSec: 1000, queueGapLengths: 0, queueHeadSeconds: 1 },
+  // Any backward step counts: no evidence time, no smoothing, no jump check.
+  wrongWay: { minDistanceRel: 0.05, maxCosine: -0.3, minSeconds: 0, smoothSeconds: 0, maxJumpLengths: 20 },
   queue: { minOccupancy: 2, maxMeanSpeedPxPerSec: 1000, minSeconds: 1 },
   pedestrian: { minSeconds: 0 },
   clearSeconds: 1,

@@ -583,17 +583,7 @@ function drawStopLines(ctx, P, bad) {
   (state.current.config.stopLines ?? []).forEach((l, i) => {
     const color = bad(`/stopLines/${i}`) ? COLORS.invalid : COLORS.stop;
     const [x1, y1] = P(l.from);
-    const [x2, y2] = P(l.to);
-    ctx.lineCap = 'butt';
-    ctx.beginPath();
-    ctx.moveTo(x1, y1);
-    ctx.lineTo(x2, y2);
-    ctx.lineWidth = 7;
-    ctx.strokeStyle = 'rgba(0,0,0,0.55)';
-    ctx.stroke();
-    ctx.lineWidth = 4;
-    ctx.strokeStyle = color;
-    ctx.stroke();
+    outlinedSegment(ctx, [x1, y1], P(l.to), 4, color, 'butt');
     label(ctx, l.id, [x1, y1 - 12], color);
   });
 }
@@ -874,16 +864,7 @@ function draw() {
     const color = invalid ? COLORS.invalid : COLORS.line;
     const [x1, y1] = P(l.from);
     const [x2, y2] = P(l.to);
-    ctx.lineCap = 'round';
-    ctx.beginPath();
-    ctx.moveTo(x1, y1);
-    ctx.lineTo(x2, y2);
-    ctx.lineWidth = 6;
-    ctx.strokeStyle = 'rgba(0,0,0,0.55)';
-    ctx.stroke();
-    ctx.lineWidth = 3;
-    ctx.strokeStyle = color;
-    ctx.stroke();
+    outlinedSegment(ctx, [x1, y1], [x2, y2], 3, color, 'round');
     dot(ctx, [x1, y1], 5, color);
     dot(ctx, [x2, y2], 5, color);
     const f = forwardOf(l);
@@ -914,6 +895,20 @@ function draw() {
     ctx.setLineDash([]);
     state.pending.forEach((p, k) => dot(ctx, P(p), k === 0 && state.tool === 'zone' ? 7 : 4, COLORS.pending));
   }
+}
+
+/** A segment in `color` over a dark outline 3 px wider, so it reads on any picture. */
+function outlinedSegment(ctx, [x1, y1], [x2, y2], width, color, cap) {
+  ctx.lineCap = cap;
+  ctx.beginPath();
+  ctx.moveTo(x1, y1);
+  ctx.lineTo(x2, y2);
+  ctx.lineWidth = width + 3;
+  ctx.strokeStyle = 'rgba(0,0,0,0.55)';
+  ctx.stroke();
+  ctx.lineWidth = width;
+  ctx.strokeStyle = color;
+  ctx.stroke();
 }
 
 function dot(ctx, [x, y], r, color) {
