@@ -189,6 +189,21 @@ describe('StoppedVehicleRule', () => {
   });
 });
 
+describe('sudden stops', () => {
+  test('with calibration, a car that stops from 54 km/h within a second is flagged after suddenStopSeconds; one that rolls to a stop waits minSeconds', () => {
+    const cal = roadCalibration();
+    // 0.25 of the frame height per second = 15 m/s = 54 km/h on the 60 m stretch.
+    const crash = run(analytics({ stoppedVehicle: { minSeconds: 30, suddenStopSeconds: 5 } }, cal), [{ id: 1, cls: 'car', at: path(0.5, [[0, 0.1], [2, 0.6], [2.6, 0.63], [20, 0.63]]) }], 20);
+    const opened = crash.find((e) => e.type === 'incident.opened');
+    assert.ok(opened, 'flagged before the 30 s of an ordinary stop');
+    assert.equal(opened.data.measures.suddenStop, 1);
+    assert.ok(sec(opened) >= 7.6 && sec(opened) <= 10, `opened at ${sec(opened)} s`);
+    // Slows over 8 s (about 1.6 m/s²) before it stands: not sudden.
+    const gentle = run(analytics({ stoppedVehicle: { minSeconds: 30, suddenStopSeconds: 5 } }, cal), [{ id: 1, cls: 'car', at: path(0.5, [[0, 0.1], [2, 0.4], [6, 0.55], [10, 0.6], [20, 0.6]]) }], 20);
+    assert.deepEqual(gentle, []);
+  });
+});
+
 describe('WrongWayRule', () => {
   test('fires for a vehicle driving against the lane direction over the minimum distance', () => {
     const a = analytics({ wrongWay: { minDistanceRel: 0.15 } });

@@ -17,6 +17,8 @@ interface SpeedSample {
   tMs: number;
   /** Speed in the rule's unit (km/h when calibrated, else px/s). */
   speed: number;
+  /** The speed is in km/h. */
+  kmh: boolean;
   /** Vehicle lengths (the box's larger side) per second: a scale-free speed without calibration. */
   lengthsPerSec: number;
   anchorPx: Point;
@@ -103,13 +105,14 @@ export class TrafficState {
       }
       if (speed === null) continue;
       const size = boxSizePx(tv.boxPx);
-      m.samples.push({ tMs: ctx.tMs, speed, lengthsPerSec: (tv.speedPxPerSec ?? 0) / size, anchorPx: tv.anchorPx });
+      const kmh = ctx.groundOfRel !== null && tv.speedKmh !== null;
+      m.samples.push({ tMs: ctx.tMs, speed, kmh, lengthsPerSec: (tv.speedPxPerSec ?? 0) / size, anchorPx: tv.anchorPx });
       while (m.samples.length > 2 && (m.samples[0]?.tMs ?? ctx.tMs) < ctx.tMs - HISTORY_SECONDS * 1000) m.samples.shift();
       const slow = speed <= this.maxSpeed(ctx, tv);
       if (slow) {
         if (m.slowSinceMs === null || ctx.tMs - m.lastSlowMs > SLOW_GRACE_MS) {
           m.slowSinceMs = ctx.tMs;
-          m.stop = { sinceMs: ctx.tMs, sudden: this.wasFast(ctx, m, ctx.tMs), heading: m.heading, queuedAtMs: null };
+          m.stop = { sinceMs: ctx.tMs, sudden: this.wasFast(m, ctx.tMs), heading: m.heading, queuedAtMs: null };
         }
         m.lastSlowMs = ctx.tMs;
       } else {
@@ -185,10 +188,9 @@ export class TrafficState {
   }
 
   /** Fast (from speed) within the sudden window before tMs: km/h when calibrated, vehicle lengths/s without. */
-  private wasFast(ctx: FrameContext, m: TrackMemory, tMs: number): boolean {
+  private wasFast(m: TrackMemory, tMs: number): boolean {
     const from = tMs - this.cfg.suddenWindowSeconds * 1000;
-    const calibrated = ctx.groundOfRel !== null;
-    return m.samples.some((s) => s.tMs >= from && s.tMs < tMs && (calibrated ? s.speed >= this.cfg.suddenFromKmh : s.lengthsPerSec >= this.cfg.suddenFromLengthsPerSec));
+    return m.samples.some((s) => s.tMs >= from && s.tMs < tMs && (s.kmh ? s.speed >= this.cfg.suddenFromKmh : s.lengthsPerSec >= this.cfg.suddenFromLengthsPerSec));
   }
 
   /**
