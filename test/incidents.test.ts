@@ -362,6 +362,14 @@ describe('incident scenarios on recorded real detections (bench/ground-truth/inc
     assert.equal(ev[0]?.data.measures.queueBehind, 2);
   });
 
+  test('controls: the roll-back is real backward travel: with a minimum distance of 0.02 of the frame it would be a wrong-way alarm', async () => {
+    const s = spec('roll-back-at-stop-line');
+    s.camera.incidents = { wrongWay: { minDistanceRel: 0.02, minSeconds: 0 } } as CameraConfig['incidents'];
+    const ww = (await opened(s)).ev.filter((e) => e.data.kind === 'wrong-way');
+    assert.equal(ww.length, 1);
+    assert.ok((ww[0]?.data.measures.distanceRel ?? 1) < 0.15, 'shorter than the default minimum distance');
+  });
+
   test('controls: an identity swap taken at face value (no jump check, no minimum time) is a wrong-way alarm', async () => {
     const s = spec('identity-swap');
     s.camera.incidents = { wrongWay: { maxJumpLengths: 20, minSeconds: 0, smoothSeconds: 0 } } as CameraConfig['incidents'];
