@@ -370,6 +370,14 @@ describe('incident scenarios on recorded real detections (bench/ground-truth/inc
     assert.ok((ww[0]?.data.measures.distanceRel ?? 1) < 0.15, 'shorter than the default minimum distance');
   });
 
+  test('controls: the same hard brake side by side with the boxes touching is a collision', async () => {
+    const s = spec('hard-brake-side-by-side-no-contact');
+    const copy = s.actors?.[1];
+    assert.ok(copy);
+    copy.shift = [[0, 0.9, 0]];
+    assert.ok((await opened(s)).ev.some((e) => e.data.kind === 'collision'));
+  });
+
   test('controls: an identity swap taken at face value (no jump check, no minimum time) is a wrong-way alarm', async () => {
     const s = spec('identity-swap');
     s.camera.incidents = { wrongWay: { maxJumpLengths: 20, minSeconds: 0, smoothSeconds: 0 } } as CameraConfig['incidents'];
