@@ -405,6 +405,8 @@ describe('incident scenarios on recorded real detections (bench/ground-truth/inc
     assert.ok(raised && raised.type === 'incident.updated', JSON.stringify(col.map((e) => [e.type, e.data.severity, e.data.measures])));
     assert.ok((raised.data.measures.peopleAround ?? 0) >= 1);
     assert.ok(raised.timeMs - (col[0]?.timeMs ?? 0) < 10_000, 'not held back to the next periodic update');
+    assert.equal(col.filter((e) => e.type === 'incident.opened').length, 1);
+    assert.deepEqual(col.filter((e) => e.type === 'incident.closed').map((e) => e.data.closeReason), ['stopped'], 'open while the cars stand, to the end of the replay');
     assert.ok(!r.events.some((e) => e.type === 'incident.opened' && (e.data as IncidentData).kind === 'stopped-vehicle'), 'the crashed cars are the collision, not also stopped vehicles');
   });
 });

@@ -75,10 +75,15 @@ export class CollisionRule implements IncidentRule {
       keys.add(key);
       out.push(c);
     }
-    // Hold an open collision while its vehicles are still there but undetected (lost).
+    // Hold an open collision while its vehicles stand (or are there but undetected): boxes that
+    // jitter apart, or a sharp stop re-measured as gentle, do not end a crash.
     for (const [key, c] of this.active) {
       if (keys.has(key)) continue;
-      if (c.trackIds.every((id) => present.get(id)?.status === 'lost')) out.push(c);
+      const standing = c.trackIds.every((id) => {
+        const tv = present.get(id);
+        return tv !== undefined && (tv.status === 'lost' || this.traffic.stopOf(id) !== null);
+      });
+      if (standing) out.push({ ...c, measures: { ...c.measures, stoppedSeconds: round1((ctx.tMs - c.sinceMs) / 1000) } });
       else this.active.delete(key);
     }
     return out;
