@@ -10,7 +10,11 @@ import { Value } from '@sinclair/typebox/value';
 import { EVENT_TYPES, type CloudEvent, type DomainEvent } from '../appliance/src/core/types.js';
 import type { CountIntervalData, IncidentData } from '../appliance/src/core/event-data.js';
 import { Outbox, cloudEventSchema } from '../appliance/src/events/index.js';
-import { eventsRoutes } from '../appliance/src/api/events-routes.js';
+import { sharedSchemas } from '../appliance/src/api/schemas.js';
+import { countRoutes } from '../appliance/src/api/routes/counts.js';
+import { datexRoutes } from '../appliance/src/api/routes/datex.js';
+import { eventSchemaRoutes } from '../appliance/src/api/routes/event-schemas.js';
+import { eventRoutes } from '../appliance/src/api/routes/events.js';
 import { explain, validateD2Payload } from './helpers/datex-validator.js';
 
 const T0 = Date.parse('2024-05-01T08:00:00Z');
@@ -31,6 +35,15 @@ function incident(type: 'incident.opened' | 'incident.updated' | 'incident.close
     timeMs: tMs,
     data: { incidentId: id, cameraId: 'cam1', kind, zoneId: 'z1', trackIds: [7], startedAt: iso(T0), endedAt: endedMs === null ? null : iso(endedMs), measures: { seconds: 31 } },
   };
+}
+
+/** The route plugins that read the outbox (events and live feed, counts, event schemas, DATEX), as the app registers them. */
+async function registerOutboxRoutes(app: FastifyInstance, outbox: Outbox, liveFeed: { heartbeatMs?: number; maxStreams?: number } = {}): Promise<void> {
+  await app.register(sharedSchemas);
+  await app.register(eventRoutes, { outbox, ...liveFeed });
+  await app.register(countRoutes, { outbox, binSeconds: () => [60], maxScan: 100_000 });
+  await app.register(eventSchemaRoutes, {});
+  await app.register(datexRoutes, { outbox, binSeconds: () => [60], datex: () => ({}), maxScan: 100_000 });
 }
 
 /** A minimal SSE client over fetch: collects events, remembers the last id. */
@@ -87,7 +100,7 @@ describe('events API', () => {
     outbox = await Outbox.open({ dir, sinks: [], retention: { maxAgeMs: 1e13, maxEvents: 1e6 }, applianceId: 'box1' });
     app = Fastify({ ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false } } });
     app.addHook('onRoute', (r) => void routes.push({ url: r.url, method: String(r.method), access: (r.config as { access?: unknown } | undefined)?.access }));
-    await app.register(eventsRoutes({ outbox, heartbeatMs: 200 }));
+    await registerOutboxRoutes(app, outbox, { heartbeatMs: 200 });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const a = app.server.address() as { port: number };
     base = `http://127.0.0.1:${a.port}`;
@@ -253,7 +266,7 @@ describe('events API', () => {
     const d2 = mkdtempSync(join(tmpdir(), 'roadside-events-api-'));
     const ob = await Outbox.open({ dir: d2, sinks: [], retention: { maxAgeMs: 1e13, maxEvents: 1e6 } });
     const a2 = Fastify();
-    await a2.register(eventsRoutes({ outbox: ob }));
+    await registerOutboxRoutes(a2, ob);
     await a2.listen({ host: '127.0.0.1', port: 0 });
     const s = await sse(`http://127.0.0.1:${(a2.server.address() as { port: number }).port}/api/v1/events/stream`);
     const t0 = Date.now();
@@ -268,7 +281,7 @@ describe('events API', () => {
     const d3 = mkdtempSync(join(tmpdir(), 'roadside-events-api-'));
     const ob = await Outbox.open({ dir: d3, sinks: [], retention: { maxAgeMs: 1e13, maxEvents: 1e6 } });
     const a3 = Fastify();
-    await a3.register(eventsRoutes({ outbox: ob, maxStreams: 2 }));
+    await registerOutboxRoutes(a3, ob, { maxStreams: 2 });
     await a3.listen({ host: '127.0.0.1', port: 0 });
     const url = `http://127.0.0.1:${(a3.server.address() as { port: number }).port}/api/v1/events/stream`;
     try {

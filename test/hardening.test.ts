@@ -2,55 +2,17 @@
 // with fastify inject(), the real config validation, the real redaction. No servers, no ffmpeg.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { Outbox } from '../appliance/src/events/index.js';
-import { eventsRoutes } from '../appliance/src/api/events-routes.js';
-import { buildApi } from '../appliance/src/api/server.js';
-import { ConfigStore } from '../appliance/src/config/store.js';
 import { ConfigError, validateConfig, type ConfigIssue } from '../appliance/src/config/load.js';
 import { forbiddenTarget } from '../appliance/src/config/targets.js';
-import { createMetrics } from '../appliance/src/metrics/registry.js';
-import { CameraManager } from '../appliance/src/pipeline/camera-manager.js';
-import { DetectorQueue } from '../appliance/src/pipeline/detector-queue.js';
 import { redactQuery, redactUrl, safeUrl } from '../appliance/src/core/redact.js';
 import { ConnectGate, StderrTail } from '../appliance/src/ingest/index.js';
 import { fill, leaks, SECRET_URLS } from './helpers/secret-urls.js';
 import type { Config } from '../appliance/src/config/schema.js';
 import { allTokens, TOKENS } from './helpers/appliance.js';
+import { testApi, type TestApi } from './helpers/api.js';
 
-/** Stand-in detector (named as such): the unit-tier API never runs a camera, so it is never called. */
-const NEVER_CALLED_DETECTOR = {
-  name: 'never-called',
-  backend: 'onnx-cpu' as const,
-  process: () => Promise.reject(new Error('the unit-tier API runs no camera')),
-  close: () => Promise.resolve(),
-};
-
-interface UnitApi {
-  app: FastifyInstance;
-  store: ConfigStore;
-  logText: () => string;
-  close: () => Promise<void>;
-}
-
-/** The real API with the real config store (in memory) and auth; cameras are never started. */
-async function unitApi(raw: Record<string, unknown> = {}, plugins: FastifyPluginAsync[] = []): Promise<UnitApi> {
-  let logText = '';
-  const log = pino({ level: 'debug' }, new Writable({ write: (c, _e, cb) => ((logText += String(c)), cb()) }));
-  const metrics = createMetrics();
-  const cfg = validateConfig({ auth: { tokens: allTokens() }, ...raw });
-  const store = new ConfigStore(cfg, null, async () => {});
-  const cameras = new CameraManager({ detector: new DetectorQueue(NEVER_CALLED_DETECTOR), metrics, log, events: { process: async () => {}, close: async () => {} }, baseDir: process.cwd() });
-  const dir = mkdtempSync(join(tmpdir(), 'roadside-hardening-'));
-  const app = await buildApi({ log, metrics, config: store, cameras, anonymizer: () => null, notReady: () => [], calibrationDir: dir, plugins });
-  await app.ready();
-  return { app, store, logText: () => logText, close: async () => (await app.close(), rmSync(dir, { recursive: true, force: true })) };
-}
+/** The real API (test/helpers/api.ts) with the real config store in memory and auth, logging at debug. */
+const unitApi = (raw: Record<string, unknown> = {}): Promise<TestApi> => testApi({ config: raw, logLevel: 'debug' });
 
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 const basic = (t: string) => ({ authorization: `Basic ${Buffer.from(`installer:${t}`).toString('base64')}` });
@@ -262,9 +224,7 @@ describe('8. no type coercion: the config file and the API agree', () => {
     });
   }
   test('a typed body is accepted; query strings are still read as numbers (they are text by nature)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'roadside-hardening-outbox-'));
-    const outbox = await Outbox.open({ dir, sinks: [], retention: { maxAgeMs: 1e13, maxEvents: 1e6 }, applianceId: 'box1' });
-    const api = await unitApi({}, [eventsRoutes({ outbox })]);
+    const api = await unitApi();
     try {
       const ok = await api.app.inject({ method: 'POST', url: '/api/v1/cameras', headers: bearer(TOKENS.admin), payload: cam({ width: 640 }) });
       assert.equal(ok.statusCode, 201);
@@ -275,8 +235,6 @@ describe('8. no type coercion: the config file and the API agree', () => {
       assert.equal(bad.json().code, 'ROADSIDE_ERR_REQUEST_INVALID');
     } finally {
       await api.close();
-      await outbox.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
