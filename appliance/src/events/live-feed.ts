@@ -52,7 +52,7 @@ export class LiveFeed {
   private readonly buffered: StoredEvent[] = [];
   private readonly unsubscribe: () => void;
   private readonly heartbeat: NodeJS.Timeout;
-  private readonly closeListeners: (() => void)[] = [];
+  private readonly closeListeners = new Set<() => void>();
   private readonly maxUnreadBytes: number;
   private readonly match: (e: CloudEvent) => boolean;
 
@@ -74,10 +74,11 @@ export class LiveFeed {
     return this.closedFlag;
   }
 
-  /** Called once when the feed ends (client gone, dropped, or closed by the server). */
-  onClose(fn: () => void): void {
+  /** Calls fn once when the feed ends (client gone, dropped, or closed by the server); returns a cancel. */
+  onClose(fn: () => void): () => void {
     if (this.closedFlag) fn();
-    else this.closeListeners.push(fn);
+    else this.closeListeners.add(fn);
+    return () => void this.closeListeners.delete(fn);
   }
 
   /**
@@ -109,7 +110,9 @@ export class LiveFeed {
     this.unsubscribe();
     this.buffered.length = 0;
     this.out.end();
-    for (const fn of this.closeListeners.splice(0)) fn();
+    const listeners = [...this.closeListeners];
+    this.closeListeners.clear();
+    for (const fn of listeners) fn();
   }
 
   private live(items: StoredEvent[]): void {
@@ -137,11 +140,12 @@ export class LiveFeed {
       const done = () => {
         this.out.removeListener('drain', done);
         this.out.removeListener('close', done);
+        cancel();
         resolve();
       };
       this.out.once('drain', done);
       this.out.once('close', done);
-      this.onClose(done);
+      const cancel = this.onClose(done);
     });
   }
 }
