@@ -2,7 +2,9 @@
 // (no ffmpeg, no model): auth and roles, error codes from the catalogue, config validation by field.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { roadsideApi } from '../appliance/src/api/app.js';
+import { registeredRoutes } from '../appliance/src/api/auth.js';
 import { ERROR_CODE_LIST } from '../appliance/src/core/errors.js';
 import { TOKENS } from './helpers/appliance.js';
 import { testApi, type TestApi } from './helpers/api.js';
@@ -30,6 +32,28 @@ test('a camera replaying recorded detections is served with its live counts', as
   const body = r.json() as { status: { framesAnalysed: number; state: string } };
   assert.equal(body.status.framesAnalysed, rec.frames.length);
   assert.equal(body.status.state, 'stopped'); // the recording has ended
+});
+
+test('the API is one plugin: on a bare fastify instance it has every route, each refusing a request without a token but /healthz and /readyz', async () => {
+  const bare = Fastify();
+  await bare.register(roadsideApi, t.apiOptions);
+  await bare.ready();
+  try {
+    const routes = registeredRoutes(bare).filter((r) => r.method !== 'HEAD');
+    assert.deepEqual(routes, registeredRoutes(api).filter((r) => r.method !== 'HEAD'), 'the same routes as the appliance server');
+    assert.ok(routes.length >= 30, `found ${routes.length} routes`);
+    const open: string[] = [];
+    for (const r of routes) {
+      assert.ok(r.access, `${r.method} ${r.url} declares an access level`);
+      const url = r.url.replace(':id', 'highway').replace(':type', 'count.interval').replace('*', 'index.html');
+      const res = await bare.inject({ method: r.method as 'GET', url, ...(r.method === 'GET' || r.method === 'DELETE' ? {} : { payload: {} }) });
+      if (res.statusCode !== 401) open.push(`${r.method} ${r.url} → ${res.statusCode}`);
+      else assert.equal((res.json() as { code: string }).code, 'ROADSIDE_ERR_AUTH_REQUIRED');
+    }
+    assert.deepEqual(open.sort(), ['GET /healthz → 200', 'GET /readyz → 200']);
+  } finally {
+    await bare.close();
+  }
 });
 
 test('errors carry a catalogue code: no token, wrong role, unknown camera, unknown route', async () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
+import type { ApiOptions } from '../../appliance/src/api/app.js';
 import { createApiServer } from '../../appliance/src/api/server.js';
 import { validateConfig } from '../../appliance/src/config/load.js';
 import { ConfigStore } from '../../appliance/src/config/store.js';
@@ -23,6 +24,8 @@ import { loadFixtureRecording } from './replay.js';
 
 export interface TestApi {
   app: FastifyInstance;
+  /** What the app plugin was given (to register it again elsewhere). */
+  apiOptions: ApiOptions;
   store: ConfigStore;
   cameras: CameraManager;
   events: EventPipeline;
@@ -69,11 +72,13 @@ export async function testApi(o: TestApiOptions = {}): Promise<TestApi> {
     },
   });
   const store = new ConfigStore(cfg, null, (next) => cameras.apply(next));
-  const app = await createApiServer({ log }, { metrics, config: store, cameras, outbox: events.outbox, anonymizer: () => null, notReady: () => [], calibrationDir: join(dir, 'calibration') });
+  const apiOptions: ApiOptions = { metrics, config: store, cameras, outbox: events.outbox, anonymizer: () => null, notReady: () => [], calibrationDir: join(dir, 'calibration') };
+  const app = await createApiServer({ log }, apiOptions);
   await app.ready();
   await cameras.apply(cfg);
   return {
     app,
+    apiOptions,
     store,
     cameras,
     events,
