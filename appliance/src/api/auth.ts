@@ -36,7 +36,7 @@ export function sha256Hex(s: string): string {
 /** Token from `Authorization: Bearer <t>` or, for the installer page in a browser, `Basic <user:t>`. */
 export function tokenFromHeader(header: string | undefined): string | null {
   if (!header) return null;
-  const [scheme, value] = header.split(' ', 2);
+  const [scheme = '', value] = header.split(' ', 2);
   if (!value) return null;
   if (/^bearer$/i.test(scheme)) return value.trim();
   if (/^basic$/i.test(scheme)) {
