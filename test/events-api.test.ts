@@ -68,9 +68,9 @@ async function sse(url: string, headers: Record<string, string> = {}) {
           for (const line of block.split('\n')) {
             if (line.startsWith(':')) comments++;
             const m = /^(id|event|data): (.*)$/.exec(line);
-            if (m) f[m[1]] = m[2];
+            if (m) f[m[1]!] = m[2]!;
           }
-          if (f.data) events.push({ id: f.id, event: f.event, data: JSON.parse(f.data) as CloudEvent });
+          if (f.data) events.push({ id: f.id!, event: f.event!, data: JSON.parse(f.data) as CloudEvent });
         }
       }
     } catch {
@@ -148,13 +148,13 @@ describe('events API', () => {
     assert.match(a.res.headers.get('content-type')!, /^text\/event-stream/);
     const first = await outbox.append([count('cam9', 'l1', T0, 60, []), count('cam8', 'l1', T0, 60, []), count('cam9', 'l1', T0 + 1, 60, [])]);
     await until(() => a.events.length === 2, 3000, 'two live events');
-    assert.deepEqual(a.events.map((e) => e.id), [first[0].id, first[2].id], 'camera filter applied');
-    assert.equal(a.events[0].event, 'org.roadside.count.interval', 'the SSE event name is the CloudEvents type');
+    assert.deepEqual(a.events.map((e) => e.id), [first[0]!.id, first[2]!.id], 'camera filter applied');
+    assert.equal(a.events[0]!.event, 'org.roadside.count.interval', 'the SSE event name is the CloudEvents type');
     await until(() => typed.events.length === 2, 3000, 'type-filtered live events');
     await typed.close();
-    assert.deepEqual(a.events[0].data, first[0]);
+    assert.deepEqual(a.events[0]!.data, first[0]);
     await until(() => a.comments() >= 3, 3000, 'heartbeats');
-    const lastSeen = a.events[1].id;
+    const lastSeen = a.events[1]!.id;
     await a.close();
 
     // Missed while disconnected:
@@ -167,16 +167,16 @@ describe('events API', () => {
     await b.close();
 
     // Resume with the query parameter (EventSource cannot set headers on the first request).
-    const c = await sse(`${base}/api/v1/events/stream?camera=cam9&lastEventId=${first[0].id}`);
+    const c = await sse(`${base}/api/v1/events/stream?camera=cam9&lastEventId=${first[0]!.id}`);
     await until(() => c.events.length === 4, 3000, 'replay by query');
-    assert.deepEqual(c.events.map((e) => e.id), [first[2], ...missed, ...live].map((e) => e.id));
+    assert.deepEqual(c.events.map((e) => e.id), [first[2]!, ...missed, ...live].map((e) => e.id));
     await c.close();
 
     // An unknown id: live only, said in a comment.
     const d = await sse(`${base}/api/v1/events/stream?camera=cam9`, { 'last-event-id': '01ZZZZZZZZZZZZZZZZZZZZZZZZ' });
     const more = await outbox.append([count('cam9', 'l1', T0 + 5, 60, [])]);
     await until(() => d.events.length === 1, 3000, 'live after unknown id');
-    assert.equal(d.events[0].id, more[0].id);
+    assert.equal(d.events[0]!.id, more[0]!.id);
     await d.close();
   });
 
@@ -211,8 +211,8 @@ describe('events API', () => {
   test('GET /api/v1/schemas/events[/:type] publishes envelope + payload JSON Schemas', async () => {
     const all = (await (await fetch(`${base}/api/v1/schemas/events`)).json()) as { types: string[]; schemas: Record<string, { properties: Record<string, unknown> }> };
     assert.deepEqual(all.types, [...EVENT_TYPES]);
-    assert.ok(all.schemas['incident.opened'].properties.data);
-    assert.ok(all.schemas['camera.health'].properties.data);
+    assert.ok(all.schemas['incident.opened']!.properties.data);
+    assert.ok(all.schemas['camera.health']!.properties.data);
     const one = await fetch(`${base}/api/v1/schemas/events/count.interval`);
     assert.equal(one.status, 200);
     assert.match(one.headers.get('content-type')!, /schema\+json/);

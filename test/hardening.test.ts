@@ -122,7 +122,7 @@ describe('4. sinks to link-local and cloud-metadata addresses are refused unless
     test(`webhook ${url}`, () => {
       const issues = refused({ sinks: { webhooks: [{ id: 'w', url }] } });
       assert.deepEqual(issues.map((i) => [i.path, i.code]), [['/sinks/webhooks/0/url', 'ROADSIDE_ERR_SINK_TARGET_FORBIDDEN']]);
-      assert.match(issues[0].message, /allowInternalTargets/);
+      assert.match(issues[0]!.message, /allowInternalTargets/);
       assert.doesNotThrow(() => validateConfig({ sinks: { webhooks: [{ id: 'w', url, allowInternalTargets: true }] } }));
     });
   }
@@ -180,7 +180,7 @@ describe('6. limits on cameras, lines, zones and polygon points', () => {
     test(`refused: ${what}`, () => {
       const issues = refused(raw);
       assert.deepEqual(issues.map((i) => [i.path, i.code]), [[path, 'ROADSIDE_ERR_LIMIT_EXCEEDED']]);
-      assert.match(issues[0].message, new RegExp(`limits\\.${key}`));
+      assert.match(issues[0]!.message, new RegExp(`limits\\.${key}`));
     });
   }
   test('at the limit is accepted, and the limits are configurable upwards', () => {
@@ -228,7 +228,7 @@ describe('8. no type coercion: the config file and the API agree', () => {
     try {
       const ok = await api.app.inject({ method: 'POST', url: '/api/v1/cameras', headers: bearer(TOKENS.admin), payload: cam({ width: 640 }) });
       assert.equal(ok.statusCode, 201);
-      assert.equal((api.store.get() as Config).cameras[0].width, 640);
+      assert.equal((api.store.get() as Config).cameras[0]!.width, 640);
       assert.equal((await api.app.inject({ url: '/api/v1/events?limit=5', headers: bearer(TOKENS.viewer) })).statusCode, 200);
       const bad = await api.app.inject({ url: '/api/v1/events?limit=five', headers: bearer(TOKENS.viewer) });
       assert.equal(bad.statusCode, 400);
@@ -246,7 +246,7 @@ describe('2. camera credentials are redacted everywhere a URL can surface (unit:
     const rest = url.slice(url.indexOf('://') + 3);
     const at = rest.lastIndexOf('@');
     const out = at >= 0 ? [rest.slice(0, at)] : [];
-    for (const m of rest.matchAll(/[?&](\w+)=([^&]*)/g)) if (/user|pass|pwd|token|key|auth|secret/i.test(m[1])) out.push(m[2]);
+    for (const m of rest.matchAll(/[?&](\w+)=([^&]*)/g)) if (/user|pass|pwd|token|key|auth|secret/i.test(m[1]!)) out.push(m[2]!);
     return out;
   };
   /** 3-character pieces of a secret found in `out` that the non-secret text of `input` does not explain. */

@@ -165,6 +165,6 @@ export class Appliance {
 
 function resolveManifest(p: string, baseDir: string): string {
   // The manifest ships with the code: a relative path is tried beside the config, then in the install.
-  const candidates = [resolve(baseDir, p), resolve(installRoot(), p)];
-  return candidates.find((c) => existsSync(c)) ?? candidates[0];
+  const beside = resolve(baseDir, p);
+  return [beside, resolve(installRoot(), p)].find((c) => existsSync(c)) ?? beside;
 }

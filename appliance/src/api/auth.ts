@@ -37,8 +37,8 @@ export function sha256Hex(s: string): string {
 /** Token from `Authorization: Bearer <t>` or, for the installer page in a browser, `Basic <user:t>`. */
 export function tokenFromHeader(header: string | undefined): string | null {
   if (!header) return null;
-  const [scheme, value] = header.split(' ', 2);
-  if (scheme === undefined || !value) return null;
+  const [scheme = '', value] = header.split(' ', 2);
+  if (!value) return null;
   if (/^bearer$/i.test(scheme)) return value.trim();
   if (/^basic$/i.test(scheme)) {
     const decoded = Buffer.from(value, 'base64').toString('utf8');
