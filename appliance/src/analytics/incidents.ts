@@ -395,16 +395,14 @@ export class QueueRule implements IncidentRule {
 function queueLength(tracks: TrackView[], z: ZoneShape, g: (rel: Point) => Point | null): number | null {
   const pts = tracks.map((t) => t.ground).filter((p): p is Point => p !== null);
   if (pts.length < 2) return null;
-  const first = tracks[0];
+  const [first] = tracks;
   const lane = z.laneDirection && first ? laneAt(first.anchorRel, z.laneDirection, g) : null;
   if (lane) {
     const s = pts.map((p) => dot(p, lane));
     return Math.max(...s) - Math.min(...s);
   }
   let best = 0;
-  pts.forEach((a, i) => {
-    for (const b of pts.slice(i + 1)) best = Math.max(best, norm(sub(a, b)));
-  });
+  for (const [i, a] of pts.entries()) for (const b of pts.slice(i + 1)) best = Math.max(best, norm(sub(a, b)));
   return best;
 }
 
