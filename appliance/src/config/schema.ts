@@ -1,6 +1,6 @@
 // The one schema of roadside.yaml. It validates the file and gives every stage its types.
 import { Type, type Static } from '@sinclair/typebox';
-import { DEFAULT_SCHEMA_BASE_URL, DETECTOR_BACKENDS, ID_PATTERN, OBJECT_CLASSES, ROLES, WEBHOOK_MODES, ZONE_KINDS } from '../core/types.js';
+import { DEFAULT_SCHEMA_BASE_URL, DETECTOR_BACKENDS, HW_ACCELS, ID_PATTERN, OBJECT_CLASSES, ROLES, WEBHOOK_MODES, ZONE_KINDS } from '../core/types.js';
 import { literalUnion } from '../core/schema-util.js';
 import { Value } from '@sinclair/typebox/value';
 
@@ -293,6 +293,21 @@ export const LimitsSchema = Type.Object(
 export type LimitsConfig = Static<typeof LimitsSchema>;
 export const LimitsDefaults: LimitsConfig = Value.Default(LimitsSchema, {}) as LimitsConfig;
 
+/** How every camera's stream is decoded (ffmpeg): cheap on the CPU by default, on the GPU where there is one. */
+export const IngestSchema = Type.Object(
+  {
+    /** 'cuda': ffmpeg -hwaccel cuda (NVIDIA GPU and an ffmpeg built with it); 'none': CPU decode. */
+    hwaccel: literalUnion(HW_ACCELS, { default: 'none' }),
+    /** Decoder threads per camera: 1 leaves the cores to detection and keeps ffmpeg's memory small. */
+    decodeThreads: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
+    /** Analysis lag (capture → analysed) above which a camera counts as behind real time (status, metric, alert). */
+    maxLagSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 60, default: 1 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type IngestConfig = Static<typeof IngestSchema>;
+export const IngestDefaults: IngestConfig = Value.Default(IngestSchema, {}) as IngestConfig;
+
 export const ConfigSchema = Type.Object(
   {
     appliance: Type.Object({ id: Id, site: Type.Optional(Type.String()) }, { additionalProperties: false, default: { id: 'roadside' } }),
@@ -313,6 +328,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    ingest: IngestSchema,
     detector: Type.Object(
       {
         /** onnx-cpu here; onnx-cuda on GPU boxes with the CUDA build of onnxruntime. */

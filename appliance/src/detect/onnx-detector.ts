@@ -50,6 +50,9 @@ export class OnnxDetector implements Detector {
         graphOptimizationLevel: 'all',
         // Edited graphs carry unused initializers: onnxruntime warns about each one at load.
         logSeverityLevel: 3,
+        // Idle intra-op threads sleep instead of spinning: spinning doubled the CPU per frame (bench/capacity.ts)
+        // and took the cores the cameras' ffmpeg processes need.
+        extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
       });
     } catch (err) {
       throw new ModelError(`cannot load ${model.path} on backend ${opts.backend}: ${(err as Error).message}`);

@@ -13,6 +13,7 @@ import { CameraHealthMonitor, healthConfigOf } from '../health/index.js';
 import { HEALTH_NOT_MONITORED } from '../core/health-status.js';
 import { HEALTH_CHECKS, type HealthCheck } from '../core/types.js';
 import { LatestFrameSlot } from './frame-slot.js';
+import { DEFAULT_LOAD_POLICY, LoadMonitor, type LoadPolicy } from './load-monitor.js';
 import type { PipelineObserver } from './observer.js';
 
 /**
@@ -40,6 +41,8 @@ export interface CameraStages {
   log: Logger;
   /** The camera's clock (ms since epoch): the wall clock live, the clip's own time in a replay. */
   now?: () => number;
+  /** When the camera counts as overloaded (dropped share, lag); defaults in load-monitor.ts. */
+  load?: Partial<LoadPolicy>;
 }
 
 export type { CameraStatus };
@@ -54,6 +57,7 @@ export class CameraPipeline {
   private tracker: TrackerStage;
   private analytics: CameraAnalyticsStage;
   private readonly slot = new LatestFrameSlot();
+  private readonly load: LoadMonitor;
   private busy = false;
   private last: AnalysedFrame | null = null;
   private analysed = 0;
@@ -72,6 +76,7 @@ export class CameraPipeline {
   ) {
     this.tracker = stages.createTracker();
     this.analytics = stages.createAnalytics(cfg, calibration, binSeconds);
+    this.load = new LoadMonitor({ ...DEFAULT_LOAD_POLICY, ...stages.load });
   }
 
   private now(): number {
@@ -158,6 +163,7 @@ export class CameraPipeline {
 
   status(): CameraStatus {
     const s = this.stages.source.status();
+    const load = this.load.state();
     return {
       id: this.cfg.id,
       name: this.cfg.name ?? null,
@@ -175,6 +181,8 @@ export class CameraPipeline {
       width: this.cfg.width,
       height: this.cfg.height,
       health: this.stages.health?.status() ?? HEALTH_NOT_MONITORED,
+      lagSeconds: load.lagMs === null ? null : load.lagMs / 1000,
+      overloaded: load.overloaded,
     };
   }
 
@@ -200,6 +208,7 @@ export class CameraPipeline {
   private streamLost(): void {
     this.wasStreaming = false;
     if (this.slot.clear()) this.countDrop();
+    if (this.load.reset()) this.reportLoad();
     void this.running.then(() => {
       if (this.stopped) return;
       this.stages.health?.streamLost();
@@ -218,6 +227,7 @@ export class CameraPipeline {
     if (this.stopped) return Promise.resolve();
     this.stages.observer.frameDecoded();
     return new Promise<void>((settled) => {
+      // Drop at the source: a frame still waiting when a newer one comes is never analysed.
       if (this.slot.put(frame, settled)) this.countDrop();
       if (!this.busy) this.running = this.drain();
     });
@@ -263,6 +273,8 @@ export class CameraPipeline {
       for (const flag of health?.flags() ?? []) this.analytics.markFlag(flag, frame.timestampMs);
       this.last = { frame, detections };
       this.analysed++;
+      if (this.load.analysed(this.now(), frame.timestampMs)) this.reportLoad();
+      this.stages.observer.lag(this.load.state().lagMs ?? 0);
       const open = new Map<IncidentKind, number>();
       for (const i of this.analytics.openIncidents()) open.set(i.kind, (open.get(i.kind) ?? 0) + 1);
       this.stages.observer.frameAnalysed(inferenceSeconds, tracks.tracks.filter((t) => t.status === 'confirmed').length, open);
@@ -279,6 +291,16 @@ export class CameraPipeline {
   private countDrop(): void {
     this.dropped++;
     this.stages.observer.frameDropped();
+    if (this.load.droppedAt(this.now())) this.reportLoad();
+  }
+
+  /** The camera starts or stops keeping up with its configured fps: metric and one log line. */
+  private reportLoad(): void {
+    const { overloaded, dropShare, lagMs } = this.load.state();
+    this.stages.observer.overloaded(overloaded);
+    const measures = { fps: this.cfg.fps, analysedFps: this.fps(), droppedShare: Math.round(dropShare * 1000) / 1000, lagSeconds: lagMs === null ? null : lagMs / 1000 };
+    if (overloaded) this.stages.log.warn(measures, 'camera overloaded: the box cannot hold its configured fps, frames are dropped');
+    else this.stages.log.info(measures, 'camera keeps up with its configured fps again');
   }
 
   private emit(events: DomainEvent[]): void {

@@ -1,10 +1,26 @@
 // One detector (one onnxruntime session) shared by every camera. Calls run one at a time: on 2 cores
 // parallel sessions only fight over the same cores, and a serial queue keeps latency predictable.
+// Fair: cameras take turns (round-robin over the cameras with a frame waiting), so a box that cannot
+// hold every camera's fps slows them all alike instead of starving the ones that queued last.
 import type { DetectorStage } from '../core/stages.js';
 import type { Detection, RgbImage } from '../core/types.js';
 
+interface Job {
+  image: RgbImage;
+  resolve: (d: Detection[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/** The camera a call is for: frames carry their camera id; a bare image is its own anonymous caller. */
+function callerOf(image: RgbImage): string {
+  const id = (image as { cameraId?: unknown }).cameraId;
+  return typeof id === 'string' ? id : '';
+}
+
 export class DetectorQueue implements DetectorStage {
-  private tail: Promise<unknown> = Promise.resolve();
+  /** Waiting calls per camera, in the order the cameras take turns. */
+  private readonly waiting = new Map<string, Job[]>();
+  private running: Promise<void> | null = null;
   private pending = 0;
 
   constructor(readonly detector: DetectorStage) {}
@@ -16,13 +32,43 @@ export class DetectorQueue implements DetectorStage {
 
   process(image: RgbImage): Promise<Detection[]> {
     this.pending++;
-    const run = this.tail.then(() => this.detector.process(image));
-    this.tail = run.catch(() => undefined);
-    return run.finally(() => this.pending--);
+    return new Promise<Detection[]>((resolve, reject) => {
+      const caller = callerOf(image);
+      const jobs = this.waiting.get(caller);
+      if (jobs) jobs.push({ image, resolve, reject });
+      else this.waiting.set(caller, [{ image, resolve, reject }]);
+      this.running ??= this.drain();
+    });
+  }
+
+  /** The next call: the first waiting one of the camera whose turn it is; that camera goes last. */
+  private next(): Job | null {
+    for (const [caller, jobs] of this.waiting) {
+      const job = jobs.shift();
+      this.waiting.delete(caller);
+      if (jobs.length) this.waiting.set(caller, jobs);
+      if (job) return job;
+    }
+    return null;
+  }
+
+  private async drain(): Promise<void> {
+    // Start on the next tick, so calls queued in the same tick are all in line before the first turn.
+    await Promise.resolve();
+    for (let job = this.next(); job; job = this.next()) {
+      try {
+        job.resolve(await this.detector.process(job.image));
+      } catch (err) {
+        job.reject(err);
+      } finally {
+        this.pending--;
+      }
+    }
+    this.running = null;
   }
 
   /** Waits for the queued calls; the detector itself belongs to whoever made it. */
   async close(): Promise<void> {
-    await this.tail;
+    await this.running;
   }
 }
