@@ -227,7 +227,12 @@ test('even degradation: three cameras on one slow detector each get the same sha
   assert.ok(min >= 60, `analysed per camera ${analysed.join(', ')}`);
   assert.ok(max / min <= 1.05, `analysed per camera ${analysed.join(', ')}`);
   for (const p of pipelines) assert.equal(p.status().overloaded, true);
-  for (const c of cams) assert.ok(Math.max(...c.lag) < 1000, `${c.id} max lag ${Math.max(...c.lag)} ms`);
+  // Each camera's frame is chosen when its turn comes, not when it got in line: while frames flow, lag is at
+  // most one frame interval + one detection, not the whole round of the other cameras' detections.
+  for (const c of cams) {
+    const flowing = c.lag.slice(0, -3);
+    assert.ok(Math.max(...flowing) <= 150 + FRAME_MS + 10, `${c.id} max lag ${Math.max(...flowing)} ms`);
+  }
   // Turns: between two analyses of one camera, each other camera had one.
   const turns = detector.analysed.map((a) => a.cameraId);
   for (let i = 3; i < turns.length; i++) assert.equal(turns[i], turns[i - 3], `turn ${i}: ${turns.slice(i - 3, i + 1).join(',')}`);

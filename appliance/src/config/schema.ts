@@ -1,6 +1,6 @@
 // The one schema of roadside.yaml. It validates the file and gives every stage its types.
 import { Type, type Static } from '@sinclair/typebox';
-import { DEFAULT_SCHEMA_BASE_URL, DETECTOR_BACKENDS, HW_ACCELS, ID_PATTERN, OBJECT_CLASSES, ROLES, WEBHOOK_MODES, ZONE_KINDS } from '../core/types.js';
+import { DEFAULT_SCHEMA_BASE_URL, DETECTOR_BACKENDS, DETECTOR_HOSTS, HW_ACCELS, ID_PATTERN, OBJECT_CLASSES, ROLES, WEBHOOK_MODES, ZONE_KINDS } from '../core/types.js';
 import { literalUnion } from '../core/schema-util.js';
 import { Value } from '@sinclair/typebox/value';
 
@@ -337,6 +337,8 @@ export const ConfigSchema = Type.Object(
         scoreThreshold: Type.Number({ minimum: 0, maximum: 1, default: 0.3 }),
         nmsIou: Type.Number({ minimum: 0, maximum: 1, default: 0.45 }),
         threads: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
+        /** 'worker': inference in a worker thread at a lower priority than decoding, so the event loop keeps reading every camera. */
+        host: literalUnion(DETECTOR_HOSTS, { default: 'worker' }),
         /** Boxes larger than this share of the frame are dropped (small detectors' whole-frame false boxes). */
         maxBoxArea: Type.Number({ minimum: 0.01, maximum: 1, default: 0.6 }),
         /** NMS across vehicle classes: a car box and a truck box on one vehicle count once. */

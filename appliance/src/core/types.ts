@@ -106,6 +106,10 @@ export type Role = (typeof ROLES)[number];
 export const DETECTOR_BACKENDS = ['onnx-cpu', 'onnx-cuda'] as const;
 export type DetectorBackend = (typeof DETECTOR_BACKENDS)[number];
 
+/** Where inference runs: a worker thread (the event loop stays free for the cameras' pipes) or inline. */
+export const DETECTOR_HOSTS = ['worker', 'inline'] as const;
+export type DetectorHost = (typeof DETECTOR_HOSTS)[number];
+
 /** Video decode: on the CPU, or on an NVIDIA GPU (ffmpeg -hwaccel cuda). */
 export const HW_ACCELS = ['none', 'cuda'] as const;
 export type HwAccel = (typeof HW_ACCELS)[number];

@@ -1,4 +1,4 @@
-import type { DetectorBackend } from '../core/types.js';
+import type { DetectorBackend, DetectorHost } from '../core/types.js';
 import type { DetectorStage } from '../core/stages.js';
 
 /** A pretrained object detector. Boxes come back in pixels of the image given. */
@@ -23,4 +23,6 @@ export interface DetectorOptions {
   maxBoxArea?: number;
   /** NMS across vehicle classes (a car and a truck box on one vehicle count once). Default true. */
   crossClassNms?: boolean;
+  /** 'worker': inference in a worker thread (detector-host.ts), the event loop stays free; default inline. */
+  host?: DetectorHost;
 }

@@ -77,6 +77,11 @@ export class CameraStream {
     };
   }
 
+  /** The running ffmpeg's process id (null while none runs): for CPU and memory accounting. */
+  pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
   start(): void {
     this.stopping = false;
     this.launch();

@@ -13,6 +13,7 @@ import { CameraHealthMonitor, healthConfigOf } from '../health/index.js';
 import { HEALTH_NOT_MONITORED } from '../core/health-status.js';
 import { HEALTH_CHECKS, type HealthCheck } from '../core/types.js';
 import { LatestFrameSlot } from './frame-slot.js';
+import { takesNewest } from './detector-queue.js';
 import { DEFAULT_LOAD_POLICY, LoadMonitor, type LoadPolicy } from './load-monitor.js';
 import type { PipelineObserver } from './observer.js';
 
@@ -46,6 +47,9 @@ export interface CameraStages {
 }
 
 export type { CameraStatus };
+
+/** A frame out of the slot, with the callback that settles its offer once it is analysed or dropped. */
+type Taken = NonNullable<ReturnType<LatestFrameSlot['take']>>;
 
 /** The last analysed frame with what was detected in it: the raw input of the snapshot route. */
 export interface AnalysedFrame {
@@ -238,19 +242,41 @@ export class CameraPipeline {
     this.busy = true;
     try {
       for (let next = this.slot.take(); next; next = this.slot.take()) {
-        if (!this.stopped) await this.analyse(next.frame);
-        next.settled();
+        const analysed = this.stopped ? next : await this.analyse(next);
+        analysed.settled();
       }
     } finally {
       this.busy = false;
     }
   }
 
-  private async analyse(frame: Frame): Promise<void> {
+  /** Detects in ref's frame, or in a newer one that came while this camera waited for the shared detector (then ref holds that one). */
+  private async detect(ref: { taken: Taken }): Promise<{ detections: Detection[]; inferenceSeconds: number }> {
+    const detector = this.stages.detector;
+    let t0 = performance.now();
+    if (!takesNewest(detector)) {
+      const detections = await detector.process(ref.taken.frame);
+      return { detections, inferenceSeconds: (performance.now() - t0) / 1000 };
+    }
+    const detections = await detector.processNewest(this.cfg.id, () => {
+      const newer = this.slot.take();
+      if (newer) {
+        ref.taken.settled();
+        this.countDrop();
+        ref.taken = newer;
+      }
+      t0 = performance.now();
+      return ref.taken.frame;
+    });
+    return { detections, inferenceSeconds: (performance.now() - t0) / 1000 };
+  }
+
+  /** Analyses a frame taken from the slot; returns the one actually analysed (it may be newer). */
+  private async analyse(taken: Taken): Promise<Taken> {
+    const ref = { taken };
     try {
-      const t0 = performance.now();
-      const detections = await this.stages.detector.process(frame);
-      const inferenceSeconds = (performance.now() - t0) / 1000;
+      const { detections, inferenceSeconds } = await this.detect(ref);
+      const frame = ref.taken.frame;
       const tracks = this.tracker.process({
         cameraId: frame.cameraId,
         seq: frame.seq,
@@ -279,8 +305,9 @@ export class CameraPipeline {
       for (const i of this.analytics.openIncidents()) open.set(i.kind, (open.get(i.kind) ?? 0) + 1);
       this.stages.observer.frameAnalysed(inferenceSeconds, tracks.tracks.filter((t) => t.status === 'confirmed').length, open);
     } catch (err) {
-      this.stages.log.error({ err: (err as Error).message }, 'analysis of a frame failed');
+      this.stages.log.error({ err: (err as Error).message, seq: ref.taken.frame.seq }, 'analysis of a frame failed');
     }
+    return ref.taken;
   }
 
   private reportHealth(): void {

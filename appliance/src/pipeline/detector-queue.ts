@@ -6,9 +6,19 @@ import type { DetectorStage } from '../core/stages.js';
 import type { Detection, RgbImage } from '../core/types.js';
 
 interface Job {
-  image: RgbImage;
+  /** The frame to detect in, read when the job's turn comes (the camera's newest by then). */
+  image: () => RgbImage;
   resolve: (d: Detection[]) => void;
   reject: (err: unknown) => void;
+}
+
+/** A detector that, when a camera's turn comes, asks it for its newest frame then (see processNewest). */
+export interface TakesNewest {
+  processNewest(caller: string, newest: () => RgbImage): Promise<Detection[]>;
+}
+
+export function takesNewest(d: unknown): d is TakesNewest {
+  return typeof (d as Partial<TakesNewest>).processNewest === 'function';
 }
 
 /** The camera a call is for: frames carry their camera id; a bare image is its own anonymous caller. */
@@ -31,9 +41,21 @@ export class DetectorQueue implements DetectorStage {
   }
 
   process(image: RgbImage): Promise<Detection[]> {
+    return this.enqueue(callerOf(image), () => image);
+  }
+
+  /**
+   * Drop at the source, up to the last moment: the camera waits for its turn with no frame chosen, and
+   * `newest` is called when the detector is free for it, so the frame analysed is the newest one then,
+   * not the one that was newest when the camera got in line (on a busy box, N − 1 detections earlier).
+   */
+  processNewest(caller: string, newest: () => RgbImage): Promise<Detection[]> {
+    return this.enqueue(caller, newest);
+  }
+
+  private enqueue(caller: string, image: () => RgbImage): Promise<Detection[]> {
     this.pending++;
     return new Promise<Detection[]>((resolve, reject) => {
-      const caller = callerOf(image);
       const jobs = this.waiting.get(caller);
       if (jobs) jobs.push({ image, resolve, reject });
       else this.waiting.set(caller, [{ image, resolve, reject }]);
@@ -57,7 +79,7 @@ export class DetectorQueue implements DetectorStage {
     await Promise.resolve();
     for (let job = this.next(); job; job = this.next()) {
       try {
-        job.resolve(await this.detector.process(job.image));
+        job.resolve(await this.detector.process(job.image()));
       } catch (err) {
         job.reject(err);
       } finally {
