@@ -146,7 +146,7 @@ async function measure(during: () => Promise<void>): Promise<Usage> {
 // ---------------------------------------------------------------- decode only, detector only
 
 /** CPU cores one camera's ffmpeg uses to decode the stream at the analysed fps and size (frames read, not analysed). */
-async function decodeOnly(urls: Record<Res, string>, fps: number[]): Promise<Record<string, number>> {
+async function decodeOnly(urls: Record<Res, string>, fps: number[], hwaccel: 'none' | 'cuda'): Promise<Record<string, number>> {
   const log = pino({ level: 'silent' });
   const streams: { key: string; s: CameraStream }[] = [];
   const flowing = new Map<string, number>();
@@ -162,6 +162,7 @@ async function decodeOnly(urls: Record<Res, string>, fps: number[]): Promise<Rec
         height: CAMERA_H,
         stallSeconds: 10,
         backoff: { initialMs: 500, maxMs: 2000 },
+        hwaccel,
         log,
         onFrame: () => flowing.set(key, (flowing.get(key) ?? 0) + 1),
       });
@@ -301,7 +302,29 @@ interface DetectorResult {
   oneCamera?: { analysedFps: number; expectedFps: number; pipelineOverDetector: number };
 }
 
-export async function runCapacityBench(opts: { models?: string[]; resolutions?: Res[]; fps?: number[]; cameras?: number[] } = {}) {
+/** Overrides for a GPU box (bench/gpu.sh): CAPACITY_BACKEND=onnx-cuda, CAPACITY_HWACCEL=cuda, CAPACITY_CAMERAS=1,2,4,8,16. */
+function envOptions(): CapacityOptions {
+  const list = (v: string | undefined) => v?.split(',').map(Number).filter((n) => n > 0);
+  const backend = process.env.CAPACITY_BACKEND;
+  const hwaccel = process.env.CAPACITY_HWACCEL;
+  return {
+    backend: backend === 'onnx-cuda' || backend === 'onnx-cpu' ? backend : undefined,
+    hwaccel: hwaccel === 'cuda' || hwaccel === 'none' ? hwaccel : undefined,
+    cameras: list(process.env.CAPACITY_CAMERAS),
+  };
+}
+
+export interface CapacityOptions {
+  models?: string[];
+  resolutions?: Res[];
+  fps?: number[];
+  cameras?: number[];
+  backend?: 'onnx-cpu' | 'onnx-cuda';
+  hwaccel?: 'none' | 'cuda';
+}
+
+export async function runCapacityBench(given: CapacityOptions = {}) {
+  const opts = { ...envOptions(), ...given };
   const started = Date.now();
   const demo = loadConfigFile('appliance/config/roadside.demo.yaml');
   const defaultModel = demo.detector.model;
@@ -322,13 +345,17 @@ export async function runCapacityBench(opts: { models?: string[]; resolutions?: 
       urls[res].push(await server.start(await freePort()));
     }
   }
-  const base = validateConfig({ cameras: [], detector: { ...demo.detector } });
+  const base = validateConfig({
+    cameras: [],
+    detector: { ...demo.detector, ...(opts.backend ? { backend: opts.backend } : {}) },
+    ingest: { ...demo.ingest, ...(opts.hwaccel ? { hwaccel: opts.hwaccel } : {}) },
+  });
   const summary: string[] = [];
   const results: DetectorResult[] = [];
   try {
     // 2. decode only (one ffmpeg per resolution and fps, side by side)
     const decodeFps = [...new Set([...fpsList, NATIVE_FPS])];
-    const decode = await decodeOnly(Object.fromEntries(resolutions.map((r) => [r, urls[r][0]!])) as Record<Res, string>, decodeFps);
+    const decode = await decodeOnly(Object.fromEntries(resolutions.map((r) => [r, urls[r][0]!])) as Record<Res, string>, decodeFps, base.ingest.hwaccel);
     // Frames at the analysed size for the detector-only run.
     const frames = await decodeFrames(testInput(SOURCES[0]!, '720p'), { fps: 5, width: CAMERA_W, height: CAMERA_H, maxSeconds: 8, cameraId: 'bench' });
 
@@ -381,6 +408,7 @@ export async function runCapacityBench(opts: { models?: string[]; resolutions?: 
       await detector.close();
       results.push(r);
     }
+    summary.push(`detector backend ${base.detector.backend} (${base.detector.host}, ${base.detector.threads} threads), decode ${base.ingest.hwaccel === 'cuda' ? 'ffmpeg -hwaccel cuda' : 'CPU'} with ${base.ingest.decodeThreads} thread(s)`);
     summary.push(...render(results, decode, cores, models, defaultModel));
     summary.push(`section time ${Math.round((Date.now() - started) / 1000)} s (windows of ${WINDOW_S} s after ${WARMUP_S} s warm-up); ${cores} cores; a shared machine's numbers are noisy, the ratios within the run are the result`);
   } finally {
