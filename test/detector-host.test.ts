@@ -5,6 +5,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createDetector, DETECTOR_NICE, type Detector } from '../appliance/src/detect/index.js';
+import { DetectorQueue } from '../appliance/src/pipeline/detector-queue.js';
 import { ModelError } from '../appliance/src/core/models.js';
 import { decodeFrames } from './helpers/clips.js';
 import { CLIPS, MANIFEST, MODELS_DIR } from './helpers/paths.js';
@@ -62,6 +63,18 @@ describe('detector in a worker thread', () => {
     await d.close();
     assert.ok(Array.isArray(await inFlight));
     await assert.rejects(d.process(f), /closed/);
+  });
+
+  test('a pool of two workers behind the shared queue: frames of two cameras at once, the same detections', async () => {
+    const pool = await createDetector({ ...opts, threads: 1, host: 'worker', workers: 2 });
+    const queue = new DetectorQueue(pool);
+    assert.equal(queue.concurrency, 2);
+    const frames = await decodeFrames(CLIPS.opendatacam, { fps: 5, width: 640, height: 360, maxSeconds: 2, cameraId: 'cam1' });
+    const expected = await Promise.all(frames.map((f) => inline.process(f)));
+    const got = await Promise.all(frames.map((f, i) => queue.process({ ...f, cameraId: i % 2 ? 'cam2' : 'cam1' } as typeof f)));
+    assert.deepEqual(got, expected);
+    await queue.close();
+    await pool.close();
   });
 
   test('a model that is not there is refused at creation, as inline', async () => {

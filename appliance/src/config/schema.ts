@@ -339,6 +339,8 @@ export const ConfigSchema = Type.Object(
         threads: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
         /** 'worker': inference in a worker thread at a lower priority than decoding, so the event loop keeps reading every camera. */
         host: literalUnion(DETECTOR_HOSTS, { default: 'worker' }),
+        /** Worker host: sessions side by side (frames of different cameras at once), each with `threads` threads. */
+        workers: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
         /** Boxes larger than this share of the frame are dropped (small detectors' whole-frame false boxes). */
         maxBoxArea: Type.Number({ minimum: 0.01, maximum: 1, default: 0.6 }),
         /** NMS across vehicle classes: a car box and a truck box on one vehicle count once. */

@@ -104,3 +104,57 @@ export class WorkerDetector implements Detector {
     this.pending.clear();
   }
 }
+
+/**
+ * Several detector workers, one session each, behind one Detector: a CPU box runs as many frames at once
+ * as it has sessions (`parallel`, read by the DetectorQueue), each session with `threads` intra-op threads.
+ * A small model gains more from frames side by side than from splitting one frame across cores.
+ */
+export class DetectorPool implements Detector {
+  private readonly busy: number[];
+  readonly name: string;
+  readonly backend: DetectorBackend;
+
+  constructor(private readonly members: readonly Detector[]) {
+    const [first] = members;
+    if (!first) throw new Error('a detector pool needs at least one member');
+    this.name = first.name;
+    this.backend = first.backend;
+    this.busy = members.map(() => 0);
+  }
+
+  static async create(options: DetectorOptions, size: number, nice = DETECTOR_NICE): Promise<DetectorPool> {
+    const members: WorkerDetector[] = [];
+    try {
+      for (let i = 0; i < size; i++) members.push(await WorkerDetector.create(options, nice));
+    } catch (err) {
+      await Promise.all(members.map((m) => m.close()));
+      throw err;
+    }
+    return new DetectorPool(members);
+  }
+
+  get parallel(): number {
+    return this.members.length;
+  }
+
+  /** To the least busy member (an idle one while there is one). */
+  async process(image: RgbImage): Promise<Detection[]> {
+    let pick = 0;
+    this.busy.forEach((n, i) => {
+      if (n < (this.busy[pick] ?? 0)) pick = i;
+    });
+    const member = this.members[pick];
+    if (!member) throw new Error('detector pool is empty');
+    this.busy[pick] = (this.busy[pick] ?? 0) + 1;
+    try {
+      return await member.process(image);
+    } finally {
+      this.busy[pick] = (this.busy[pick] ?? 1) - 1;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.members.map((m) => m.close()));
+  }
+}

@@ -25,4 +25,6 @@ export interface DetectorOptions {
   crossClassNms?: boolean;
   /** 'worker': inference in a worker thread (detector-host.ts), the event loop stays free; default inline. */
   host?: DetectorHost;
+  /** Worker host only: this many sessions side by side (DetectorPool), each with `threads` threads. Default 1. */
+  workers?: number;
 }

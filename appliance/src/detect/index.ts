@@ -1,13 +1,16 @@
 export type { Detector, DetectorBackend, DetectorOptions } from './detector.js';
 export { OnnxDetector } from './onnx-detector.js';
-export { WorkerDetector, DETECTOR_NICE } from './detector-host.js';
+export { DetectorPool, WorkerDetector, DETECTOR_NICE } from './detector-host.js';
 export { classWiseNms, dropOversized, iou, vehicleAwareNms } from './nms.js';
 import type { Detector, DetectorOptions } from './detector.js';
 import { OnnxDetector } from './onnx-detector.js';
-import { WorkerDetector } from './detector-host.js';
+import { DetectorPool, WorkerDetector } from './detector-host.js';
 
 export async function createDetector(opts: DetectorOptions): Promise<Detector> {
-  if (opts.host === 'worker') return WorkerDetector.create({ ...opts, host: 'inline' });
+  if (opts.host === 'worker') {
+    const inner = { ...opts, host: 'inline' as const };
+    return (opts.workers ?? 1) > 1 ? DetectorPool.create(inner, opts.workers ?? 1) : WorkerDetector.create(inner);
+  }
   switch (opts.backend) {
     case 'onnx-cpu':
     case 'onnx-cuda':

@@ -30,10 +30,16 @@ function callerOf(image: RgbImage): string {
 export class DetectorQueue implements DetectorStage {
   /** Waiting calls per camera, in the order the cameras take turns. */
   private readonly waiting = new Map<string, Job[]>();
-  private running: Promise<void> | null = null;
   private pending = 0;
+  private active = 0;
+  private pumping = false;
+  private idle: (() => void) | null = null;
+  /** Calls run at once: 1, or as many as the detector has sessions (a pool of workers). */
+  readonly concurrency: number;
 
-  constructor(readonly detector: DetectorStage) {}
+  constructor(readonly detector: DetectorStage & { readonly parallel?: number }) {
+    this.concurrency = Math.max(1, detector.parallel ?? 1);
+  }
 
   /** Frames waiting or running. */
   get depth(): number {
@@ -59,7 +65,14 @@ export class DetectorQueue implements DetectorStage {
       const jobs = this.waiting.get(caller);
       if (jobs) jobs.push({ image, resolve, reject });
       else this.waiting.set(caller, [{ image, resolve, reject }]);
-      this.running ??= this.drain();
+      if (!this.pumping) {
+        // Start on the next tick, so calls queued in the same tick are all in line before the first turn.
+        this.pumping = true;
+        queueMicrotask(() => {
+          this.pumping = false;
+          this.pump();
+        });
+      }
     });
   }
 
@@ -74,23 +87,31 @@ export class DetectorQueue implements DetectorStage {
     return null;
   }
 
-  private async drain(): Promise<void> {
-    // Start on the next tick, so calls queued in the same tick are all in line before the first turn.
-    await Promise.resolve();
-    for (let job = this.next(); job; job = this.next()) {
-      try {
-        job.resolve(await this.detector.process(job.image()));
-      } catch (err) {
-        job.reject(err);
-      } finally {
-        this.pending--;
-      }
+  private pump(): void {
+    while (this.active < this.concurrency) {
+      const job = this.next();
+      if (!job) break;
+      this.active++;
+      void this.run(job);
     }
-    this.running = null;
+    if (this.active === 0 && this.pending === 0) this.idle?.();
+  }
+
+  private async run(job: Job): Promise<void> {
+    try {
+      job.resolve(await this.detector.process(job.image()));
+    } catch (err) {
+      job.reject(err);
+    } finally {
+      this.active--;
+      this.pending--;
+      this.pump();
+    }
   }
 
   /** Waits for the queued calls; the detector itself belongs to whoever made it. */
   async close(): Promise<void> {
-    await this.running;
+    if (this.pending === 0) return;
+    await new Promise<void>((resolve) => (this.idle = resolve));
   }
 }
