@@ -35,6 +35,22 @@ test('capture clock: frames on the fps grid; one that arrives late shows its lag
   assert.equal(clock.stamp(0, 50_000), 50_000);
 });
 
+test('capture clock: a camera clock 50 ppm fast never reads as lag, a real backlog does', () => {
+  const drift = new CaptureClock(5);
+  // A day of frames from a camera whose second is 50 µs short of ours: each frame arrives 10 µs later than the grid.
+  let lag = 0;
+  for (let n = 0; n < 5 * 86_400; n++) {
+    const arrival = 1_000_000 + n * 200.01;
+    lag = arrival - drift.stamp(n, arrival);
+  }
+  assert.ok(lag < 1, `lag after a day ${lag} ms`);
+  // ffmpeg starved for a minute: frames arrive 0.5 s later each second; the lag shows, minus at most 1 ms/s.
+  const starved = new CaptureClock(5);
+  starved.stamp(0, 0);
+  for (let n = 1; n <= 300; n++) lag = n * 200 + n * 100 - starved.stamp(n, n * 200 + n * 100);
+  assert.ok(lag >= 30_000 - 60 && lag <= 30_000, `lag ${lag} ms`);
+});
+
 test('load monitor: overloaded from 10 % dropped over the window, back below 5 %, and whenever lag passes the bound', () => {
   const m = new LoadMonitor({ windowMs: 10_000, enterDropShare: 0.1, leaveDropShare: 0.05, maxLagMs: 1000, minFrames: 10 });
   let t = 0;
