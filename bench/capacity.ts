@@ -15,6 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { loadConfigFile, validateConfig } from '../appliance/src/config/load.js';
@@ -110,6 +111,8 @@ interface Usage {
   nodePssMb: number;
   ffmpegRssMb: number[];
   ffmpegPssMb: number[];
+  /** Event-loop delay p99 over the window, ms: what reading the cameras' pipes waits for. */
+  loopP99Ms: number;
 }
 
 /** Runs `during` (a wait) and returns CPU cores used by node and the ffmpeg children over it, and their memory at its end. */
@@ -117,9 +120,12 @@ async function measure(during: () => Promise<void>): Promise<Usage> {
   const pids = ffmpegChildren();
   const before = new Map(pids.map((p) => [p, readProc(p)]));
   const node0 = readProc('self');
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const t0 = performance.now();
   await during();
   const seconds = (performance.now() - t0) / 1000;
+  loop.disable();
   const node1 = readProc('self');
   let ff = 0;
   const rss: number[] = [];
@@ -140,6 +146,7 @@ async function measure(during: () => Promise<void>): Promise<Usage> {
     nodePssMb: r2((node1?.pssKb ?? 0) / 1024),
     ffmpegRssMb: rss,
     ffmpegPssMb: pss,
+    loopP99Ms: r2(loop.percentile(99) / 1e6),
   };
 }
 
@@ -299,6 +306,8 @@ interface DetectorResult {
   held: Record<string, number>;
   bound: Record<string, number>;
   nativeOverloaded?: Point;
+  /** The same native-fps point with inference inline on the main thread (detector.host: inline), for comparison. */
+  nativeInline?: Point;
   oneCamera?: { analysedFps: number; expectedFps: number; pipelineOverDetector: number };
 }
 
@@ -396,6 +405,23 @@ export async function runCapacityBench(given: CapacityOptions = {}) {
         const native: Point[] = [];
         await sweep({ manager, base, res: resolutions[0]!, fps: NATIVE_FPS, ns: [4], urls: urls[resolutions[0]!], onPoint: (p) => void native.push(p) });
         r.nativeOverloaded = native[0];
+        // The same with inference on the main thread, as before issue 11: what the worker host buys.
+        if (base.detector.host === 'worker') {
+          const inlineDetector = await createDetector({ ...base.detector, model, host: 'inline', modelsDir: resolve(SHARED, 'models'), manifestPath: resolve('models/manifest.json') });
+          const inlineManager = new CameraManager({
+            detector: new DetectorQueue(inlineDetector),
+            metrics: createMetrics(),
+            log: pino({ level: 'silent' }),
+            events: { process: async () => undefined, close: async () => undefined },
+            baseDir: process.cwd(),
+            healthDir: null,
+          });
+          const inl: Point[] = [];
+          await sweep({ manager: inlineManager, base, res: resolutions[0]!, fps: NATIVE_FPS, ns: [4], urls: urls[resolutions[0]!], onPoint: (p) => void inl.push(p) });
+          await inlineManager.stopAll();
+          await inlineDetector.close();
+          r.nativeInline = inl[0];
+        }
         // One camera at native fps: analysed fps against what the detector alone could do (capped by the stream).
         const one: Point[] = [];
         await sweep({ manager, base, res: resolutions[0]!, fps: NATIVE_FPS, ns: [1], urls: urls[resolutions[0]!], onPoint: (p) => void one.push(p) });
@@ -423,13 +449,13 @@ function render(results: DetectorResult[], decode: Record<string, number>, cores
   for (const r of results) {
     const tag = r.model === defaultModel ? `${r.model} (default detector of the demo config)` : r.model;
     out.push('', `${tag}: detector only ${r.detectorCpuMsPerFrame} ms CPU per frame (${r.detectorWallMsPerFrame} ms wall)`);
-    out.push('', '| input | fps | cameras | analysed fps per camera | dropped % | lag p95 s | max/min fps | node cores | ffmpeg cores (each) | node CPU ms per analysed frame | node RSS MB | ffmpeg RSS MB each (PSS) |');
-    out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    out.push('', '| input | fps | cameras | analysed fps per camera | dropped % | lag p95 s | max/min fps | node cores | ffmpeg cores (each) | node CPU ms per analysed frame | node RSS MB | ffmpeg RSS MB each (PSS) | event loop p99 ms |');
+    out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const p of [...r.points, ...(r.nativeOverloaded ? [r.nativeOverloaded] : [])]) {
       const u = p.usage;
       const ffRss = u.ffmpegRssMb.length ? `${r2(u.ffmpegRssMb.reduce((a, b) => a + b, 0) / u.ffmpegRssMb.length)} (${r2(u.ffmpegPssMb.reduce((a, b) => a + b, 0) / u.ffmpegPssMb.length)})` : '-';
       out.push(
-        `| ${p.res} | ${p.fps} | ${p.cameras} | ${p.analysedFps.join(' ')} | ${p.droppedPct} | ${p.lagP95} | ${p.maxOverMin} | ${u.nodeCores} | ${u.ffmpegCores} (${u.ffmpegCoresPerProcess}) | ${p.nodeCpuMsPerFrame} | ${u.nodeRssMb} | ${ffRss} |`,
+        `| ${p.res} | ${p.fps} | ${p.cameras} | ${p.analysedFps.join(' ')} | ${p.droppedPct} | ${p.lagP95} | ${p.maxOverMin} | ${u.nodeCores} | ${u.ffmpegCores} (${u.ffmpegCoresPerProcess}) | ${p.nodeCpuMsPerFrame} | ${u.nodeRssMb} | ${ffRss} | ${u.loopP99Ms} |`,
       );
     }
     out.push('');
@@ -447,6 +473,12 @@ function render(results: DetectorResult[], decode: Record<string, number>, cores
     if (r.nativeOverloaded) {
       const p = r.nativeOverloaded;
       out.push(`native ${NATIVE_FPS} fps asked by ${p.cameras} cameras: analysed ${p.analysedFps.join(' ')} fps, dropped ${p.droppedPct} %, lag p95 ${p.lagP95} s, max/min ${p.maxOverMin}`);
+    }
+    if (r.nativeInline && r.nativeOverloaded) {
+      const [w, i] = [r.nativeOverloaded, r.nativeInline];
+      out.push(
+        `the same with inference inline on the main thread: analysed ${i.analysedFps.join(' ')} fps, lag p95 ${i.lagP95} s, event loop p99 ${i.usage.loopP99Ms} ms (worker: lag p95 ${w.lagP95} s, event loop p99 ${w.usage.loopP99Ms} ms)`,
+      );
     }
     if (r.oneCamera) out.push(`one camera at native fps: ${r.oneCamera.analysedFps} fps analysed of ${r.oneCamera.expectedFps} possible (min of stream and detector-only fps): pipeline/detector ${r.oneCamera.pipelineOverDetector}`);
   }
