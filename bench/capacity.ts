@@ -10,7 +10,9 @@
 //      with N = 1, 2, 4, 6, 8 cameras at 5 and 10 fps: analysed fps per camera, % dropped, lag p95, CPU cores of
 //      node and of the ffmpeg children (/proc), RSS and PSS of each. Held = the most cameras with ≤ 2 %
 //      dropped, lag p95 < 1 s and ≥ 97 % of the fps asked; held/bound.
-//   6. Native fps asked (25) from 4 cameras (an overloaded box): lag, drops, max/min analysed fps.
+//   6. Native fps asked (25) from 4 cameras (an overloaded box): lag, drops, max/min analysed fps; the same
+//      again with inference inline on the main thread (what the worker host buys), and one camera at native
+//      fps against the detector alone (pipeline/detector).
 // Absolute numbers on a shared box are noisy: the ratios within one run are the result.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
