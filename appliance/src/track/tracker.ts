@@ -45,6 +45,8 @@ export interface TrackerOptions {
   riderFusion: boolean;
   /** Name a fast 'person' track a two-wheeler (its vehicle was never boxed); null disables. */
   riderSpeed: RiderSpeedOptions | null;
+  /** Remove a lost track as soon as its predicted box centre is outside the frame. */
+  dropLeftFrame: boolean;
   /** Time step used for the first prediction when timestamps do not advance (s). */
   minDtSeconds: number;
   noise: KalmanNoise;
@@ -65,6 +67,7 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   outputLost: true,
   outputTentative: false,
   minDtSeconds: 1e-3,
+  dropLeftFrame: true,
   duplicateIou: 0.7,
   riderFusion: true,
   riderSpeed: DEFAULT_RIDER_SPEED,
@@ -157,6 +160,9 @@ export class MultiObjectTracker implements TrackerStage {
         if (t.status === 'tentative') continue;
         t.status = 'lost';
         if (t.missed > o.maxLostFrames) continue;
+        // A lost track predicted out of the picture has left it: kept, it would only steal the
+        // detections of the next vehicle coming in at that edge.
+        if (o.dropLeftFrame && leftFrame(stateBox(t.kf), fd.width, fd.height)) continue;
       }
       kept.push(t);
     }
@@ -269,6 +275,12 @@ function dropDuplicates(dets: Detection[], maxIou: number): Detection[] {
   const kept: Detection[] = [];
   for (const d of sorted) if (!kept.some((k) => bufferedIou(k.box, d.box) >= maxIou)) kept.push(d);
   return kept;
+}
+
+function leftFrame(b: Box, width: number, height: number): boolean {
+  const cx = b.x + b.w / 2;
+  const cy = b.y + b.h / 2;
+  return width > 0 && height > 0 && (cx < 0 || cy < 0 || cx > width || cy > height);
 }
 
 function isFiniteBox(b: Box): boolean {
