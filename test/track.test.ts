@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { MultiObjectTracker, assign } from '../appliance/src/track/index.js';
+import { DEFAULT_TRACKER_OPTIONS } from '../appliance/src/track/tracker.js';
 import { SyntheticScene, seededRandom } from '../appliance/src/track/synthetic.js';
 import type { Box, Detection, FrameDetections, ObjectClass } from '../appliance/src/core/types.js';
 
@@ -118,7 +119,7 @@ describe('MultiObjectTracker', () => {
     assert.equal(ids.size, 1);
     assert.ok(statuses.slice(2).every((s) => s === 'confirmed'), statuses.join(','));
     // Low-score detections alone never start a track.
-    const fresh = new MultiObjectTracker();
+    const fresh = new MultiObjectTracker({ highScore: 0.5, lowScore: 0.1, newTrackScore: 0.5 });
     for (let i = 0; i < 10; i++) fresh.process(frame(i, i * 100, [det(100, 100, 50, 30, 0.3)]));
     assert.equal(fresh.stateSize(), 0);
   });
@@ -153,7 +154,7 @@ describe('MultiObjectTracker', () => {
       if (out.tracks.length === 1 && out.tracks[0].status === 'confirmed') confirmedFrames++;
     }
     assert.equal(ids.size, 1);
-    assert.equal(confirmedFrames, 10);
+    assert.equal(confirmedFrames, 12 - (DEFAULT_TRACKER_OPTIONS.minHits - 1));
   });
 
   test('two objects passing each other keep their ids', () => {

@@ -3,7 +3,8 @@
 // 'bike'; a COCO model run on the same frame knows truck from bus from car and bicycle from
 // motorcycle. Each box of the first model takes the finer class of the COCO box that covers it best,
 // and keeps its own position and score (the count stays the first model's).
-import { TWO_WHEELER_CLASSES, type Detection, type ObjectClass } from '../core/types.js';
+import { TWO_WHEELER_CLASSES, type Detection, type ObjectClass, type RgbImage } from '../core/types.js';
+import type { Detector, DetectorBackend } from './detector.js';
 import { iou } from './nms.js';
 
 const HEAVY: ReadonlySet<ObjectClass> = new Set<ObjectClass>(['truck', 'bus']);
@@ -42,4 +43,32 @@ export function adoptClasses(boxes: readonly Detection[], opinions: readonly Det
     }
     return { box: { ...d.box }, cls: best ? best.cls : d.cls, score: d.score };
   });
+}
+
+/** The counting model's boxes with the classifying model's finer vehicle classes (both run on every frame). */
+export class ClassOpinionDetector implements Detector {
+  readonly name: string;
+
+  constructor(
+    private readonly counter: Detector,
+    private readonly classifier: Detector,
+    private readonly o: ClassOpinionOptions = DEFAULT_CLASS_OPINION,
+  ) {
+    this.name = `${counter.name}+${classifier.name}`;
+  }
+
+  get backend(): DetectorBackend {
+    return this.counter.backend;
+  }
+
+  async process(image: RgbImage): Promise<Detection[]> {
+    // One after the other: each session already uses the detector's threads.
+    const boxes = await this.counter.process(image);
+    const opinions = await this.classifier.process(image);
+    return adoptClasses(boxes, opinions, this.o);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.counter.close(), this.classifier.close()]);
+  }
 }

@@ -23,4 +23,11 @@ export interface DetectorOptions {
   maxBoxArea?: number;
   /** NMS across vehicle classes (a car and a truck box on one vehicle count once). Default true. */
   crossClassNms?: boolean;
+  /**
+   * A second (COCO) model run on the same frame to name the first model's vehicles (truck, bus,
+   * bicycle, motorcycle) when the first only knows 'vehicle' and 'bike'; null: none.
+   */
+  classModel?: string | null;
+  /** Score threshold of the class model. */
+  classScoreThreshold?: number;
 }

@@ -3,12 +3,26 @@ export { OnnxDetector } from './onnx-detector.js';
 export { classWiseNms, dropOversized, iou, vehicleAwareNms } from './nms.js';
 import type { Detector, DetectorOptions } from './detector.js';
 import { OnnxDetector } from './onnx-detector.js';
+import { ClassOpinionDetector } from './class-opinion.js';
 
-export async function createDetector(opts: DetectorOptions): Promise<Detector> {
+async function createOne(opts: DetectorOptions): Promise<Detector> {
   switch (opts.backend) {
     case 'onnx-cpu':
     case 'onnx-cuda':
       return OnnxDetector.create(opts);
   }
 }
+
+export async function createDetector(opts: DetectorOptions): Promise<Detector> {
+  const counter = await createOne(opts);
+  if (!opts.classModel) return counter;
+  try {
+    const classifier = await createOne({ ...opts, model: opts.classModel, scoreThreshold: opts.classScoreThreshold ?? opts.scoreThreshold, classModel: null });
+    return new ClassOpinionDetector(counter, classifier);
+  } catch (err) {
+    await counter.close();
+    throw err;
+  }
+}
+export { ClassOpinionDetector, adoptClasses } from './class-opinion.js';
 export { ReplayDetector, RecordingDetector } from './replay-detector.js';
