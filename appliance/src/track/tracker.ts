@@ -25,6 +25,11 @@ export interface TrackerOptions {
   tentativeMatchCost: number;
   /** Hits needed before a track is confirmed (and output). */
   minHits: number;
+  /**
+   * ...and at least this long after its first detection (s), so a higher analysed fps does not
+   * confirm flicker sooner: 2 hits at 5 fps, 3 at 10 fps with 0.2.
+   */
+  minConfirmSeconds: number;
   /** A track unmatched this many frames in a row is removed. */
   maxLostFrames: number;
   /** IoU buffer (fraction of w/h added on each side) for tracks without a reliable velocity yet. */
@@ -65,6 +70,7 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   lowMatchCost: 0.5,
   tentativeMatchCost: 0.7,
   minHits: 2,
+  minConfirmSeconds: 0.2,
   maxLostFrames: 30,
   youngBuffer: 1.0,
   lostBufferPerFrame: 0.1,
@@ -110,6 +116,7 @@ export class MultiObjectTracker implements TrackerStage {
   /** Learnt over the camera's life (a stream gap does not move the camera). */
   private readonly sizes: VehicleSizeModel | null;
   private frameHeight = 0;
+  private nowMs = 0;
 
   constructor(opts: Partial<TrackerOptions> = {}) {
     this.opts = { ...DEFAULT_TRACKER_OPTIONS, ...opts, noise: { ...DEFAULT_TRACKER_OPTIONS.noise, ...(opts.noise ?? {}) } };
@@ -145,6 +152,7 @@ export class MultiObjectTracker implements TrackerStage {
     const usable = fd.detections.filter((d) => isFiniteBox(d.box) && d.box.w > 0 && d.box.h > 0 && d.score >= o.lowScore);
     const valid = dropDuplicates(o.riderFusion ? fuseRiders(usable) : usable, o.duplicateIou);
     this.frameHeight = fd.height;
+    this.nowMs = fd.timestampMs;
     const high = valid.filter((d) => d.score >= o.highScore);
     const low = valid.filter((d) => d.score < o.highScore);
 
@@ -236,7 +244,7 @@ export class MultiObjectTracker implements TrackerStage {
       t.sizeRatios.push(ratio);
     }
     if (t.status === 'lost') t.status = 'confirmed';
-    else if (t.status === 'tentative' && t.hits >= this.opts.minHits) t.status = 'confirmed';
+    else if (t.status === 'tentative' && t.hits >= this.opts.minHits && this.nowMs - t.firstSeenMs >= this.opts.minConfirmSeconds * 1000 - 1) t.status = 'confirmed';
     matched.add(t);
   }
 
