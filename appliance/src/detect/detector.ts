@@ -27,4 +27,11 @@ export interface DetectorOptions {
   host?: DetectorHost;
   /** Worker host only: this many sessions side by side (DetectorPool), each with `threads` threads. Default 1. */
   workers?: number;
+  /**
+   * A second (COCO) model run on the same frame to name the first model's vehicles (truck, bus,
+   * bicycle, motorcycle) when the first only knows 'vehicle' and 'bike'; null: none.
+   */
+  classModel?: string | null;
+  /** Score threshold of the class model. */
+  classScoreThreshold?: number;
 }
