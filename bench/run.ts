@@ -16,6 +16,7 @@ const sections: Section[] = [
   { name: 'events', run: async () => (await import('./events.js')).runEventsBench() },
   { name: 'nats', run: async () => (await import('./nats.js')).runNatsBench() },
   { name: 'health', run: async () => (await import('./health.js')).runHealthBench() },
+  { name: 'lanes', run: async () => (await import('./lanes.js')).runLanesBench() },
 ];
 
 const only = process.argv.slice(2);

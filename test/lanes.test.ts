@@ -13,6 +13,8 @@ import type { DomainEvent, FrameTracks, ObjectClass, Track } from '../appliance/
 import { boxOverlapsPolygon, coveredTime, transitions } from '../appliance/src/analytics/lanes-geometry.js';
 import { laneSiteId, laneValueIndex, toCloudEvent, toMeasuredData, toMeasurementSiteTable } from '../appliance/src/events/index.js';
 import { explain, validateD2Payload } from './helpers/datex-validator.js';
+import { highwayLaneCrossings, highwayLaneOccupancy, laneAgreement, laneLabels } from './helpers/lanes.js';
+import { loadFixtureRecording } from './helpers/replay.js';
 
 const W = 1000;
 const H = 1000;
@@ -289,7 +291,7 @@ describe('lane geometry', () => {
 
 describe('lane data in DATEX II v3', () => {
   const o = { applianceId: 'box', country: 'DE', lang: 'en', nowMs: T0 + 200_000 };
-  type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  type Json = Record<string, any>;
   const quantities = (sm: Json) => new Map<number, Json>(sm.physicalQuantity.map((q: Json) => [q.index, q.physicalQuantity.roaSinglePhysicalQuantity.basicData]));
 
   test('measured data per lane (flow, speed, occupancy, headway, gap) and the lane sites validate against the official schemas', () => {
@@ -329,5 +331,32 @@ describe('lane data in DATEX II v3', () => {
       for (const pq of sm.physicalQuantity as Json[]) assert.ok(indices.has(pq.index), `index ${pq.index} is in the site table`);
     }
     assert.deepEqual(sites[1]?.measurementSpecificCharacteristics[0].measurementSpecificCharacteristics.specificLane, [{ laneNumber: 2 }]);
+  });
+});
+
+describe('lane occupancy on cdnet-highway (recorded detections of the real model)', () => {
+  test('each lane\'s virtual loop is within 3 percentage points of the occupancy from the ground-truth masks', (t) => {
+    const rows = highwayLaneOccupancy(loadFixtureRecording('cdnet-highway.10fps.jsonl'));
+    assert.deepEqual(rows.map((r) => r.laneId).sort(), ['left', 'right']);
+    for (const r of rows) {
+      t.diagnostic(`${r.laneId}: ${r.measuredPct} % measured, ${r.maskPct.toFixed(2)} % from the masks, ${r.volume} vehicles, ${r.windowS[0]}-${r.windowS[1]} s`);
+      assert.ok(r.maskPct > 10, `${r.laneId}: the loop sees traffic`);
+      assert.ok(Math.abs(r.measuredPct - r.maskPct) <= 3, `${r.laneId}: ${r.measuredPct} vs ${r.maskPct}`);
+      assert.ok(r.volume > 0);
+    }
+  });
+});
+
+describe('lane assignment on the hand-counted dev set (lanes labelled by eye)', () => {
+  test('cdnet-highway: at least 95 % of the matched crossings are in the labelled lane', (t) => {
+    const rec = loadFixtureRecording('cdnet-highway.10fps.jsonl');
+    const first = rec.frames[0];
+    assert.ok(first);
+    const r = laneAgreement(laneLabels('cdnet-highway'), highwayLaneCrossings(rec, first.timestampMs));
+    t.diagnostic(`${r.correct}/${r.matched} matched crossings in the right lane (${r.labelled} labelled); wrong: ${JSON.stringify(r.wrong)}`);
+    assert.ok(r.matched >= 0.8 * r.labelled, `most labelled crossings are counted (${r.matched}/${r.labelled})`);
+    assert.ok(r.correct >= 0.95 * r.matched, `${r.correct}/${r.matched}`);
+    // Both lanes carry labelled traffic, so putting everything in one lane cannot pass.
+    assert.ok(new Set(laneLabels('cdnet-highway').map((l) => l.lane)).size === 2);
   });
 });
