@@ -13,6 +13,8 @@ import type { DomainEvent, FrameTracks, ObjectClass, Track } from '../appliance/
 import { boxOverlapsPolygon, coveredTime, transitions } from '../appliance/src/analytics/lanes-geometry.js';
 import { laneSiteId, laneValueIndex, toCloudEvent, toMeasuredData, toMeasurementSiteTable } from '../appliance/src/events/index.js';
 import { explain, validateD2Payload } from './helpers/datex-validator.js';
+import { createMetrics } from '../appliance/src/metrics/registry.js';
+import { observeLaneEvent } from '../appliance/src/metrics/lanes.js';
 import { highwayLaneCrossings, highwayLaneOccupancy, laneAgreement, laneLabels } from './helpers/lanes.js';
 import { loadFixtureRecording } from './helpers/replay.js';
 
@@ -358,5 +360,22 @@ describe('lane assignment on the hand-counted dev set (lanes labelled by eye)', 
     assert.ok(r.correct >= 0.95 * r.matched, `${r.correct}/${r.matched}`);
     // Both lanes carry labelled traffic, so putting everything in one lane cannot pass.
     assert.ok(new Set(laneLabels('cdnet-highway').map((l) => l.lane)).size === 2);
+  });
+});
+
+describe('lane metrics', () => {
+  test('a stored lane.interval moves the lane series, labelled by camera and lane ids only', async () => {
+    const m = createMetrics();
+    const an = new CameraAnalytics({ camera: camera(), binSeconds: [60], calibration });
+    const events = run(an, 60).filter((e) => e.type === 'lane.interval');
+    for (const e of events) observeLaneEvent(m, toCloudEvent(e, 'box'));
+    observeLaneEvent(m, toCloudEvent({ type: 'camera.state', cameraId: 'syn', timeMs: T0, data: { cameraId: 'syn', state: 'streaming' } }, 'box'));
+    const l1 = events.map((e) => e.data as LaneIntervalData).find((d) => d.laneId === 'l1');
+    assert.ok(l1);
+    const occ = (await m.laneOccupancy.get()).values;
+    assert.deepEqual(occ.map((v) => Object.keys(v.labels).sort()), [['camera', 'lane'], ['camera', 'lane']]);
+    assert.equal(occ.find((v) => v.labels.lane === 'l1')?.value, l1.occupancyPct);
+    assert.equal((await m.laneVehicles.get()).values.find((v) => v.labels.lane === 'l1')?.value, l1.volume);
+    assert.equal((await m.laneSpeed.get()).values.find((v) => v.labels.lane === 'l1')?.value, l1.meanSpeedKmh);
   });
 });
