@@ -11,7 +11,7 @@ import { ConfigError, validateConfig } from '../appliance/src/config/load.js';
 import { LaneIntervalData } from '../appliance/src/core/event-data.js';
 import type { DomainEvent, FrameTracks, ObjectClass, Track } from '../appliance/src/core/types.js';
 import { boxOverlapsPolygon, coveredTime, transitions } from '../appliance/src/analytics/lanes-geometry.js';
-import { laneSiteId, laneValueIndex, toCloudEvent, toMeasuredData, toMeasurementSiteTable } from '../appliance/src/events/index.js';
+import { LaneIntervalSelector, LanesBody, laneSiteId, laneSiteSources, laneValueIndex, toCloudEvent, toMeasuredData, toMeasurementSiteTable, type LanesQuery } from '../appliance/src/events/index.js';
 import { explain, validateD2Payload } from './helpers/datex-validator.js';
 import { createMetrics } from '../appliance/src/metrics/registry.js';
 import { observeLaneEvent } from '../appliance/src/metrics/lanes.js';
@@ -377,5 +377,37 @@ describe('lane metrics', () => {
     assert.equal(occ.find((v) => v.labels.lane === 'l1')?.value, l1.occupancyPct);
     assert.equal((await m.laneVehicles.get()).values.find((v) => v.labels.lane === 'l1')?.value, l1.volume);
     assert.equal((await m.laneSpeed.get()).values.find((v) => v.labels.lane === 'l1')?.value, l1.meanSpeedKmh);
+  });
+});
+
+describe('lane data query', () => {
+  test('filters by camera, lane and window (overlap rule), newest last; latest keeps one per lane; limit keeps the newest', () => {
+    const an = new CameraAnalytics({ camera: camera(), binSeconds: [60], calibration });
+    const events = run(an, 120).map((e) => toCloudEvent(e, 'box'));
+    const other = toCloudEvent({ type: 'camera.state', cameraId: 'syn', timeMs: T0, data: { cameraId: 'syn', state: 'streaming' } }, 'box');
+    const select = (q: Partial<LanesQuery>) => {
+      const s = new LaneIntervalSelector({ latest: false, limit: 1000, ...q });
+      for (const e of [...events, other]) s.add(e);
+      return s.result();
+    };
+    assert.equal(select({}).intervals.length, 4);
+    assert.deepEqual(select({ lane: 'l2' }).intervals.map((d) => d.laneId), ['l2', 'l2']);
+    assert.equal(select({ camera: 'nope' }).intervals.length, 0);
+    const second = select({ from: new Date(T0 + 60_000).toISOString() });
+    assert.deepEqual(second.intervals.map((d) => d.intervalStart), [new Date(T0 + 60_000).toISOString(), new Date(T0 + 60_000).toISOString()]);
+    assert.deepEqual(select({ latest: true }).intervals.map((d) => `${d.laneId}@${d.intervalEnd}`).sort(), [`l1@${new Date(T0 + 120_000).toISOString()}`, `l2@${new Date(T0 + 120_000).toISOString()}`]);
+    const limited = select({ limit: 1 });
+    assert.equal(limited.truncated, true);
+    assert.equal(limited.intervals[0]?.intervalEnd, new Date(T0 + 120_000).toISOString());
+    for (const d of select({}).intervals) assert.ok(Value.Check(LanesBody.properties.intervals.items, d));
+  });
+
+  test('lane sites of a configured camera: config order is the lane number, with its interval and length classes', () => {
+    const cam = validateConfig({ cameras: [{ id: 'c1', url: 'rtsp://127.0.0.1/x', lanes: LANES, laneData: { intervalSeconds: 20 } }] }).cameras[0];
+    assert.ok(cam);
+    assert.deepEqual(laneSiteSources(cam), [
+      { laneId: 'l1', laneNumber: 1, intervalSeconds: 20, lengthClassesM: { lightMaxM: 6, mediumMaxM: 9, heavyMaxM: 13 } },
+      { laneId: 'l2', laneNumber: 2, intervalSeconds: 20, lengthClassesM: { lightMaxM: 6, mediumMaxM: 9, heavyMaxM: 13 } },
+    ]);
   });
 });

@@ -357,6 +357,17 @@ export interface LaneSiteSource {
   lengthClassesM?: { lightMaxM: number; mediumMaxM: number; heavyMaxM: number };
 }
 
+/** The lane sites of a configured camera (its lanes in config order, its lane interval and length classes). */
+export function laneSiteSources(cam: { lanes?: Array<{ id: string; name?: string }>; laneData?: { intervalSeconds: number; lengthClasses: LaneSiteSource['lengthClassesM'] } }): LaneSiteSource[] {
+  return (cam.lanes ?? []).map((l, i) => ({
+    laneId: l.id,
+    ...(l.name ? { name: l.name } : {}),
+    laneNumber: i + 1,
+    intervalSeconds: cam.laneData?.intervalSeconds ?? 30,
+    ...(cam.laneData?.lengthClasses ? { lengthClassesM: cam.laneData.lengthClasses } : {}),
+  }));
+}
+
 /** Site of one lane: four segments like a line site, the last one 'lane' (never a direction). */
 export function laneSiteId(applianceId: string, cameraId: string, laneId: string): string {
   return `${applianceId}.${cameraId}.${laneId}.lane`;

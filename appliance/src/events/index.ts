@@ -11,4 +11,5 @@ export { MqttSink, mqttTopic, type MqttSinkOptions } from './sinks/mqtt.js';
 export { NatsSink, natsSubject, subjectToken, type NatsSinkOptions } from './sinks/nats.js';
 export { createEventPipeline, sinksFromConfig, type EventPipeline, type EventPipelineOptions } from './pipeline.js';
 export { aggregateCounts, CountAggregator, type CountsFilter, type CountRow, type CountsResult } from './counts.js';
+export { LaneIntervalSelector, LanesQuery, LanesBody } from './lanes-query.js';
 export * from './datex.js';
