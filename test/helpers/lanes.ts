@@ -18,8 +18,13 @@ interface MaskOccupancy {
   lanes: Array<{ id: string; presence: string }>;
 }
 
+/** The lanes drawn by eye for a dev-set clip (bench/ground-truth/lanes/<clip>.lanes.json). */
+export function clipLanes(clip: string): LaneConfig[] {
+  return (JSON.parse(readFileSync(resolve(GT, `${clip}.lanes.json`), 'utf8')) as { lanes: LaneConfig[] }).lanes;
+}
+
 export function highwayLanes(): LaneConfig[] {
-  return (JSON.parse(readFileSync(resolve(GT, 'cdnet-highway.lanes.json'), 'utf8')) as { lanes: LaneConfig[] }).lanes;
+  return clipLanes('cdnet-highway');
 }
 
 export interface LaneOccupancyRow {
@@ -115,15 +120,19 @@ export function laneAgreement(labels: LaneLabel[], ours: Array<{ line: string; t
   return r;
 }
 
-/** cdnet-highway's hand-counted line (bench/ground-truth/counts) with the lanes, over the recorded detections. */
-export function highwayLaneCrossings(rec: Recording, epochMs: number): Array<{ line: string; tS: number; laneId: string | null }> {
-  const counts = JSON.parse(readFileSync(resolve('bench/ground-truth/counts/cdnet-highway.json'), 'utf8')) as { lines: Array<{ id: string; from: { x: number; y: number }; to: { x: number; y: number }; direction: { x: number; y: number } }> };
+/** A dev-set clip's hand-counted lines (bench/ground-truth/counts) with its lanes, over recorded detections: every crossing with its lane. */
+export function laneCrossings(clip: string, rec: Recording, epochMs: number): Array<{ line: string; tS: number; laneId: string | null }> {
+  const counts = JSON.parse(readFileSync(resolve(`bench/ground-truth/counts/${clip}.json`), 'utf8')) as { lines: Array<{ id: string; from: { x: number; y: number }; to: { x: number; y: number }; direction: { x: number; y: number } }> };
   const lines = counts.lines.map((l) => ({ id: l.id, from: l.from, to: l.to, direction: l.direction, minTravel: 0.02 }));
-  const cam = replayCameraConfig('highway', rec.header.width, rec.header.height, rec.header.fps, { lines, lanes: highwayLanes() });
+  const cam = replayCameraConfig('gt', rec.header.width, rec.header.height, rec.header.fps, { lines, lanes: clipLanes(clip) });
   const ours: Array<{ line: string; tS: number; laneId: string | null }> = [];
   const trk = new MultiObjectTracker();
   const an = new CameraAnalytics({ camera: cam, binSeconds: [60], calibration: null, onCrossing: (c) => ours.push({ line: c.lineId, tS: (c.tMs - epochMs) / 1000, laneId: c.laneId }) });
-  for (const f of rec.frames) an.process(trk.process({ cameraId: 'highway', seq: f.seq, timestampMs: f.timestampMs, width: cam.width, height: cam.height, detections: f.detections }));
+  for (const f of rec.frames) an.process(trk.process({ cameraId: 'gt', seq: f.seq, timestampMs: f.timestampMs, width: cam.width, height: cam.height, detections: f.detections }));
   an.close((rec.frames.at(-1)?.timestampMs ?? epochMs) + 1);
   return ours;
+}
+
+export function highwayLaneCrossings(rec: Recording, epochMs: number): Array<{ line: string; tS: number; laneId: string | null }> {
+  return laneCrossings('cdnet-highway', rec, epochMs);
 }
