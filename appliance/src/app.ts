@@ -9,8 +9,9 @@ import { createLogger, type Logger } from './core/log.js';
 import { modelsDirFromEnv } from './core/models.js';
 import { installRoot } from './core/paths.js';
 import { createDetector, type Detector } from './detect/index.js';
-import { createEventPipeline, type EventPipeline } from './events/index.js';
+import { createEventPipeline, laneSiteSources, type EventPipeline } from './events/index.js';
 import { eventsRoutes } from './api/events-routes.js';
+import { laneRoutes } from './api/routes/lanes.js';
 import { createMetrics, type Metrics } from './metrics/registry.js';
 import { CameraManager, configBaseDir } from './pipeline/camera-manager.js';
 import { DetectorQueue } from './pipeline/detector-queue.js';
@@ -104,11 +105,12 @@ export class Appliance {
         asyncApiRoutes(() => store.get()),
         eventsRoutes({
           outbox: events.outbox,
-          sites: () => store.get().cameras.map((c) => ({ cameraId: c.id, cameraName: c.name, lines: c.lines.map((l) => ({ lineId: l.id, name: l.name, classes: l.classes })) })),
+          sites: () => store.get().cameras.map((c) => ({ cameraId: c.id, cameraName: c.name, lines: c.lines.map((l) => ({ lineId: l.id, name: l.name, classes: l.classes })), lanes: laneSiteSources(c) })),
           binSeconds: () => store.get().analytics.binSeconds,
           datex: () => datexSettings(store.get()),
           schemaBaseUrl: cfg.events.schemaBaseUrl,
         }),
+        laneRoutes({ outbox: events.outbox }),
       ],
       https: tls,
     });

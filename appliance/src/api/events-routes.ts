@@ -8,7 +8,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { EVENT_TYPES, cloudEventType, eventTypeOf, type CloudEvent, type CloudEventType, type EventType } from '../core/types.js';
 import { eventJsonSchemas } from '../events/cloudevent.js';
 import { CountAggregator, overlapsWindow } from '../events/counts.js';
-import { siteIds, siteTableVersion, toMeasuredData, toMeasurementSiteTable, toSituations, type DatexLocation, type SiteSource } from '../events/datex.js';
+import { latestLaneIntervals, siteIds, siteTableVersion, toMeasuredData, toMeasurementSiteTable, toSituations, type DatexLocation, type SiteSource } from '../events/datex.js';
 import { InvalidCursorError, type EventFilter, type Outbox, type StoredEvent } from '../events/outbox.js';
 import { CloudEventRef, DatexPayloadRef, ErrorBody, JsonSchemaDoc, SHARED_SCHEMAS } from './schemas.js';
 
@@ -371,12 +371,18 @@ export function eventsRoutes(deps: EventsRoutesDeps): FastifyPluginAsync {
           }
           events = [...last.values()].sort((a, b) => a.time.localeCompare(b.time));
         }
+        // Lane data has its own interval (20/30/60 s): selected by binSeconds only when asked for.
+        const laneScan = q.camera ? counts : await collect({ type: 'lane.interval', ...filter });
+        const lanes = latestLaneIntervals(
+          laneScan.events.filter((e) => isEventOf(e, 'lane.interval')).filter((e) => (q.binSeconds === undefined || e.data.binSeconds === q.binSeconds) && (latestOnly || overlapsWindow(e.data, window.fromMs, window.toMs))),
+          latestOnly,
+        );
         const all = await siteSources();
         const sources = all.filter((s) => q.camera === undefined || s.cameraId === q.camera);
         // v3 needs at least one SiteMeasurements; with no site at all there is nothing to publish.
-        if (events.length === 0 && sources.length === 0) return reply.code(404).send(errorBody('ROADSIDE_ERR_NOT_FOUND', 'no measurement site and no measured data'));
+        if (events.length === 0 && lanes.length === 0 && sources.length === 0) return reply.code(404).send(errorBody('ROADSIDE_ERR_NOT_FOUND', 'no measurement site and no measured data'));
         const opts = datexOpts();
-        return toMeasuredData(events, { ...opts, emptySites: siteIds(outbox.applianceId, sources), siteTableVersion: siteTableVersion(all, deps.binSeconds?.() ?? [60], opts) });
+        return toMeasuredData([...events, ...lanes], { ...opts, emptySites: siteIds(outbox.applianceId, sources), siteTableVersion: siteTableVersion(all, deps.binSeconds?.() ?? [60], opts) });
       },
     );
 

@@ -228,6 +228,18 @@ function speedMeasurements(d: SpeedIntervalData, o: DatexOptions): Json {
   };
 }
 
+/** Lane intervals for measured data: all of them, or (latestOnly) the newest of each camera and lane. */
+export function latestLaneIntervals<E extends { time: string; data: { cameraId: string; laneId: string } }>(events: E[], latestOnly: boolean): E[] {
+  if (!latestOnly) return events;
+  const last = new Map<string, E>();
+  for (const e of events) {
+    const key = `${e.data.cameraId}|${e.data.laneId}`;
+    const cur = last.get(key);
+    if (!cur || e.time >= cur.time) last.set(key, e);
+  }
+  return [...last.values()].sort((a, b) => a.time.localeCompare(b.time));
+}
+
 export function siteTableId(applianceId: string): string {
   return `${applianceId}.sites`;
 }
