@@ -88,6 +88,8 @@ interface TrackLaneState {
   over: boolean;
   leadOver: boolean;
   vehicle: Vehicle | null;
+  /** The lane whose loop `vehicle` is (or was) on. */
+  vehicleLane: LaneRuntime | null;
   cls: ObjectClass;
 }
 
@@ -233,6 +235,8 @@ export class LaneAnalytics {
   private readonly tracks = new Map<number, TrackLaneState>();
   private calibrated = false;
   private lastT: number | null = null;
+  /** The frame's ground mapping (loop lengths in metres). */
+  private lastGround: LaneFrame['groundOfRel'] = null;
 
   constructor(
     readonly cameraId: string,
@@ -251,10 +255,9 @@ export class LaneAnalytics {
   process(f: LaneFrame): DomainEvent<LaneIntervalData>[] {
     if (this.lanes.length === 0) return [];
     this.calibrated = f.groundOfRel !== null;
-    const seen = new Set<number>();
+    this.lastGround = f.groundOfRel;
     for (const tr of f.tracks) {
       if (tr.status !== 'confirmed' || !VEHICLE_CLASSES.includes(tr.cls)) continue;
-      seen.add(tr.id);
       this.observeTrack(tr, f);
     }
     // A track that is lost or gone for this frame keeps its state until endTrack (the tracker decides).
@@ -341,7 +344,7 @@ export class LaneAnalytics {
       const lane = here;
       const over = lane?.loop ? boxOverlapsPolygon(tr.box, lane.loop) : false;
       const leadOver = lane?.loop ? pointInPolygon(leadingPoint(tr.box, lane.dir), lane.loop) : false;
-      const fresh: TrackLaneState = { id: tr.id, lane, t: f.tMs, box: tr.box, over: false, leadOver, vehicle: null, cls: tr.cls };
+      const fresh: TrackLaneState = { id: tr.id, lane, t: f.tMs, box: tr.box, over: false, leadOver, vehicle: null, vehicleLane: null, cls: tr.cls };
       this.tracks.set(tr.id, fresh);
       // First seen already over the loop: it arrived before we saw it (headway/gap unknown).
       if (lane && over) this.enter(fresh, lane, f.tMs, false);
@@ -388,11 +391,13 @@ export class LaneAnalytics {
 
   private enter(st: TrackLaneState, lane: LaneRuntime, t: number, seenArriving: boolean): void {
     st.over = true;
-    const id = st.id;
-    lane.openSince.set(id, t);
+    lane.openSince.set(st.id, t);
+    // Back over the same loop (box jitter at its far edge, stop-and-go): the loop is occupied again,
+    // but it is the same vehicle, counted once.
+    if (st.vehicle && st.vehicleLane === lane) return;
     const prev = lane.last;
     const v: Vehicle = {
-      trackId: id,
+      trackId: st.id,
       cls: st.cls,
       tOn: t,
       tOff: null,
@@ -403,9 +408,8 @@ export class LaneAnalytics {
       leadOut: null,
       seenArriving,
     };
-    // The same vehicle back over the loop after a flicker continues its stay.
-    if (st.vehicle && st.vehicle.tOff === null) return;
     st.vehicle = v;
+    st.vehicleLane = lane;
     lane.last = v;
   }
 
@@ -430,10 +434,7 @@ export class LaneAnalytics {
     lane.addRecord({ tOff: t, cls: v.cls, speedKmh, lengthM, headwayS: v.headwayS, gapS: v.gapS });
   }
 
-  private lastGround: LaneFrame['groundOfRel'] = null;
-
   private observeQueues(f: LaneFrame): void {
-    this.lastGround = f.groundOfRel;
     const q = f.queuedTrackIds;
     const g = f.groundOfRel;
     if (!q || q.size === 0 || !g) return;
