@@ -36,7 +36,7 @@ export function countEvent(camera: string, i: number): DomainEvent {
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
 
 async function waitDrained(ob: Outbox, sink: string, deadline: number): Promise<void> {

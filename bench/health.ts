@@ -17,7 +17,7 @@ const TRAFFIC = resolve(SHARED, 'data/traffic');
 
 const stat = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
-  return { mean: xs.reduce((a, b) => a + b, 0) / xs.length, p95: s[Math.floor(0.95 * (s.length - 1))], max: s[s.length - 1] };
+  return { mean: xs.reduce((a, b) => a + b, 0) / xs.length, p95: s[Math.floor(0.95 * (s.length - 1))] ?? NaN, max: s[s.length - 1] ?? NaN };
 };
 const r3 = (v: number) => Math.round(v * 1000) / 1000;
 const cpusCount = () => cpus().length;
@@ -29,7 +29,7 @@ function referenceLoopMs(): number {
   for (let r = 0; r < 20; r++) {
     const c = process.cpuUsage();
     let sum = 0;
-    for (let i = 0; i < a.length; i++) sum += a[i] * 0.5;
+    for (let i = 0; i < a.length; i++) sum += a[i]! * 0.5;
     const d = process.cpuUsage(c);
     if (sum < 0) throw new Error('unreachable');
     best = Math.min(best, (d.user + d.system) / 1000);
@@ -43,15 +43,15 @@ export async function runHealthBench() {
   const cfg = healthConfigOf({ health: { learnSeconds: 3 } as never });
   const m = new CameraHealthMonitor({ cameraId: 'bench', width: 1280, height: 720, config: cfg });
   // Reference learned first (not timed), then every call is one full sample (timestamps 1 s apart).
-  for (let i = 0; i < 6; i++) m.observe({ ...frames[i], timestampMs: frames[i].timestampMs + i * 1000 }, []);
+  for (let i = 0; i < 6; i++) m.observe({ ...frames[i]!, timestampMs: frames[i]!.timestampMs + i * 1000 }, []);
   const perSample: number[] = [];
-  const base = frames[0].timestampMs + 100_000;
+  const base = frames[0]!.timestampMs + 100_000;
   // CPU time of this process as well as wall time: on a shared box wall time also counts the others' turns.
   const cpu0 = process.cpuUsage();
   let calls = 0;
   for (let round = 0; round < 3; round++) {
     for (let i = 0; i < frames.length; i++) {
-      const f = { ...frames[i], timestampMs: base + (round * frames.length + i) * 1000 };
+      const f = { ...frames[i]!, timestampMs: base + (round * frames.length + i) * 1000 };
       const t0 = performance.now();
       m.observe(f, []);
       perSample.push(performance.now() - t0);
@@ -81,8 +81,8 @@ export async function runHealthBench() {
     greySample(f);
     greyT.push(performance.now() - a);
   }
-  const g0 = greySample(frames[0]).small;
-  const g1 = greySample(frames[40]).small;
+  const g0 = greySample(frames[0]!).small;
+  const g1 = greySample(frames[40]!).small;
   const e0 = edgeMap(g0, 160, 90);
   const e1 = edgeMap(g1, 160, 90);
   const shiftT: number[] = [];
@@ -103,7 +103,7 @@ export async function runHealthBench() {
     const mon = new CameraHealthMonitor({ cameraId: 'bench', width: 640, height: 360, config: cfg });
     let o = 0;
     for (const f of fr) o += mon.observe(f, []).filter((e) => e.data.state === 'opened').length;
-    perClip[clip.split('/')[0]] = o;
+    perClip[clip.split('/')[0]!] = o;
     opened += o;
     samples += Math.floor(fr.length / 5);
   }
@@ -125,7 +125,7 @@ export async function runHealthBench() {
     falseOpens: opened,
     falseOpensPerClip: perClip,
     /** 1-minute load average during the run: on a shared box the ms figures scale with it. */
-    loadAverage: Math.round(loadavg()[0] * 10) / 10,
+    loadAverage: Math.round(loadavg()[0]! * 10) / 10,
   };
   return {
     ...result,

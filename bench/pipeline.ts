@@ -59,7 +59,7 @@ export async function runPipelineBench(maxFrames = 300) {
   // 2. detector only, on frames in memory (decoded beforehand, not timed)
   const frames: RgbImage[] = [];
   await replay((img) => void frames.push({ ...img, data: Buffer.from(img.data) }), Math.min(maxFrames, 150));
-  await detector.process(frames[0]); // warm-up
+  await detector.process(frames[0]!); // warm-up
   const t0 = performance.now();
   let detections = 0;
   for (const f of frames) detections += (await detector.process(f)).length;
@@ -74,7 +74,7 @@ export async function runPipelineBench(maxFrames = 300) {
         zones: [{ id: 'road', kind: 'carriageway', polygon: [{ x: 0.17, y: 1 }, { x: 0.17, y: 0.3 }, { x: 0.4, y: 0.25 }, { x: 0.78, y: 1 }] }],
       },
     ],
-  }).cameras[0];
+  }).cameras[0]!;
   // The real CameraPipeline (the one the appliance runs), fed by the clip replay source: every frame
   // analysed in turn (lockstep), so this is the pipeline's throughput, not a copy of its wiring.
   const t1 = performance.now();

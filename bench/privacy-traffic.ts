@@ -30,13 +30,13 @@ interface LabelledFrame {
 export function extractFrame(clip: string, time: number): RgbImage {
   const path = join(TRAFFIC, clip);
   const probe = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', path], { encoding: 'utf8' });
-  const [width, height] = probe.stdout.trim().split(',').map(Number);
+  const [width = NaN, height = NaN] = probe.stdout.trim().split(',').map(Number);
   const out = spawnSync('ffmpeg', ['-v', 'error', '-ss', String(time), '-i', path, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 64 * 2 ** 20 });
   if (out.status !== 0 || out.stdout.length !== width * height * 3) throw new Error(`cannot extract ${clip} @ ${time}s`);
   return { width, height, data: out.stdout };
 }
 
-const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? NaN;
 
 export async function trafficCheck(an: Anonymizer, detector: Detector) {
   const labels = (JSON.parse(readFileSync(LABELS, 'utf8')) as { frames: LabelledFrame[] }).frames;
@@ -46,7 +46,7 @@ export async function trafficCheck(an: Anonymizer, detector: Detector) {
     const objects = await detector.process(img);
     const plan = await an.maskPlan(img, objects);
     const boxes = [...f.plates, ...f.faces];
-    frames.push({ clip: f.clip.split('/')[0], time: f.time, labelled: boxes.length, masked: boxes.filter((b) => coveredFraction(b, plan.all) >= COVER).length, share: plan.maskedShare });
+    frames.push({ clip: f.clip.split('/')[0]!, time: f.time, labelled: boxes.length, masked: boxes.filter((b) => coveredFraction(b, plan.all) >= COVER).length, share: plan.maskedShare });
   }
   const labelled = frames.reduce((a, f) => a + f.labelled, 0);
   const masked = frames.reduce((a, f) => a + f.masked, 0);

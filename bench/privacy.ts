@@ -69,7 +69,7 @@ function plateSamples(set: 'us' | 'eu', stride: number): Sample[] {
     .sort()
     .filter((_, i) => i % stride === 0)
     .map((f) => {
-      const [file, x, y, w, h] = readFileSync(join(dir, f), 'utf8').trim().split('\t'); // text column ignored
+      const [file = '', x = '', y = '', w = '', h = ''] = readFileSync(join(dir, f), 'utf8').trim().split('\t'); // text column ignored
       return { image: join(dir, file), gt: [{ x: +x, y: +y, w: +w, h: +h }] };
     });
 }
@@ -79,15 +79,15 @@ function faceSamples(): Sample[] {
   for (const xmlFile of ['training.xml', 'testing.xml']) {
     const xml = readFileSync(join(DATA, 'faces/dlib', xmlFile), 'utf8');
     for (const m of xml.matchAll(/<image file='([^']+)'[^>]*>([\s\S]*?)<\/image>/g)) {
-      const gt = [...m[2].matchAll(/<box top='(\d+)' left='(\d+)' width='(\d+)' height='(\d+)'/g)].map((b) => ({ x: +b[2], y: +b[1], w: +b[3], h: +b[4] }));
-      out.push({ image: join(DATA, 'faces/dlib', m[1]), gt });
+      const gt = [...m[2]!.matchAll(/<box top='(\d+)' left='(\d+)' width='(\d+)' height='(\d+)'/g)].map((b) => ({ x: +b[2]!, y: +b[1]!, w: +b[3]!, h: +b[4]! }));
+      out.push({ image: join(DATA, 'faces/dlib', m[1]!), gt });
     }
   }
   const annDir = join(DATA, 'faces/mask/annotations');
   for (const f of readdirSync(annDir).filter((f) => f.endsWith('.xml')).sort()) {
     const xml = readFileSync(join(annDir, f), 'utf8');
     const file = /<filename>([^<]+)<\/filename>/.exec(xml)?.[1] ?? f.replace(/\.xml$/, '.png');
-    const gt = [...xml.matchAll(/<xmin>(\d+)<\/xmin>\s*<ymin>(\d+)<\/ymin>\s*<xmax>(\d+)<\/xmax>\s*<ymax>(\d+)<\/ymax>/g)].map((b) => ({ x: +b[1], y: +b[2], w: +b[3] - +b[1], h: +b[4] - +b[2] }));
+    const gt = [...xml.matchAll(/<xmin>(\d+)<\/xmin>\s*<ymin>(\d+)<\/ymin>\s*<xmax>(\d+)<\/xmax>\s*<ymax>(\d+)<\/ymax>/g)].map((b) => ({ x: +b[1]!, y: +b[2]!, w: +b[3]! - +b[1]!, h: +b[4]! - +b[2]! }));
     out.push({ image: join(DATA, 'faces/mask/images', file), gt });
   }
   return out;
@@ -232,8 +232,8 @@ export async function runPrivacyBench(o: PrivacyBenchOptions = {}) {
   const summary = [
     `privacy: plates covered >=${pct(COVER)}: ${pct(result.plateCoverageWithFallback)} with fallback, ${pct(result.plateCoverageTextDetector)} by text detector alone, ${pct(result.plateCoverageFallbackOnly)} by the vehicle-band fallback alone (${allPlates.objects} plates: ${plates.us.images} US (every ${usStride}th, subsampled for time), ${plates.eu.images} EU; ${plateNoVehicle} without a YOLOX vehicle box); mean masked area ${pct(result.plateMaskedAreaFraction)} (plates ${pct(result.plateMaskedAreaBySource.plates)}, faces ${pct(result.plateMaskedAreaBySource.faces)}, fallback ${pct(result.plateMaskedAreaBySource.fallback)})`,
     `privacy: faces covered >=${pct(COVER)}: ${pct(result.faceCoverageWithFallback)} with fallback, ${pct(result.faceCoverageDetector)} by YuNet alone, ${pct(result.faceCoverageFallbackOnly)} by the person-head fallback alone (${allFaces.objects} faces: dlib ${pct(result.faceCoverageDlib)}, mask ${pct(result.faceCoverageMask)}); mean masked area ${pct(result.faceMaskedAreaFraction)} (faces ${pct(result.faceMaskedAreaBySource.faces)}, fallback ${pct(result.faceMaskedAreaBySource.fallback)})`,
-    `privacy: faces >= 10 px covered ${pct(result.faceCoverageAtLeast10px)} (${result.facesAtLeast10px} faces); by face width: ${FACE_BUCKETS.map((b) => `${b.name} px ${pct(result.faceCoverageBySize[b.name].covered)} of ${result.faceCoverageBySize[b.name].faces}`).join(', ')}; ${over50} face photos more than half masked`,
-    `privacy: dlib photos at 1/4 and 1/8 size: faces >= 10 px covered ${pct(result.smallFaceCoverageAtLeast10px)}; by face width: ${FACE_BUCKETS.map((b) => `${b.name} px ${pct(result.smallFaceCoverageBySize[b.name].covered)} of ${result.smallFaceCoverageBySize[b.name].faces}`).join(', ')}`,
+    `privacy: faces >= 10 px covered ${pct(result.faceCoverageAtLeast10px)} (${result.facesAtLeast10px} faces); by face width: ${FACE_BUCKETS.map((b) => `${b.name} px ${pct(result.faceCoverageBySize[b.name]!.covered)} of ${result.faceCoverageBySize[b.name]!.faces}`).join(', ')}; ${over50} face photos more than half masked`,
+    `privacy: dlib photos at 1/4 and 1/8 size: faces >= 10 px covered ${pct(result.smallFaceCoverageAtLeast10px)}; by face width: ${FACE_BUCKETS.map((b) => `${b.name} px ${pct(result.smallFaceCoverageBySize[b.name]!.covered)} of ${result.smallFaceCoverageBySize[b.name]!.faces}`).join(', ')}`,
     ...traffic.summary,
   ];
   return { ...result, summary };

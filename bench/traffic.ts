@@ -77,14 +77,14 @@ async function costBench(): Promise<Record<string, { meanMs: number; p95Ms: numb
     const times: number[] = [];
     for (let i = 0; i < inputs.length; i++) {
       const t0 = performance.now();
-      an.process(trk.process(inputs[i]));
+      an.process(trk.process(inputs[i]!));
       const dt = performance.now() - t0;
       if (i >= warm) times.push(dt);
     }
     times.sort((a, b) => a - b);
     out[`objects_${n}`] = {
       meanMs: round(times.reduce((a, b) => a + b, 0) / times.length, 3),
-      p95Ms: round(times[Math.floor(times.length * 0.95)], 3),
+      p95Ms: round(times[Math.floor(times.length * 0.95)]!, 3),
       frames,
     };
   }
@@ -103,7 +103,7 @@ function readBlobs(): Map<number, Blob[]> {
   const byFrame = new Map<number, Blob[]>();
   for (const line of text.split('\n').slice(1)) {
     if (!line.trim()) continue;
-    const [frame, , x, y, w, h, area] = line.split(',').map(Number);
+    const [frame = NaN, , x = NaN, y = NaN, w = NaN, h = NaN, area = NaN] = line.split(',').map(Number);
     const list = byFrame.get(frame) ?? [];
     list.push({ box: { x, y, w, h }, area });
     byFrame.set(frame, list);
@@ -242,11 +242,11 @@ async function accuracyBench() {
   for (const [fps, step] of [
     [30, 1],
     [5, 6],
-  ]) {
+  ] as const) {
     const gt = countLines(frames.map((f) => ({ n: f.n, dets: f.gt })), step, {});
     const pr = countLines(frames.map((f) => ({ n: f.n, dets: f.det })), step, detTracker);
     for (const l of HIGHWAY_LINES) {
-      counting.push({ fps, line: l.id, gt: gt[l.id], predicted: pr[l.id], error: round(Math.abs(pr[l.id] - gt[l.id]) / Math.max(gt[l.id], 1), 4) });
+      counting.push({ fps, line: l.id, gt: gt[l.id]!, predicted: pr[l.id]!, error: round(Math.abs(pr[l.id]! - gt[l.id]!) / Math.max(gt[l.id]!, 1), 4) });
     }
   }
   detectMs.sort((a, b) => a - b);

@@ -109,7 +109,7 @@ function toPair(p: unknown, where: string): PointPair {
 function parsePair(s: string, i: number): PointPair {
   const m = /^\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*=\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*$/.exec(s);
   if (!m) throw new UsageError(`--pair #${i + 1} '${s}': expected x,y=X,Y (image pixels = ground metres)`);
-  const [x, y, X, Y] = m.slice(1).map(Number);
+  const [x = NaN, y = NaN, X = NaN, Y = NaN] = m.slice(1).map(Number);
   if (![x, y, X, Y].every(Number.isFinite)) throw new UsageError(`--pair #${i + 1} '${s}': not numbers`);
   return { image: { x, y }, ground: { x: X, y: Y } };
 }

@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { applyH, CalibrationError, det3, fitHomography, mul3, type Mat3, type Pt } from './homography.js';
+import { applyH, CalibrationError, det3, fitHomography, mul3, toMat3, type Mat3, type Pt } from './homography.js';
 
 const Point = Type.Object({ x: Type.Number(), y: Type.Number() }, { additionalProperties: false });
 
@@ -93,7 +93,7 @@ export function parseCalibration(json: unknown, source = 'calibration'): Calibra
     throw new CalibrationError(`${source} is not a valid calibration file: ${errs.join('; ')}`);
   }
   const cal = json as CalibrationFile;
-  if (!cal.homography.every(Number.isFinite) || Math.abs(det3(cal.homography)) < 1e-15) {
+  if (!cal.homography.every(Number.isFinite) || Math.abs(det3(toMat3(cal.homography))) < 1e-15) {
     throw new CalibrationError(`${source}: the homography is singular or not finite`);
   }
   return cal;
@@ -110,7 +110,7 @@ export function saveCalibration(path: string, cal: CalibrationFile): void {
 export function homographyForSize(cal: CalibrationFile, width: number, height: number): Mat3 {
   const sx = cal.imageSize.width / width;
   const sy = cal.imageSize.height / height;
-  return mul3(cal.homography, [sx, 0, 0, 0, sy, 0, 0, 0, 1]);
+  return mul3(toMat3(cal.homography), [sx, 0, 0, 0, sy, 0, 0, 0, 1]);
 }
 
 /** The same calibration expressed for another frame size (points and matrix rescaled). */

@@ -56,12 +56,12 @@ describe('zones', () => {
       else if (s < 50) tracks.push(track(1, 0.8, 0.5));
       if (s >= 20 && s < 40) tracks.push(track(2, 0.45, 0.45, 'truck'));
       events.push(...a.process(ft(s, tracks)));
-      if (s === 25) assert.equal(a.liveSummary().zones[0].occupancy, 2);
+      if (s === 25) assert.equal(a.liveSummary().zones[0]!.occupancy, 2);
     }
     const z = events.filter((e) => e.type === 'zone.interval') as DomainEvent<ZoneIntervalData>[];
     assert.equal(z.length, 1);
-    assert.ok(Value.Check(ZoneIntervalData, z[0].data));
-    const d = z[0].data;
+    assert.ok(Value.Check(ZoneIntervalData, z[0]!.data));
+    const d = z[0]!.data;
     assert.equal(d.zoneId, 'box');
     assert.equal(d.entries, 2);
     assert.equal(d.exits, 2);
@@ -94,9 +94,9 @@ describe('zones', () => {
     const a = analytics([rect('box', 0.4, 0.4, 0.6, 0.6)]);
     for (let s = 0; s < 5; s++) a.process(ft(s, [track(1, 0.5, 0.5)]));
     for (let s = 5; s < 8; s++) a.process(ft(s, [track(1, 0.9, 0.9, 'car', 'lost')]));
-    assert.equal(a.liveSummary().zones[0].occupancy, 1);
+    assert.equal(a.liveSummary().zones[0]!.occupancy, 1);
     a.process(ft(8, []));
-    assert.equal(a.liveSummary().zones[0].occupancy, 0);
+    assert.equal(a.liveSummary().zones[0]!.occupancy, 0);
     const d = (a.process(ft(61, [])).find((e) => e.type === 'zone.interval') as DomainEvent<ZoneIntervalData>).data;
     assert.deepEqual([d.entries, d.exits, d.meanDwellSeconds], [1, 1, 4]);
   });
@@ -120,7 +120,7 @@ describe('turning movements', () => {
       for (const p of paths) {
         // Each path point is held for 2 frames (zone membership is debounced over 2 frames).
         const k = Math.floor((s - p.startS) / 2);
-        if (k >= 0 && k < p.pts.length) tracks.push(track(p.id, p.pts[k][0], p.pts[k][1], p.cls));
+        if (k >= 0 && k < p.pts.length) tracks.push(track(p.id, p.pts[k]![0], p.pts[k]![1], p.cls));
       }
       events.push(...a.process(ft(s, tracks)));
     }

@@ -64,12 +64,12 @@ function runPath(ys: number[], line: CountingLineConfig, opts: { x?: number; cls
   const events: DomainEvent[] = [];
   ys.forEach((y, i) => {
     // Velocity as the tracker reports it once a track is confirmed (known from the first frame here).
-    const vy = i > 0 ? (y - ys[i - 1]) * 10 : ys.length > 1 ? (ys[1] - y) * 10 : 0;
+    const vy = i > 0 ? (y - ys[i - 1]!) * 10 : ys.length > 1 ? (ys[1]! - y) * 10 : 0;
     events.push(...a.process(ft(i, [track(1, opts.x ?? 0.5, y, opts.cls, vy)])));
   });
   events.push(...a.process(ft(ys.length, [])));
   events.push(...a.close(T0 + (ys.length + 1) * 100));
-  return { totals: a.liveSummary().lines[0], events };
+  return { totals: a.liveSummary().lines[0]!, events };
 }
 const ramp = (from: number, to: number, n: number) => Array.from({ length: n }, (_, i) => from + ((to - from) * i) / (n - 1));
 
@@ -156,15 +156,15 @@ describe('count.interval bins', () => {
     assert.deepEqual(minute.map((e) => e.data.partial ?? false), [true, false, false]);
     assert.deepEqual(minute.map((e) => e.data.flags), [['partial'], undefined, undefined]);
     const nonZero = (e: DomainEvent<CountIntervalData>) => e.data.counts.filter((c) => c.count > 0);
-    assert.deepEqual(nonZero(minute[0]), [{ direction: 'backward', cls: 'car', count: 1 }]);
-    assert.deepEqual(nonZero(minute[1]), [
+    assert.deepEqual(nonZero(minute[0]!), [{ direction: 'backward', cls: 'car', count: 1 }]);
+    assert.deepEqual(nonZero(minute[1]!), [
       { direction: 'backward', cls: 'car', count: 1 },
       { direction: 'forward', cls: 'truck', count: 1 },
     ]);
-    assert.deepEqual(nonZero(minute[2]), [], 'a minute with frames but no crossing is emitted with zero counts');
-    assert.equal(minute[2].data.counts.length, 12, 'explicit zeros: every direction × class');
-    assert.equal(minute[0].timeMs, Date.UTC(2024, 0, 1, 12, 1, 0));
-    assert.equal(minute[0].data.meanSpeedKmh, null, 'no calibration, no speed');
+    assert.deepEqual(nonZero(minute[2]!), [], 'a minute with frames but no crossing is emitted with zero counts');
+    assert.equal(minute[2]!.data.counts.length, 12, 'explicit zeros: every direction × class');
+    assert.equal(minute[0]!.timeMs, Date.UTC(2024, 0, 1, 12, 1, 0));
+    assert.equal(minute[0]!.data.meanSpeedKmh, null, 'no calibration, no speed');
     assert.equal(counts.filter((e) => e.data.binSeconds === 900).length, 0, 'the quarter hour is still open');
     const flushed = a.close(T0 + 360_000).filter((e) => e.type === 'count.interval') as DomainEvent<CountIntervalData>[];
     assert.deepEqual(
@@ -180,7 +180,7 @@ describe('count.interval bins', () => {
       assert.equal(e.data.partial, true);
       assert.ok(e.timeMs <= T0 + 360_000);
     }
-    const quarter = flushed[1].data.counts;
+    const quarter = flushed[1]!.data.counts;
     assert.equal(quarter.reduce((s, c) => s + c.count, 0), 3);
   });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { stringify, parse } from 'yaml';
 import { pino } from 'pino';
 import { Appliance } from '../appliance/src/app.js';
-import { registeredRoutes } from '../appliance/src/api/server.js';
+import { registeredRoutes } from '../appliance/src/api/auth.js';
 import { TestRtspServer, freePort, waitFor } from './helpers/rtsp-server.js';
 import { allTokens, startAppliance, testConfig, TOKENS, type TestAppliance } from './helpers/appliance.js';
 import { CLIPS } from './helpers/paths.js';

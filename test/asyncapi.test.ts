@@ -75,7 +75,7 @@ describe('AsyncAPI contract', () => {
       const mqtt = doc.channels[`mqtt_${key}`];
       const nats = doc.channels[`nats_${key}`];
       assert.ok(mqtt && nats, `${type} has both channels`);
-      const fill = (c: Doc['channels'][string], cameraId: string) => c.address.replace('{prefix}', c.parameters!.prefix.default!).replace('{applianceId}', c.parameters!.applianceId.default!).replace('{cameraId}', cameraId);
+      const fill = (c: Doc['channels'][string], cameraId: string) => c.address.replace('{prefix}', c.parameters!.prefix!.default!).replace('{applianceId}', c.parameters!.applianceId!.default!).replace('{cameraId}', cameraId);
       const e = { ...sample, type: cloudEventType(type) } as CloudEvent;
       assert.equal(fill(mqtt, 'cam-1'), mqttTopic('city/north', 'box-7', e));
       assert.equal(fill(nats, 'cam-1'), natsSubject('city.north', 'box-7', e));
@@ -89,10 +89,10 @@ describe('AsyncAPI contract', () => {
     const r = await t.get('/api/v1/events?type=config.applied', TOKENS.viewer);
     const [stored] = ((await r.json()) as { events: CloudEvent[] }).events;
     assert.ok(stored, 'the start-up config.applied event');
-    const validate = ajv.compile(doc.components.schemas.config_applied);
+    const validate = ajv.compile(doc.components.schemas.config_applied!);
     assert.ok(validate(stored), JSON.stringify(validate.errors));
     assert.equal(validate({ ...stored, data: { ...(stored.data as object), hash: 'not-a-hash' } }), false);
-    assert.equal(ajv.compile(doc.components.schemas.count_interval)(stored), false, 'another type is refused');
+    assert.equal(ajv.compile(doc.components.schemas.count_interval!)(stored), false, 'another type is refused');
   });
 
   test('OpenAPI documents the route with its 200 schema; the builder is deterministic', async () => {

@@ -53,6 +53,7 @@ describe('zero vs gap', () => {
     const a = new CameraAnalytics({ camera: camera(), binSeconds: [60], calibration: null });
     const ev = [...run(a, 0, 60), ...run(a, 60, 61)];
     const [zero] = counts(ev);
+    assert.ok(zero);
     assert.ok(Value.Check(CountIntervalData, zero.data));
     assert.deepEqual(zero.data.counts, [
       { direction: 'backward', cls: 'car', count: 0 },
@@ -90,10 +91,10 @@ describe('reconnect', () => {
     ev.push(...run(a, 90, 121, [100])); // back at 1:30, another car at 1:40
     const minute1 = counts(ev).filter((e) => e.data.intervalStart === iso(M0 + 60_000));
     assert.equal(minute1.length, 1, 'one record for 1:00–2:00');
-    assert.equal(minute1[0].data.intervalEnd, iso(M0 + 120_000));
-    assert.equal(total(minute1[0]), 2, 'counts before and after the reconnect add up in the same bin');
-    assert.deepEqual(minute1[0].data.flags, ['stream-gap']);
-    assert.equal(minute1[0].data.partial, undefined, 'a gap is not a partial interval: the bin has its nominal bounds');
+    assert.equal(minute1[0]!.data.intervalEnd, iso(M0 + 120_000));
+    assert.equal(total(minute1[0]!), 2, 'counts before and after the reconnect add up in the same bin');
+    assert.deepEqual(minute1[0]!.data.flags, ['stream-gap']);
+    assert.equal(minute1[0]!.data.partial, undefined, 'a gap is not a partial interval: the bin has its nominal bounds');
   });
 
   test('frames that come back in a later bin: the bin they open is flagged (its start was lost)', () => {
@@ -116,6 +117,7 @@ describe('partial intervals', () => {
     for (let k = 0; k < 17; k++) ev.push(...a.process(frame(M0 + 51_250 + k * 1000, k >= 1 && k < 8 ? [car(1, 0.3 + k * 0.05)] : [])));
     ev.push(...a.close(M0 + 68_125));
     const [first, second] = counts(ev);
+    assert.ok(first && second);
     assert.deepEqual([first.data.intervalStart, first.data.intervalEnd, first.data.partial, first.data.flags], [iso(M0 + 51_250), iso(M0 + 60_000), true, ['partial']]);
     assert.equal(total(first), 1, 'the raw count, not a rate');
     assert.deepEqual([second.data.intervalStart, second.data.intervalEnd, second.data.flags], [iso(M0 + 60_000), iso(M0 + 68_125), ['partial']], 'ends at the shutdown, to the millisecond');
@@ -126,11 +128,14 @@ describe('partial intervals', () => {
     clock.openAt(M0);
     clock.markFlag('camera-covered', M0 + 10_000);
     const [minute] = clock.closeUntil(M0 + 60_000);
+    assert.ok(minute);
     assert.deepEqual([...minute.flags], ['camera-covered']);
     clock.openAt(M0 + 60_000);
     const [next] = clock.closeUntil(M0 + 120_000);
+    assert.ok(next);
     assert.deepEqual([...next.flags], [], 'the next minute is clean');
     const [quarter] = clock.closeAll(M0 + 900_000);
+    assert.ok(quarter);
     assert.deepEqual([...quarter.flags], ['camera-covered'], 'the quarter hour that contained it keeps it');
   });
 });
@@ -147,6 +152,7 @@ describe('time zones', () => {
     assert.equal(kathmandu.alignedStart(t, 900), Date.UTC(2024, 0, 1, 12, 0, 0), '17:45 local = 12:00 UTC');
     kolkata.openAt(t);
     const [hour] = kolkata.closeAll(Date.UTC(2024, 0, 1, 12, 30, 0)).filter((b) => b.binSeconds === 3600);
+    assert.ok(hour);
     assert.equal(hour.endMs, Date.UTC(2024, 0, 1, 12, 30, 0), 'the local hour ends at 18:00 local');
     const stJohns = new BinClock([3600], { timeZone: 'America/St_Johns' }); // −03:30 in January
     assert.equal(stJohns.alignedStart(t, 3600), Date.UTC(2024, 0, 1, 11, 30, 0));
@@ -157,6 +163,7 @@ describe('time zones', () => {
     const t = Date.UTC(2024, 2, 31, 12, 0, 0); // the day clocks go forward
     berlin.openAt(t);
     const [day] = berlin.closeAll();
+    assert.ok(day);
     assert.equal(day.startMs, t, 'starts at the first frame');
     assert.equal(day.endMs, Date.UTC(2024, 2, 31, 22, 0, 0), 'local midnight, CEST');
     assert.equal(berlin.alignedStart(t, 86_400), Date.UTC(2024, 2, 30, 23, 0, 0), 'local midnight, CET');

@@ -111,11 +111,11 @@ describe('homography (normalised DLT)', () => {
       () => fitHomography([{ x: 0, y: 0 }, { x: 10, y: 10 }, { x: 20, y: 20 }, { x: 30, y: 30 }], gnd),
       (e: Error) => e instanceof CalibrationError && /image points are collinear/.test(e.message),
     );
-    assert.throws(() => fitHomography([img[0], img[1], { x: 340, y: 350 }, img[3]], gnd), /image points 0, 1 and 2 are collinear/);
-    assert.throws(() => fitHomography(img, [gnd[0], gnd[0], gnd[2], gnd[3]]), /ground points 0 and 1 are the same/);
+    assert.throws(() => fitHomography([img[0]!, img[1]!, { x: 340, y: 350 }, img[3]!], gnd), /image points 0, 1 and 2 are collinear/);
+    assert.throws(() => fitHomography(img, [gnd[0]!, gnd[0]!, gnd[2]!, gnd[3]!]), /ground points 0 and 1 are the same/);
     assert.throws(() => fitHomography([...img, { x: NaN, y: 1 }], [...gnd, { x: 1, y: 1 }]), /non-finite/);
     // Pairs in inconsistent order fold the plane over: some point lands behind the horizon.
-    assert.throws(() => fitHomography(img, [gnd[0], gnd[1], gnd[3], gnd[2]]), CalibrationError);
+    assert.throws(() => fitHomography(img, [gnd[0]!, gnd[1]!, gnd[3]!, gnd[2]!]), CalibrationError);
   });
 });
 
@@ -162,7 +162,7 @@ describe('calibration file', () => {
       assert.ok(Math.hypot(a.x - c.x, a.y - c.y) < 1e-9);
     }
     assert.deepEqual(half.imageSize, { width: 320, height: 180 });
-    assert.equal(half.points[0].image.x, cal.points[0].image.x / 2);
+    assert.equal(half.points[0]!.image.x, cal.points[0]!.image.x / 2);
   });
 });
 
@@ -196,11 +196,11 @@ describe('calibration CLI', () => {
 
       const collinear = runCli(['--width', '640', '--height', '360', '--pair', '0,0=0,0', '--pair', '10,10=1,0', '--pair', '20,20=2,0', '--pair', '30,30=3,1', '--out', out]);
       assert.equal(collinear.code, 2);
-      assert.match(collinear.err[0], /^error: .*collinear/);
-      assert.match(runCli(['--pair', '1,2=3,4', '--out', out]).err[0], /at least 4|image size/);
-      assert.match(runCli(['--width', '640', '--height', '360', '--pair', '1;2=3,4', '--out', out]).err[0], /expected x,y=X,Y/);
-      assert.match(runCli(['--points', join(dir, 'nope.json'), '--out', out]).err[0], /cannot read .*nope\.json/);
-      assert.match(runCli(['--width', '640', '--height', '360', '--pair', '700,10=0,0', '--pair', '1,1=1,0', '--pair', '1,300=1,1', '--pair', '300,300=0,1', '--out', out]).err[0], /outside the 640x360 image/);
+      assert.match(collinear.err[0]!, /^error: .*collinear/);
+      assert.match(runCli(['--pair', '1,2=3,4', '--out', out]).err[0]!, /at least 4|image size/);
+      assert.match(runCli(['--width', '640', '--height', '360', '--pair', '1;2=3,4', '--out', out]).err[0]!, /expected x,y=X,Y/);
+      assert.match(runCli(['--points', join(dir, 'nope.json'), '--out', out]).err[0]!, /cannot read .*nope\.json/);
+      assert.match(runCli(['--width', '640', '--height', '360', '--pair', '700,10=0,0', '--pair', '1,1=1,0', '--pair', '1,300=1,1', '--pair', '300,300=0,1', '--out', out]).err[0]!, /outside the 640x360 image/);
       assert.equal(runCli(['--bogus']).code, 2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -260,7 +260,7 @@ describe('speed from calibration (synthetic scene with known ground motion)', ()
   for (const [w, h] of [
     [640, 360],
     [320, 180],
-  ]) {
+  ] as const) {
     test(`mean and p85 km/h within tolerance, frames ${w}x${h}, points picked at 640x360`, () => {
       const cal = buildCalibration({ imageSize: { width: 640, height: 360 }, points: pickedPoints(6, 0.5) });
       const events = drive(w, h, cal);

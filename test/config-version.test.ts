@@ -73,13 +73,14 @@ describe('versioned config on the running appliance, and the A/B readiness gate'
     for (const s of Object.values(SECRETS)) assert.ok(!text.includes(s), 'no credential in the answer');
     for (const tok of Object.values(TOKENS)) assert.ok(!text.includes(tok));
     assert.doesNotMatch(text, /"sha256":"[0-9a-f]{64}"/, 'no token hash either');
-    assert.equal(body.config.sinks.webhooks[0].secret, REDACTED);
+    assert.equal(body.config.sinks.webhooks[0]!.secret, REDACTED);
     assert.equal(body.config.cameras.find((c) => c.id === 'dead')!.url.split('@')[0], `rtsp://${REDACTED}`);
     assert.equal((await t.get('/api/v1/config', null)).status, 401, 'a token is needed');
   });
 
   test('a config.applied event announces the start-up config (new to this data dir)', async () => {
     const [e] = await appliedEvents();
+    assert.ok(e);
     assert.equal(e.subject, '_appliance');
     assert.equal(e.data.version, 1);
     assert.equal(e.data.source, 'start');
@@ -106,7 +107,7 @@ describe('versioned config on the running appliance, and the A/B readiness gate'
     assert.equal(after1.body.hash, configHash(loadConfigFile(t.configPath)), 'the hash is that of the saved file');
     const evs = await appliedEvents();
     assert.equal(evs.length, 2);
-    const e = evs[1];
+    const e = evs[1]!;
     assert.deepEqual(
       { version: e.data.version, hash: e.data.hash, previousHash: e.data.previousHash, source: e.data.source, cameras: e.data.cameras, sections: e.data.sections },
       { version: 2, hash: after1.body.hash, previousHash: before1.body.hash, source: 'api', cameras: { added: [], removed: [], changed: ['dead'] }, sections: ['cameras'] },
@@ -138,7 +139,7 @@ describe('config version and hash (pure)', () => {
   test('the hash covers credentials and ignores key order', () => {
     const c = base();
     const other = base();
-    other.sinks.mqtt[0].password = 'two';
+    other.sinks.mqtt[0]!.password = 'two';
     assert.notEqual(configHash(c), configHash(other), 'a changed password is a new config');
     const reordered = Object.fromEntries(Object.entries(c).reverse()) as typeof c;
     assert.notEqual(Object.keys(reordered)[0], Object.keys(c)[0], 'really reordered');
@@ -147,8 +148,8 @@ describe('config version and hash (pure)', () => {
     assert.equal(redactUrl('rtsp://u:p@host:554/x'), `rtsp://${REDACTED}@host:554/x`);
     assert.equal(redactUrl('rtsp://host/x@y'), 'rtsp://host/x@y');
     const red = redactConfig(c);
-    assert.equal(red.sinks.mqtt[0].password, REDACTED);
-    assert.equal(c.sinks.mqtt[0].password, 'one', 'redaction works on a copy');
+    assert.equal(red.sinks.mqtt[0]!.password, REDACTED);
+    assert.equal(c.sinks.mqtt[0]!.password, 'one', 'redaction works on a copy');
   });
 
   test('the version survives a restart and goes up only when the content changes', async () => {
@@ -165,18 +166,18 @@ describe('config version and hash (pure)', () => {
       assert.equal(open(base()).version.version, 1, 'same content after a restart: same version');
       assert.equal(seen.length, 1);
       const changed = base();
-      changed.cameras[1].fps = 2;
-      changed.cameras.push(validateConfig({ cameras: [{ id: 'c', url: 'rtsp://127.0.0.1/c' }] }).cameras[0]);
+      changed.cameras[1]!.fps = 2;
+      changed.cameras.push(validateConfig({ cameras: [{ id: 'c', url: 'rtsp://127.0.0.1/c' }] }).cameras[0]!);
       const s = open(changed);
       assert.equal(s.version.version, 2, 'an updated file at start is a new version');
-      assert.deepEqual(seen[1].cameras, { added: ['c'], removed: [], changed: ['b'] });
-      assert.equal(seen[1].source, 'start');
+      assert.deepEqual(seen[1]!.cameras, { added: ['c'], removed: [], changed: ['b'] });
+      assert.equal(seen[1]!.source, 'start');
       await s.update((d) => {
         d.cameras = d.cameras.filter((c) => c.id !== 'a');
       });
       assert.equal(s.version.version, 3);
-      assert.deepEqual(seen[2].cameras, { added: [], removed: ['a'], changed: [] });
-      assert.equal(seen[2].previousHash, seen[1].hash);
+      assert.deepEqual(seen[2]!.cameras, { added: [], removed: ['a'], changed: [] });
+      assert.equal(seen[2]!.previousHash, seen[1]!.hash);
 
       // SIGHUP: the file changed on disk → a new version from 'reload'; the same file again → none.
       const file = join(dir, 'roadside.yaml');
@@ -186,7 +187,7 @@ describe('config version and hash (pure)', () => {
       writeFileSync(file, stringify({ ...s.get(), analytics: { binSeconds: [30] } }));
       await fromFile.reload();
       assert.equal(fromFile.version.version, 4);
-      assert.deepEqual([seen[3].source, seen[3].sections, seen[3].cameras.changed], ['reload', ['analytics'], []]);
+      assert.deepEqual([seen[3]!.source, seen[3]!.sections, seen[3]!.cameras.changed], ['reload', ['analytics'], []]);
       await fromFile.reload();
       assert.equal(fromFile.version.version, 4);
       assert.equal(seen.length, 4);

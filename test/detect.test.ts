@@ -47,7 +47,7 @@ describe('YOLOX-Nano on a real frame (onnxruntime-node, CPU)', () => {
     assert.equal(data.length, W * H * 3);
     const found = await det.process({ width: W, height: H, data });
     // Reference: the clip's published YOLO output (centre x,y,w,h at 1920x1080; pseudo-labels), confident cars only.
-    const first = JSON.parse(readFileSync(resolve(SHARED, 'data/traffic/opendatacam/rawdetections.txt'), 'utf8').split('\n')[0]) as {
+    const first = JSON.parse(readFileSync(resolve(SHARED, 'data/traffic/opendatacam/rawdetections.txt'), 'utf8').split('\n')[0]!) as {
       detections: { x: number; y: number; w: number; h: number; prob: number; name: string }[];
     };
     const ref = first.detections

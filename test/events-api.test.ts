@@ -10,7 +10,11 @@ import { Value } from '@sinclair/typebox/value';
 import { EVENT_TYPES, type CloudEvent, type DomainEvent } from '../appliance/src/core/types.js';
 import type { CountIntervalData, IncidentData } from '../appliance/src/core/event-data.js';
 import { Outbox, cloudEventSchema } from '../appliance/src/events/index.js';
-import { eventsRoutes } from '../appliance/src/api/events-routes.js';
+import { sharedSchemas } from '../appliance/src/api/schemas.js';
+import { countRoutes } from '../appliance/src/api/routes/counts.js';
+import { datexRoutes } from '../appliance/src/api/routes/datex.js';
+import { eventSchemaRoutes } from '../appliance/src/api/routes/event-schemas.js';
+import { eventRoutes } from '../appliance/src/api/routes/events.js';
 import { explain, validateD2Payload } from './helpers/datex-validator.js';
 
 const T0 = Date.parse('2024-05-01T08:00:00Z');
@@ -31,6 +35,15 @@ function incident(type: 'incident.opened' | 'incident.updated' | 'incident.close
     timeMs: tMs,
     data: { incidentId: id, cameraId: 'cam1', kind, zoneId: 'z1', trackIds: [7], startedAt: iso(T0), endedAt: endedMs === null ? null : iso(endedMs), measures: { seconds: 31 } },
   };
+}
+
+/** The route plugins that read the outbox (events and live feed, counts, event schemas, DATEX), as the app registers them. */
+async function registerOutboxRoutes(app: FastifyInstance, outbox: Outbox, liveFeed: { heartbeatMs?: number; maxStreams?: number } = {}): Promise<void> {
+  await app.register(sharedSchemas);
+  await app.register(eventRoutes, { outbox, ...liveFeed });
+  await app.register(countRoutes, { outbox, binSeconds: () => [60], maxScan: 100_000 });
+  await app.register(eventSchemaRoutes, {});
+  await app.register(datexRoutes, { outbox, binSeconds: () => [60], datex: () => ({}), maxScan: 100_000 });
 }
 
 /** A minimal SSE client over fetch: collects events, remembers the last id. */
@@ -55,9 +68,9 @@ async function sse(url: string, headers: Record<string, string> = {}) {
           for (const line of block.split('\n')) {
             if (line.startsWith(':')) comments++;
             const m = /^(id|event|data): (.*)$/.exec(line);
-            if (m) f[m[1]] = m[2];
+            if (m) f[m[1]!] = m[2]!;
           }
-          if (f.data) events.push({ id: f.id, event: f.event, data: JSON.parse(f.data) as CloudEvent });
+          if (f.data) events.push({ id: f.id!, event: f.event!, data: JSON.parse(f.data) as CloudEvent });
         }
       }
     } catch {
@@ -87,7 +100,7 @@ describe('events API', () => {
     outbox = await Outbox.open({ dir, sinks: [], retention: { maxAgeMs: 1e13, maxEvents: 1e6 }, applianceId: 'box1' });
     app = Fastify({ ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false } } });
     app.addHook('onRoute', (r) => void routes.push({ url: r.url, method: String(r.method), access: (r.config as { access?: unknown } | undefined)?.access }));
-    await app.register(eventsRoutes({ outbox, heartbeatMs: 200 }));
+    await registerOutboxRoutes(app, outbox, { heartbeatMs: 200 });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const a = app.server.address() as { port: number };
     base = `http://127.0.0.1:${a.port}`;
@@ -135,13 +148,13 @@ describe('events API', () => {
     assert.match(a.res.headers.get('content-type')!, /^text\/event-stream/);
     const first = await outbox.append([count('cam9', 'l1', T0, 60, []), count('cam8', 'l1', T0, 60, []), count('cam9', 'l1', T0 + 1, 60, [])]);
     await until(() => a.events.length === 2, 3000, 'two live events');
-    assert.deepEqual(a.events.map((e) => e.id), [first[0].id, first[2].id], 'camera filter applied');
-    assert.equal(a.events[0].event, 'org.roadside.count.interval', 'the SSE event name is the CloudEvents type');
+    assert.deepEqual(a.events.map((e) => e.id), [first[0]!.id, first[2]!.id], 'camera filter applied');
+    assert.equal(a.events[0]!.event, 'org.roadside.count.interval', 'the SSE event name is the CloudEvents type');
     await until(() => typed.events.length === 2, 3000, 'type-filtered live events');
     await typed.close();
-    assert.deepEqual(a.events[0].data, first[0]);
+    assert.deepEqual(a.events[0]!.data, first[0]);
     await until(() => a.comments() >= 3, 3000, 'heartbeats');
-    const lastSeen = a.events[1].id;
+    const lastSeen = a.events[1]!.id;
     await a.close();
 
     // Missed while disconnected:
@@ -154,16 +167,16 @@ describe('events API', () => {
     await b.close();
 
     // Resume with the query parameter (EventSource cannot set headers on the first request).
-    const c = await sse(`${base}/api/v1/events/stream?camera=cam9&lastEventId=${first[0].id}`);
+    const c = await sse(`${base}/api/v1/events/stream?camera=cam9&lastEventId=${first[0]!.id}`);
     await until(() => c.events.length === 4, 3000, 'replay by query');
-    assert.deepEqual(c.events.map((e) => e.id), [first[2], ...missed, ...live].map((e) => e.id));
+    assert.deepEqual(c.events.map((e) => e.id), [first[2]!, ...missed, ...live].map((e) => e.id));
     await c.close();
 
     // An unknown id: live only, said in a comment.
     const d = await sse(`${base}/api/v1/events/stream?camera=cam9`, { 'last-event-id': '01ZZZZZZZZZZZZZZZZZZZZZZZZ' });
     const more = await outbox.append([count('cam9', 'l1', T0 + 5, 60, [])]);
     await until(() => d.events.length === 1, 3000, 'live after unknown id');
-    assert.equal(d.events[0].id, more[0].id);
+    assert.equal(d.events[0]!.id, more[0]!.id);
     await d.close();
   });
 
@@ -198,8 +211,8 @@ describe('events API', () => {
   test('GET /api/v1/schemas/events[/:type] publishes envelope + payload JSON Schemas', async () => {
     const all = (await (await fetch(`${base}/api/v1/schemas/events`)).json()) as { types: string[]; schemas: Record<string, { properties: Record<string, unknown> }> };
     assert.deepEqual(all.types, [...EVENT_TYPES]);
-    assert.ok(all.schemas['incident.opened'].properties.data);
-    assert.ok(all.schemas['camera.health'].properties.data);
+    assert.ok(all.schemas['incident.opened']!.properties.data);
+    assert.ok(all.schemas['camera.health']!.properties.data);
     const one = await fetch(`${base}/api/v1/schemas/events/count.interval`);
     assert.equal(one.status, 200);
     assert.match(one.headers.get('content-type')!, /schema\+json/);
@@ -253,7 +266,7 @@ describe('events API', () => {
     const d2 = mkdtempSync(join(tmpdir(), 'roadside-events-api-'));
     const ob = await Outbox.open({ dir: d2, sinks: [], retention: { maxAgeMs: 1e13, maxEvents: 1e6 } });
     const a2 = Fastify();
-    await a2.register(eventsRoutes({ outbox: ob }));
+    await registerOutboxRoutes(a2, ob);
     await a2.listen({ host: '127.0.0.1', port: 0 });
     const s = await sse(`http://127.0.0.1:${(a2.server.address() as { port: number }).port}/api/v1/events/stream`);
     const t0 = Date.now();
@@ -268,7 +281,7 @@ describe('events API', () => {
     const d3 = mkdtempSync(join(tmpdir(), 'roadside-events-api-'));
     const ob = await Outbox.open({ dir: d3, sinks: [], retention: { maxAgeMs: 1e13, maxEvents: 1e6 } });
     const a3 = Fastify();
-    await a3.register(eventsRoutes({ outbox: ob, maxStreams: 2 }));
+    await registerOutboxRoutes(a3, ob, { maxStreams: 2 });
     await a3.listen({ host: '127.0.0.1', port: 0 });
     const url = `http://127.0.0.1:${(a3.server.address() as { port: number }).port}/api/v1/events/stream`;
     try {

@@ -45,7 +45,7 @@ describe('event model', () => {
     const ids = Array.from({ length: 1000 }, () => g.next());
     assert.equal(new Set(ids).size, 1000);
     assert.deepEqual([...ids].sort(), ids);
-    assert.equal(ulidTime(ids[0]), T0);
+    assert.equal(ulidTime(ids[0]!), T0);
     const back = new UlidGenerator((() => { let t = T0 + 10; return () => t--; })());
     const a = back.next();
     const b = back.next();
@@ -211,7 +211,7 @@ describe('DATEX II v3 mapping (validated against the official schemas)', () => {
       incidentEvent('incident.opened', 'c', 'wrong-way', T0 + 20, [7], 1),
       incidentEvent('incident.opened', 'd', 'queue', T0 + 30, [1, 2, 3], 1),
     ];
-    const doc = toSituations([events[3], events[2], events[0], events[1], events[4], events[5]], o);
+    const doc = toSituations([events[3]!, events[2]!, events[0]!, events[1]!, events[4]!, events[5]!], o);
     assert.deepEqual(validateD2Payload(doc), [], explain(validateD2Payload(doc)));
     const sits = (doc as Doc).payload.sitSituationPublication.situation;
     assert.deepEqual(sits.map((s: any) => s.idG), ['box.a', 'box.b', 'box.c', 'box.d']);
@@ -226,7 +226,7 @@ describe('DATEX II v3 mapping (validated against the official schemas)', () => {
     assert.equal(sits[2].situationRecord[0].sitVehicleObstruction.vehicleObstructionType.value, 'vehicleOnWrongCarriageway');
     assert.equal(sits[3].situationRecord[0].sitAbnormalTraffic.abnormalTrafficType.value, 'queuingTraffic');
     // The version does not depend on the query window: the last event alone gives the same record.
-    const alone = (toSituations([events[2]], o) as Doc).payload.sitSituationPublication.situation[0].situationRecord[0].sitVehicleObstruction;
+    const alone = (toSituations([events[2]!], o) as Doc).payload.sitSituationPublication.situation[0].situationRecord[0].sitVehicleObstruction;
     assert.equal(alone.versionG, a.versionG);
     const active = (toSituations(events, { ...o, activeOnly: true }) as Doc).payload.sitSituationPublication.situation;
     assert.deepEqual(active.map((s: any) => s.idG), ['box.a', 'box.c', 'box.d']);
@@ -266,7 +266,7 @@ describe('counts an integrator can sum', () => {
     assert.deepEqual([r.coveredFrom, r.coveredTo], [iso(t('17:00')), iso(t('19:00'))]);
     // A window that cuts intervals takes them whole and says what it covered.
     const cut = aggregateCounts(evs, { fromMs: t('17:30'), toMs: t('18:30') });
-    assert.deepEqual([cut.rows[0].count, cut.intervals, cut.coveredFrom, cut.coveredTo], [6, 2, iso(t('17:00')), iso(t('19:00'))]);
+    assert.deepEqual([cut.rows[0]!.count, cut.intervals, cut.coveredFrom, cut.coveredTo], [6, 2, iso(t('17:00')), iso(t('19:00'))]);
     assert.equal(aggregateCounts(evs, { fromMs: t('16:00'), toMs: t('17:00') }).flaggedIntervals, 1);
   });
 });

@@ -44,7 +44,7 @@ describe('event pipeline', () => {
       const t0 = Date.now();
       while (got.length < 25 && Date.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 20));
       assert.equal(new Set(got.map((e) => e.id)).size, 25);
-      assert.equal(got[0].source, '/roadside/box9/cameras/cam1');
+      assert.equal(got[0]!.source, '/roadside/box9/cameras/cam1');
 
       await rx.stop();
       p = await createEventPipeline({ config, dataDir: dir, metrics, log: pino({ level: 'silent' }), backoff: { initialMs: 50, maxMs: 300 }, flushTimeoutMs: 300 });

@@ -107,7 +107,7 @@ describe('6. cameras that cannot connect hold no ffmpeg process while they back 
           gate,
           log: pino({ level: 'silent' }),
           onFrame: () => {},
-          onState: (s: CameraState) => void (s === 'backoff' && backoffs[i]++),
+          onState: (s: CameraState) => void (s === 'backoff' && backoffs[i]!++),
         }),
     );
     let maxAlive = 0;
@@ -124,9 +124,9 @@ describe('6. cameras that cannot connect hold no ffmpeg process while they back 
         samples++;
         streams.forEach((_, i) => {
           // Only a camera that stayed in the same backoff across the scan counts (no relaunch meanwhile).
-          if (before[i].state !== 'backoff' || after[i].state !== 'backoff' || before[i].since !== after[i].since) return;
+          if (before[i]!.state !== 'backoff' || after[i]!.state !== 'backoff' || before[i]!.since !== after[i]!.since) return;
           inBackoff++;
-          const own = alive.filter((p) => p.cmdline.includes(urls[i]));
+          const own = alive.filter((p) => p.cmdline.includes(urls[i]!));
           assert.deepEqual(own, [], `camera d${i} holds ffmpeg ${own.map((p) => p.pid).join(',')} while backing off`);
         });
         await new Promise((r) => setTimeout(r, 50));

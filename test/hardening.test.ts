@@ -2,55 +2,17 @@
 // with fastify inject(), the real config validation, the real redaction. No servers, no ffmpeg.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { Outbox } from '../appliance/src/events/index.js';
-import { eventsRoutes } from '../appliance/src/api/events-routes.js';
-import { buildApi } from '../appliance/src/api/server.js';
-import { ConfigStore } from '../appliance/src/config/store.js';
 import { ConfigError, validateConfig, type ConfigIssue } from '../appliance/src/config/load.js';
 import { forbiddenTarget } from '../appliance/src/config/targets.js';
-import { createMetrics } from '../appliance/src/metrics/registry.js';
-import { CameraManager } from '../appliance/src/pipeline/camera-manager.js';
-import { DetectorQueue } from '../appliance/src/pipeline/detector-queue.js';
 import { redactQuery, redactUrl, safeUrl } from '../appliance/src/core/redact.js';
 import { ConnectGate, StderrTail } from '../appliance/src/ingest/index.js';
 import { fill, leaks, SECRET_URLS } from './helpers/secret-urls.js';
 import type { Config } from '../appliance/src/config/schema.js';
 import { allTokens, TOKENS } from './helpers/appliance.js';
+import { testApi, type TestApi } from './helpers/api.js';
 
-/** Stand-in detector (named as such): the unit-tier API never runs a camera, so it is never called. */
-const NEVER_CALLED_DETECTOR = {
-  name: 'never-called',
-  backend: 'onnx-cpu' as const,
-  process: () => Promise.reject(new Error('the unit-tier API runs no camera')),
-  close: () => Promise.resolve(),
-};
-
-interface UnitApi {
-  app: FastifyInstance;
-  store: ConfigStore;
-  logText: () => string;
-  close: () => Promise<void>;
-}
-
-/** The real API with the real config store (in memory) and auth; cameras are never started. */
-async function unitApi(raw: Record<string, unknown> = {}, plugins: FastifyPluginAsync[] = []): Promise<UnitApi> {
-  let logText = '';
-  const log = pino({ level: 'debug' }, new Writable({ write: (c, _e, cb) => ((logText += String(c)), cb()) }));
-  const metrics = createMetrics();
-  const cfg = validateConfig({ auth: { tokens: allTokens() }, ...raw });
-  const store = new ConfigStore(cfg, null, async () => {});
-  const cameras = new CameraManager({ detector: new DetectorQueue(NEVER_CALLED_DETECTOR), metrics, log, events: { process: async () => {}, close: async () => {} }, baseDir: process.cwd() });
-  const dir = mkdtempSync(join(tmpdir(), 'roadside-hardening-'));
-  const app = await buildApi({ log, metrics, config: store, cameras, anonymizer: () => null, notReady: () => [], calibrationDir: dir, plugins });
-  await app.ready();
-  return { app, store, logText: () => logText, close: async () => (await app.close(), rmSync(dir, { recursive: true, force: true })) };
-}
+/** The real API (test/helpers/api.ts) with the real config store in memory and auth, logging at debug. */
+const unitApi = (raw: Record<string, unknown> = {}): Promise<TestApi> => testApi({ config: raw, logLevel: 'debug' });
 
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 const basic = (t: string) => ({ authorization: `Basic ${Buffer.from(`installer:${t}`).toString('base64')}` });
@@ -160,7 +122,7 @@ describe('4. sinks to link-local and cloud-metadata addresses are refused unless
     test(`webhook ${url}`, () => {
       const issues = refused({ sinks: { webhooks: [{ id: 'w', url }] } });
       assert.deepEqual(issues.map((i) => [i.path, i.code]), [['/sinks/webhooks/0/url', 'ROADSIDE_ERR_SINK_TARGET_FORBIDDEN']]);
-      assert.match(issues[0].message, /allowInternalTargets/);
+      assert.match(issues[0]!.message, /allowInternalTargets/);
       assert.doesNotThrow(() => validateConfig({ sinks: { webhooks: [{ id: 'w', url, allowInternalTargets: true }] } }));
     });
   }
@@ -218,7 +180,7 @@ describe('6. limits on cameras, lines, zones and polygon points', () => {
     test(`refused: ${what}`, () => {
       const issues = refused(raw);
       assert.deepEqual(issues.map((i) => [i.path, i.code]), [[path, 'ROADSIDE_ERR_LIMIT_EXCEEDED']]);
-      assert.match(issues[0].message, new RegExp(`limits\\.${key}`));
+      assert.match(issues[0]!.message, new RegExp(`limits\\.${key}`));
     });
   }
   test('at the limit is accepted, and the limits are configurable upwards', () => {
@@ -262,21 +224,17 @@ describe('8. no type coercion: the config file and the API agree', () => {
     });
   }
   test('a typed body is accepted; query strings are still read as numbers (they are text by nature)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'roadside-hardening-outbox-'));
-    const outbox = await Outbox.open({ dir, sinks: [], retention: { maxAgeMs: 1e13, maxEvents: 1e6 }, applianceId: 'box1' });
-    const api = await unitApi({}, [eventsRoutes({ outbox })]);
+    const api = await unitApi();
     try {
       const ok = await api.app.inject({ method: 'POST', url: '/api/v1/cameras', headers: bearer(TOKENS.admin), payload: cam({ width: 640 }) });
       assert.equal(ok.statusCode, 201);
-      assert.equal((api.store.get() as Config).cameras[0].width, 640);
+      assert.equal((api.store.get() as Config).cameras[0]!.width, 640);
       assert.equal((await api.app.inject({ url: '/api/v1/events?limit=5', headers: bearer(TOKENS.viewer) })).statusCode, 200);
       const bad = await api.app.inject({ url: '/api/v1/events?limit=five', headers: bearer(TOKENS.viewer) });
       assert.equal(bad.statusCode, 400);
       assert.equal(bad.json().code, 'ROADSIDE_ERR_REQUEST_INVALID');
     } finally {
       await api.close();
-      await outbox.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
@@ -288,7 +246,7 @@ describe('2. camera credentials are redacted everywhere a URL can surface (unit:
     const rest = url.slice(url.indexOf('://') + 3);
     const at = rest.lastIndexOf('@');
     const out = at >= 0 ? [rest.slice(0, at)] : [];
-    for (const m of rest.matchAll(/[?&](\w+)=([^&]*)/g)) if (/user|pass|pwd|token|key|auth|secret/i.test(m[1])) out.push(m[2]);
+    for (const m of rest.matchAll(/[?&](\w+)=([^&]*)/g)) if (/user|pass|pwd|token|key|auth|secret/i.test(m[1]!)) out.push(m[2]!);
     return out;
   };
   /** 3-character pieces of a secret found in `out` that the non-secret text of `input` does not explain. */

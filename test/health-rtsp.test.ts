@@ -56,7 +56,7 @@ describe('camera health through the real RTSP server and appliance', () => {
       lines: [{ id: 'l1', from: { x: 0.05, y: 0.6 }, to: { x: 0.95, y: 0.6 } }],
       health: { learnSeconds: 4, ...health },
     });
-    t = await startAppliance([cam('frozen', urls[0], { frozen: { openSeconds: 4, closeSeconds: 2 } }), cam('moved', urls[1], { moved: { openSeconds: 3, closeSeconds: 5 } })], {
+    t = await startAppliance([cam('frozen', urls[0]!, { frozen: { openSeconds: 4, closeSeconds: 2 } }), cam('moved', urls[1]!, { moved: { openSeconds: 3, closeSeconds: 5 } })], {
       analytics: { binSeconds: [5] },
     });
   });
@@ -109,8 +109,8 @@ describe('camera health through the real RTSP server and appliance', () => {
     assert.equal(view!.checks.find((c) => c.check === 'moved')!.state, 'open');
     const opened = (await events<CameraHealthData>('moved', 'camera.health')).find((e) => e.data.check === 'moved' && e.data.state === 'opened')!;
     // 20 source px of 280 → 22.9 px at 320 wide.
-    assert.ok(Math.abs(opened.data.measures.shiftX - 22.9) <= 3, `shiftX ${opened.data.measures.shiftX}`);
-    assert.ok(Math.abs(opened.data.measures.shiftY) <= 2, `shiftY ${opened.data.measures.shiftY}`);
+    assert.ok(Math.abs(opened.data.measures.shiftX! - 22.9) <= 3, `shiftX ${opened.data.measures.shiftX}`);
+    assert.ok(Math.abs(opened.data.measures.shiftY!) <= 2, `shiftY ${opened.data.measures.shiftY}`);
     assert.ok(view!.flags.includes('camera-moved'));
 
     const metrics = await (await t.get('/metrics', TOKENS.metrics)).text();

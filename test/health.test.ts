@@ -39,7 +39,7 @@ function run(m: CameraHealthMonitor, frames: Frame[]): Run {
   const events: DomainEvent<CameraHealthData>[] = [];
   for (const f of frames) events.push(...m.observe(f, []));
   for (const e of events) assert.ok(Value.Check(CameraHealthData, e.data), `event payload valid: ${JSON.stringify(e.data)}`);
-  const t0 = frames[0].timestampMs;
+  const t0 = frames[0]!.timestampMs;
   return { events, at: (e) => (e.timeMs - t0) / 1000 };
 }
 
@@ -54,15 +54,15 @@ async function faultCase(check: HealthCheck, vf: string, openSeconds: number, cl
   const opened = r.events.filter((e) => e.data.check === check && e.data.state === 'opened');
   const closed = r.events.filter((e) => e.data.check === check && e.data.state === 'closed');
   assert.equal(opened.length, 1, `${check} opened once: ${JSON.stringify(r.events.map((e) => [e.data.check, e.data.state, r.at(e)]))}`);
-  const tOpen = r.at(opened[0]);
+  const tOpen = r.at(opened[0]!);
   assert.ok(tOpen >= FAULT_START && tOpen <= FAULT_START + openSeconds + SLACK_S, `${check} opened at ${tOpen} s, fault from ${FAULT_START} s`);
   assert.equal(closed.length, 1, `${check} closed once`);
-  const tClose = r.at(closed[0]);
+  const tClose = r.at(closed[0]!);
   assert.ok(tClose >= FAULT_END && tClose <= FAULT_END + closeSeconds + SLACK_S, `${check} closed at ${tClose} s, fault ended at ${FAULT_END} s`);
-  assert.equal(closed[0].data.healthId, opened[0].data.healthId);
-  assert.ok(closed[0].data.endedAt, 'closed carries endedAt');
+  assert.equal(closed[0]!.data.healthId, opened[0]!.data.healthId);
+  assert.ok(closed[0]!.data.endedAt, 'closed carries endedAt');
   const others = r.events.filter((e) => e.data.check !== check);
-  return { opened: opened[0], others };
+  return { opened: opened[0]!, others };
 }
 
 describe('health checks fire on their fault, within the stated bound, and close when it ends', () => {
@@ -77,33 +77,33 @@ describe('health checks fire on their fault, within the stated bound, and close 
 
   test('covered: a grey box over 80 % of the frame', async () => {
     const { opened, others } = await faultCase('covered', `drawbox=x=0:y=0:w=iw:h=ih*0.8:color=gray:t=fill:${between}`, d.covered.openSeconds, d.covered.closeSeconds);
-    assert.ok(opened.data.measures.coveredFraction >= 0.5, JSON.stringify(opened.data.measures));
+    assert.ok(opened.data.measures.coveredFraction! >= 0.5, JSON.stringify(opened.data.measures));
     assert.ok(!others.some((e) => e.data.check === 'moved'), 'a cover is not a move');
   });
 
   test('defocused: gblur sigma 1.5', async () => {
     const { opened } = await faultCase('defocused', `gblur=sigma=1.5:${between}`, d.defocused.openSeconds, d.defocused.closeSeconds);
-    assert.ok(opened.data.measures.sharpnessRatio < d.defocused.maxSharpnessRatio, JSON.stringify(opened.data.measures));
+    assert.ok(opened.data.measures.sharpnessRatio! < d.defocused.maxSharpnessRatio, JSON.stringify(opened.data.measures));
   });
 
   test('moved: the view shifted by 20 source px (about 46 px at 640x360), with the shift estimated', async () => {
     const { opened, others } = await faultCase('moved', `crop=w=iw-40:h=ih-40:x='if(between(t,${FAULT_START},${FAULT_END}),0,20)':y=20`, d.moved.openSeconds, d.moved.closeSeconds);
     // The crop moved the window 20 px left: the scene moves right by 20 * 640/280 ≈ 45.7 px.
     const expected = (20 * W) / 280;
-    assert.ok(Math.abs(opened.data.measures.shiftX - expected) <= 4, `shiftX ${opened.data.measures.shiftX} vs ${expected.toFixed(1)}`);
-    assert.ok(Math.abs(opened.data.measures.shiftY) <= 2, `shiftY ${opened.data.measures.shiftY}`);
+    assert.ok(Math.abs(opened.data.measures.shiftX! - expected) <= 4, `shiftX ${opened.data.measures.shiftX} vs ${expected.toFixed(1)}`);
+    assert.ok(Math.abs(opened.data.measures.shiftY!) <= 2, `shiftY ${opened.data.measures.shiftY}`);
     assert.deepEqual(others.map((e) => e.data.check), []);
   });
 
   test('dark: brightness down (eq)', async () => {
     const { opened, others } = await faultCase('dark', `eq=brightness=-0.6:${between}`, d.dark.openSeconds, d.dark.closeSeconds);
-    assert.ok(opened.data.measures.meanLuma < d.dark.maxMeanLuma);
+    assert.ok(opened.data.measures.meanLuma! < d.dark.maxMeanLuma);
     assert.deepEqual(others.map((e) => e.data.check), [], 'a black picture is dark only, not also frozen or covered');
   });
 
   test('overexposed: brightness up (eq)', async () => {
     const { opened } = await faultCase('overexposed', `eq=brightness=0.7:${between}`, d.overexposed.openSeconds, d.overexposed.closeSeconds);
-    assert.ok(opened.data.measures.saturatedFraction >= d.overexposed.minSaturatedFraction);
+    assert.ok(opened.data.measures.saturatedFraction! >= d.overexposed.minSaturatedFraction);
   });
 });
 
@@ -161,7 +161,7 @@ describe('reference, confirm and data-quality flags', () => {
       const again = monitor({}, store);
       assert.equal(again.status().reference, 'ready');
       assert.equal(again.referenceRaw(), null, 'no raw image on disk');
-      const later = frames.filter((f) => f.timestampMs - frames[0].timestampMs >= 14_000);
+      const later = frames.filter((f) => f.timestampMs - frames[0]!.timestampMs >= 14_000);
       for (const f of later) again.observe(f, []);
       assert.equal(again.status().suspect, true);
       // A stream of another size learns afresh (sharpness depends on the size).
@@ -189,7 +189,7 @@ describe('reference, confirm and data-quality flags', () => {
   });
 
   test('intervals carry the flags of the health problems open during them, and only those', () => {
-    const cam = validateConfig({ cameras: [{ id: 'cam', url: 'rtsp://127.0.0.1/x', lines: [{ id: 'l1', from: { x: 0, y: 0.5 }, to: { x: 1, y: 0.5 } }] }] }).cameras[0];
+    const cam = validateConfig({ cameras: [{ id: 'cam', url: 'rtsp://127.0.0.1/x', lines: [{ id: 'l1', from: { x: 0, y: 0.5 }, to: { x: 1, y: 0.5 } }] }] }).cameras[0]!;
     const a = new CameraAnalytics({ camera: cam, binSeconds: [10], calibration: null });
     const t0 = Date.UTC(2026, 0, 1, 12, 0, 0);
     const frame = (t: number) => ({ cameraId: 'cam', seq: t, timestampMs: t0 + t * 1000, width: 640, height: 360, tracks: [] });
@@ -200,7 +200,7 @@ describe('reference, confirm and data-quality flags', () => {
     }
     const counts = out.filter((e) => e.type === 'count.interval').map((e) => e.data as { intervalStart: string; flags?: string[]; counts: unknown[] });
     assert.equal(counts.length, 2);
-    assert.equal(counts[0].flags, undefined, 'the healthy interval is unflagged (complete and trusted)');
-    assert.deepEqual(counts[1].flags, ['camera-frozen'], 'the frozen interval says so instead of a confident zero');
+    assert.equal(counts[0]!.flags, undefined, 'the healthy interval is unflagged (complete and trusted)');
+    assert.deepEqual(counts[1]!.flags, ['camera-frozen'], 'the frozen interval says so instead of a confident zero');
   });
 });

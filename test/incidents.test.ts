@@ -84,10 +84,10 @@ const sec = (e: DomainEvent) => (e.timeMs - T0) / 1000;
 /** Piecewise-linear path through (t, y) keyframes at a fixed x; absent outside [first t, last t]. */
 function path(x: number, keys: Array<[number, number]>): (t: number) => { x: number; y: number } | undefined {
   return (t) => {
-    if (t < keys[0][0] || t > keys[keys.length - 1][0]) return undefined;
+    if (t < keys[0]![0] || t > keys[keys.length - 1]![0]) return undefined;
     for (let k = 1; k < keys.length; k++) {
-      const [t0, y0] = keys[k - 1];
-      const [t1, y1] = keys[k];
+      const [t0, y0] = keys[k - 1]!;
+      const [t1, y1] = keys[k]!;
       if (t <= t1) return { x, y: y0 + ((y1 - y0) * (t - t0)) / Math.max(t1 - t0, 1e-9) };
     }
     return undefined;
@@ -136,19 +136,19 @@ describe('StoppedVehicleRule', () => {
     const kinds = ev.map((e) => e.type);
     assert.equal(kinds[0], 'incident.opened');
     assert.equal(kinds[kinds.length - 1], 'incident.closed');
-    const opened = ev[0];
+    const opened = ev[0]!;
     assert.equal(opened.data.kind, 'stopped-vehicle');
     assert.equal(opened.data.zoneId, 'road');
     assert.deepEqual(opened.data.trackIds, [7]);
     assert.ok(sec(opened) >= 35 && sec(opened) <= 37, `opened at ${sec(opened)} s`);
     assert.ok(Math.abs(Date.parse(opened.data.startedAt) - (T0 + 5000)) <= 1500, 'started when it stopped');
-    assert.ok(opened.data.measures.stoppedSeconds >= 30);
-    assert.ok(opened.data.measures.speedPxPerSec <= 4);
+    assert.ok(opened.data.measures.stoppedSeconds! >= 30);
+    assert.ok(opened.data.measures.speedPxPerSec! <= 4);
     assert.equal(opened.data.endedAt, null);
     const updates = ev.filter((e) => e.type === 'incident.updated');
     assert.ok(updates.length >= 1 && updates.length <= 2, `${updates.length} updates`);
-    for (let k = 1; k < ev.length - 1; k++) assert.ok(ev[k].timeMs - ev[k - 1].timeMs >= 10_000);
-    const closed = ev[ev.length - 1];
+    for (let k = 1; k < ev.length - 1; k++) assert.ok(ev[k]!.timeMs - ev[k - 1]!.timeMs >= 10_000);
+    const closed = ev[ev.length - 1]!;
     assert.equal(closed.data.incidentId, opened.data.incidentId);
     assert.ok(sec(closed) >= 55 && sec(closed) <= 57.5, `closed at ${sec(closed)} s`);
     assert.ok(closed.data.endedAt !== null && Date.parse(closed.data.endedAt) <= closed.timeMs);
@@ -174,7 +174,7 @@ describe('StoppedVehicleRule', () => {
     const a = analytics({ stoppedVehicle: { minSeconds: 10, maxSpeedKmh: 3 } }, cal);
     const ev = run(a, [{ id: 1, cls: 'car', at: path(0.5, [[0, 0.1], [2, 0.3], [20, 0.3]]) }], 20);
     assert.equal(ev[0]?.type, 'incident.opened');
-    assert.ok(ev[0].data.measures.speedKmh <= 3);
+    assert.ok(ev[0]!.data.measures.speedKmh! <= 3);
     assert.equal(ev[0].data.measures.speedPxPerSec, undefined);
   });
 });
@@ -184,10 +184,10 @@ describe('WrongWayRule', () => {
     const a = analytics({ wrongWay: { minDistanceRel: 0.15 } });
     const ev = run(a, [{ id: 3, cls: 'car', at: path(0.5, [[0, 0.9], [4, 0.1]]) }], 12);
     assert.deepEqual(ev.map((e) => e.type), ['incident.opened', 'incident.closed']);
-    assert.equal(ev[0].data.kind, 'wrong-way');
-    assert.ok(ev[0].data.measures.distanceRel >= 0.15);
+    assert.equal(ev[0]!.data.kind, 'wrong-way');
+    assert.ok(ev[0]!.data.measures.distanceRel! >= 0.15);
     // Fired after about 0.15 of the 0.8 travelled: within the first second.
-    assert.ok(sec(ev[0]) <= 1.2, `opened at ${sec(ev[0])}`);
+    assert.ok(sec(ev[0]!) <= 1.2, `opened at ${sec(ev[0]!)}`);
   });
 
   test('near misses: the right way, jitter backwards, a short reverse, a pedestrian against the lane', () => {
@@ -217,7 +217,7 @@ describe('WrongWayRule', () => {
     const b = analytics({ wrongWay: { minDistanceM: 15 } }, cal);
     const ev = run(b, [{ id: 1, cls: 'car', at: path(0.5, [[0, 0.8], [4, 0.3]]) }], 4);
     assert.equal(ev[0]?.type, 'incident.opened');
-    assert.ok(ev[0].data.measures.distanceM >= 15 && ev[0].data.measures.distanceM < 20, JSON.stringify(ev[0].data.measures));
+    assert.ok(ev[0]!.data.measures.distanceM! >= 15 && ev[0]!.data.measures.distanceM! < 20, JSON.stringify(ev[0]!.data.measures));
   });
 });
 
@@ -236,7 +236,7 @@ describe('QueueRule', () => {
     assert.equal(opened.data.measures.occupancy, 6);
     assert.equal(opened.data.trackIds.length, 6);
     // 5 gaps of 0.12 frame height = 0.6 · 60 m = 36 m between first and last anchor.
-    assert.ok(Math.abs(opened.data.measures.queueLengthM - 36) < 1.5, `queue ${opened.data.measures.queueLengthM} m`);
+    assert.ok(Math.abs(opened.data.measures.queueLengthM! - 36) < 1.5, `queue ${opened.data.measures.queueLengthM} m`);
   });
 
   test('near misses: a free-flowing column and a short slow one', () => {
@@ -256,11 +256,11 @@ describe('PedestrianOnCarriagewayRule', () => {
     const a = analytics({ pedestrian: { minSeconds: 2 } });
     const ev = run(a, [{ id: 9, cls: 'person', at: (t) => (t < 6 ? { x: 0.5, y: 0.5 } : undefined) }], 15);
     assert.deepEqual(ev.map((e) => e.type), ['incident.opened', 'incident.closed']);
-    assert.equal(ev[0].data.kind, 'pedestrian-on-carriageway');
-    assert.ok(sec(ev[0]) >= 2 && sec(ev[0]) <= 2.5);
+    assert.equal(ev[0]!.data.kind, 'pedestrian-on-carriageway');
+    assert.ok(sec(ev[0]!) >= 2 && sec(ev[0]!) <= 2.5);
     // Last seen at 5.8 s, closed clearSeconds (5) later.
-    assert.ok(sec(ev[1]) >= 10.8 && sec(ev[1]) <= 11.2, `closed ${sec(ev[1])}`);
-    assert.equal(ev[1].data.endedAt, new Date(T0 + 5800).toISOString());
+    assert.ok(sec(ev[1]!) >= 10.8 && sec(ev[1]!) <= 11.2, `closed ${sec(ev[1]!)}`);
+    assert.equal(ev[1]!.data.endedAt, new Date(T0 + 5800).toISOString());
   });
 
   test('near misses: on the sidewalk (also where it overlaps the road edge), a quick crossing, a car', () => {
@@ -287,7 +287,7 @@ describe('incident lifecycle', () => {
     assert.equal(a.liveSummary().openIncidents.length, 1);
     const closed = a.close(T0 + 4000).filter((e) => e.type === 'incident.closed') as DomainEvent<IncidentData>[];
     assert.equal(closed.length, 1);
-    assert.equal(closed[0].data.incidentId, ev[0].data.incidentId);
+    assert.equal(closed[0]!.data.incidentId, ev[0]!.data.incidentId);
     assert.equal(a.liveSummary().openIncidents.length, 0);
     assert.equal(a.stateSize(), 0);
   });

@@ -83,10 +83,10 @@ describe('ingest against a real RTSP server on 127.0.0.1', () => {
     const cam = camera(url, frames, states);
     cam.start();
     await waitFor(() => frames.length >= 5, 20_000, 'first frames');
-    const f = frames[0];
+    const f = frames[0]!;
     assert.equal(f.data.length, 160 * 90 * 3);
     assert.equal(f.cameraId, 'cam1');
-    assert.ok(frames[4].seq > frames[0].seq);
+    assert.ok(frames[4]!.seq > frames[0]!.seq);
     assert.equal(cam.status().state, 'streaming');
 
     await server.stop();

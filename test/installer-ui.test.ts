@@ -164,6 +164,7 @@ describe('installer page', { timeout: 90_000 }, () => {
     const cfg = await cameraConfig();
     assert.equal(cfg.lines.length, 1);
     const [line] = cfg.lines;
+    assert.ok(line);
     assert.equal(line.id, 'line-1');
     assert.equal((line as LineCfg & { name?: string }).name, 'Northbound');
     near(line.from.x, 0.2, 0.01, 'from.x');
@@ -228,8 +229,8 @@ describe('installer page', { timeout: 90_000 }, () => {
     assert.equal(zone.kind, 'sidewalk');
     assert.equal(zone.polygon.length, 4);
     zone.polygon.forEach((p, i) => {
-      near(p.x, corners[i].x, 0.01, `corner ${i + 1} x`);
-      near(p.y, corners[i].y, 0.01, `corner ${i + 1} y`);
+      near(p.x, corners[i]!.x, 0.01, `corner ${i + 1} x`);
+      near(p.y, corners[i]!.y, 0.01, `corner ${i + 1} y`);
     });
     assert.ok(zone.laneDirection, 'lane direction set');
     near(zone.laneDirection.x, 0, 0.01, 'lane x');
@@ -260,9 +261,9 @@ describe('installer page', { timeout: 90_000 }, () => {
     assert.deepEqual(file.imageSize, { width: 640, height: 360 });
     assert.equal(file.points.length, 4);
     for (const [i, p] of picks.entries()) {
-      near(file.points[i].image.x, p.x * 640, 4, `point ${i + 1} image x`);
-      near(file.points[i].image.y, p.y * 360, 4, `point ${i + 1} image y`);
-      assert.deepEqual(file.points[i].ground, { x: p.gx, y: p.gy });
+      near(file.points[i]!.image.x, p.x * 640, 4, `point ${i + 1} image x`);
+      near(file.points[i]!.image.y, p.y * 360, 4, `point ${i + 1} image y`);
+      assert.deepEqual(file.points[i]!.ground, { x: p.gx, y: p.gy });
     }
     const status = (await (await api(`/api/v1/cameras/${CAMERA}`)).json()) as { status: { calibrated: boolean } };
     assert.equal(status.status.calibrated, true);

@@ -50,7 +50,7 @@ test('a stream lost and back within a bin leaves one record for that bin, flagge
   assert.equal(new Set(starts).size, starts.length, `no bin recorded twice: ${starts.join(', ')}`);
   const outage = intervals.filter((d) => d.intervalStart === iso);
   assert.equal(outage.length, 1, `one record for the bin of the outage (${iso}): ${JSON.stringify(intervals.map((d) => [d.intervalStart, d.intervalEnd, d.flags]))}`);
-  const rec = outage[0];
+  const rec = outage[0]!;
   assert.ok(backAt < binStart + BIN_MS, 'the stream came back inside the bin (else this test proves less)');
   assert.equal(rec.intervalEnd, new Date(binStart + BIN_MS).toISOString(), 'the whole bin, not split at the reconnect');
   assert.deepEqual(rec.flags, ['stream-gap']);

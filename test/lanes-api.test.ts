@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { buildApi } from '../appliance/src/api/server.js';
-import { laneRoutes } from '../appliance/src/api/routes/lanes.js';
-import { eventsRoutes } from '../appliance/src/api/events-routes.js';
-import { laneSiteId, laneSiteSources } from '../appliance/src/events/datex.js';
+import Fastify from 'fastify';
+import { roadsideApi } from '../appliance/src/api/app.js';
+import { laneSiteId } from '../appliance/src/events/datex.js';
 import { explain, validateD2Payload } from './helpers/datex-validator.js';
 import { validateConfig } from '../appliance/src/config/load.js';
 import { ConfigStore } from '../appliance/src/config/store.js';
@@ -57,15 +56,19 @@ describe('lane data API', () => {
     const now = Date.now();
     const last = Math.max(...events.map((e) => e.timeMs));
     await outbox.append(events.map((e) => ({ ...e, cameraId: 'live', timeMs: now - (last - e.timeMs), data: { ...(e.data as LaneIntervalData), cameraId: 'live' } })));
-    const cfg = validateConfig({ auth: { enabled: true, tokens: allTokens() }, storage: { dataDir: join(dir, 'data') } });
+    // The camera with its lanes is configured (the DATEX site table lists them) but not started: the events are stored above.
+    const cfg = validateConfig({
+      appliance: { id: 'box' },
+      auth: { enabled: true, tokens: allTokens() },
+      storage: { dataDir: join(dir, 'data') },
+      cameras: [{ id: 'highway', url: 'rtsp://127.0.0.1/replay', enabled: false, width: 320, height: 240, lanes: highwayLanes(), laneData: { intervalSeconds: 20 } }],
+    });
     const log = pino({ level: 'silent' });
     cameras = new CameraManager({ detector: new ReplayDetector(rec), metrics, log, events: { process: async () => undefined, close: async () => undefined }, baseDir: dir });
     const store = new ConfigStore(cfg, null, (next) => cameras.apply(next));
-    api = await buildApi({ log, metrics, config: store, cameras, anonymizer: () => null, notReady: () => [], calibrationDir: join(dir, 'cal'), plugins: [
-        laneRoutes({ outbox }),
-        eventsRoutes({ outbox, sites: () => [{ cameraId: 'highway', lines: [], lanes: laneSiteSources({ lanes: highwayLanes(), laneData: { intervalSeconds: 20, lengthClasses: { lightMaxM: 6, mediumMaxM: 9, heavyMaxM: 13 } } }) }], binSeconds: () => [60] }),
-      ],
-    });
+    api = Fastify({ logger: false });
+    await api.register(roadsideApi, { metrics, config: store, cameras, outbox, anonymizer: () => null, notReady: () => [], calibrationDir: join(dir, 'cal') });
+    await api.ready();
   });
 
   after(async () => {

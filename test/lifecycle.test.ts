@@ -29,7 +29,7 @@ test('SIGTERM stops the process within the bound, flushing the open count interv
   try {
     await waitFor(() => out.includes('"frames flowing"'), 40_000, 'camera streaming');
     const cams = (await (await fetch(`http://127.0.0.1:${port}/api/v1/cameras`, { headers: { authorization: `Bearer ${TOKENS.viewer}` } })).json()) as { cameras: { state: string }[] };
-    assert.equal(cams.cameras[0].state, 'streaming');
+    assert.equal(cams.cameras[0]!.state, 'streaming');
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     const t0 = Date.now();
     sigtermAt = t0;

@@ -81,11 +81,11 @@ describe('ops/prometheus/agent.yml', () => {
   test('agent-mode shape: external labels site and box, remote_write with a queue, no rules or alerting', () => {
     assert.deepEqual(Object.keys(cfg.global.external_labels).sort(), ['box', 'site']);
     assert.equal(cfg.remote_write.length, 1);
-    assert.match(cfg.remote_write[0].url, /^https:\/\//);
-    assert.ok(cfg.remote_write[0].queue_config.max_backoff, 'retries back off');
+    assert.match(cfg.remote_write[0]!.url, /^https:\/\//);
+    assert.ok(cfg.remote_write[0]!.queue_config.max_backoff, 'retries back off');
     assert.equal(cfg.rule_files, undefined, 'agent mode refuses rule_files');
     assert.equal(cfg.alerting, undefined, 'agent mode has no alerting');
-    assert.equal(cfg.scrape_configs[0].job_name, 'roadside');
+    assert.equal(cfg.scrape_configs[0]!.job_name, 'roadside');
   });
 
   test('promtool check config fails without the token files and passes with them', () => {
@@ -120,9 +120,9 @@ describe('metrics forwarding through a real Prometheus agent into a real central
     cfg.global.scrape_interval = '1s';
     cfg.global.scrape_timeout = '1s';
     cfg.global.external_labels = { site: 'north', box: 'box-42' };
-    cfg.scrape_configs[0].static_configs = [{ targets: [target] }];
-    cfg.remote_write[0].url = `http://127.0.0.1:${central.port}/api/v1/write`;
-    cfg.remote_write[0].queue_config = { ...cfg.remote_write[0].queue_config, batch_send_deadline: '1s', min_backoff: '200ms', max_backoff: '1s' };
+    cfg.scrape_configs[0]!.static_configs = [{ targets: [target] }];
+    cfg.remote_write[0]!.url = `http://127.0.0.1:${central.port}/api/v1/write`;
+    cfg.remote_write[0]!.queue_config = { ...cfg.remote_write[0]!.queue_config, batch_send_deadline: '1s', min_backoff: '200ms', max_backoff: '1s' };
     writeFileSync(join(dir, 'agent.yml'), stringify(cfg));
     writeFileSync(join(dir, 'roadside-metrics.token'), TOKENS.metrics);
     writeFileSync(join(dir, 'remote-write.token'), 'central-store-token');
@@ -141,7 +141,7 @@ describe('metrics forwarding through a real Prometheus agent into a real central
       const r = await central.query('up{job="roadside",site="north",box="box-42"}');
       return r.length ? r : null;
     }, 30_000, () => `up{box="box-42"} in the central store (agent: exit ${agent.proc?.exitCode} ${agent.log.slice(-600)}; central: exit ${central.proc?.exitCode} ${central.log.slice(-600)})`);
-    assert.equal(up[0].value![1], '1', 'the agent scraped /metrics with its metrics token');
+    assert.equal(up[0]!.value![1], '1', 'the agent scraped /metrics with its metrics token');
     const own = await central.query('roadside_outbox_stored_events{box="box-42"}');
     assert.equal(own.length, 1, 'appliance metrics forwarded');
 
@@ -153,9 +153,9 @@ describe('metrics forwarding through a real Prometheus agent into a real central
     central.start();
     const during = await until(async () => {
       const r = await central.query('up{box="box-42"}', `&start=${downFrom + 0.5}&end=${downTo - 0.5}&step=1`);
-      return r.length && r[0].values!.length >= 2 ? r : null;
+      return r.length && r[0]!.values!.length >= 2 ? r : null;
     }, 30_000, () => `samples from the outage in the central store (agent: ${agent.log.slice(-600)})`);
-    assert.ok(during[0].values!.every(([, v]) => v === '1'));
+    assert.ok(during[0]!.values!.every(([, v]) => v === '1'));
     assert.ok(readFileSync(join(dir, 'agent.yml'), 'utf8').includes('external_labels'));
   });
 });

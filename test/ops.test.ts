@@ -124,7 +124,7 @@ const metricNamesIn = (expr: string) => [...new Set(expr.match(/\broadside_[a-z0
 function selectorLabels(expr: string): { metric: string; label: string }[] {
   const out: { metric: string; label: string }[] = [];
   for (const sel of expr.matchAll(/\b(roadside_[a-z0-9_]+)\s*\{([^}]*)\}/g)) {
-    for (const l of sel[2].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)/g)) out.push({ metric: sel[1], label: l[1] });
+    for (const l of sel[2]!.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)/g)) out.push({ metric: sel[1]!, label: l[1]! });
   }
   return out;
 }
@@ -248,7 +248,7 @@ describe('alert rules', () => {
 /** Crude: a label survives unless the expression aggregates with by (...) without it. */
 function exprKeepsLabel(expr: string, label: string): boolean {
   const metrics = metricNamesIn(expr);
-  const byClauses = [...expr.matchAll(/\bby\s*\(([^)]*)\)/g)].map((m) => m[1]);
+  const byClauses = [...expr.matchAll(/\bby\s*\(([^)]*)\)/g)].map((m) => m[1]!);
   if (byClauses.some((b) => !b.split(',').map((s) => s.trim()).includes(label))) return false;
   return metrics.some((n) => LABELS_OF.get(n.replace(/_(bucket|sum|count)$/, ''))?.includes(label));
 }

@@ -60,12 +60,12 @@ describe('outbox', () => {
     const b = await ob.append([countEvent(3)]);
     assert.equal(a.length, 2);
     for (const e of [...a, ...b]) assert.ok(Value.Check(cloudEventSchema(eventTypeOf(e)), e), `valid ${e.type} envelope: ${JSON.stringify([...Value.Errors(cloudEventSchema(eventTypeOf(e)), e)][0])}`);
-    assert.equal(a[1].source, '/roadside/box1/cameras/cam2');
-    assert.equal(a[0].time, new Date(T0 + 60_000).toISOString());
+    assert.equal(a[1]!.source, '/roadside/box1/cameras/cam2');
+    assert.equal(a[0]!.time, new Date(T0 + 60_000).toISOString());
     const ids = [...a, ...b].map((e) => e.id);
     assert.deepEqual([...ids].sort(), ids, 'ids sort in append order');
-    assert.ok(Math.abs(ulidTime(ids[0])! - Date.now()) < 60_000);
-    assert.equal((await metrics.registry.getSingleMetric('roadside_events_produced_total')!.get()).values[0].value, 3);
+    assert.ok(Math.abs(ulidTime(ids[0]!)! - Date.now()) < 60_000);
+    assert.equal((await metrics.registry.getSingleMetric('roadside_events_produced_total')!.get()).values[0]!.value, 3);
     assert.equal(ob.backlog('tc'), 3);
     await ob.setCursor('tc', 2);
     await ob.close();
@@ -77,9 +77,9 @@ describe('outbox', () => {
     assert.equal(ob.cursor('new'), 0, 'a new sink starts at the oldest retained event');
     assert.deepEqual((await ob.readAfter(0, 10)).map((s) => s.event.id), ids);
     assert.deepEqual((await ob.readAfter(2, 10)).map((s) => s.seq), [3]);
-    assert.equal(await ob.seqOfId(ids[1]), 2);
+    assert.equal(await ob.seqOfId(ids[1]!), 2);
     const more = await ob.append([countEvent(4)]);
-    assert.equal(await ob.seqOfId(more[0].id), 4, 'sequence continues after a reopen');
+    assert.equal(await ob.seqOfId(more[0]!.id), 4, 'sequence continues after a reopen');
     await ob.close();
   });
 
@@ -102,14 +102,14 @@ describe('outbox', () => {
 
     // [from, to): event i has time T0 + i min, so 10..19 → 10 events (+ the camera.state at 5 min is outside).
     const ranged = await ob.query({ fromMs: T0 + 10 * 60_000, toMs: T0 + 20 * 60_000, limit: 100 });
-    assert.deepEqual(ranged.events.map((e) => (e.data as CountIntervalData).counts[0].count), [10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+    assert.deepEqual(ranged.events.map((e) => (e.data as CountIntervalData).counts[0]!.count), [10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
 
     const seen: number[] = [];
     let cursor: string | undefined;
     let pages = 0;
     do {
       const page = await ob.query({ camera: 'cam1', type: 'count.interval', limit: 7, cursor });
-      seen.push(...page.events.map((e) => (e.data as CountIntervalData).counts[0].count));
+      seen.push(...page.events.map((e) => (e.data as CountIntervalData).counts[0]!.count));
       cursor = page.nextCursor ?? undefined;
       pages++;
     } while (cursor && pages < 10);
@@ -135,7 +135,7 @@ describe('outbox', () => {
     const dropped = async (reason: string) =>
       (await metrics.registry.getSingleMetric('roadside_outbox_dropped_total')!.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
     assert.equal(await dropped('count'), 5);
-    assert.equal((await ob.readAfter(0, 1))[0].seq, 11);
+    assert.equal((await ob.readAfter(0, 1))[0]!.seq, 11);
     assert.ok(lines.some((l) => l.msg === 'retention deleted events a sink had not received yet' && l.reason === 'count' && l.events === 5));
 
     // Age: the cutoff is 60 min, events 11..60 are 50..1 min old → none; move the clock by 20 min.
@@ -156,7 +156,7 @@ describe('outbox', () => {
     assert.ok(ob.storedEvents <= 102, `pruned while appending: ${ob.storedEvents} stored`);
     await ob.prune(); // waits for any queued retention task; prunes nothing more than the cap asks
     assert.equal(ob.storedEvents, 100);
-    assert.equal((await ob.readAfter(0, 1))[0].seq, 51, 'the oldest went first');
+    assert.equal((await ob.readAfter(0, 1))[0]!.seq, 51, 'the oldest went first');
     await ob.close();
   });
 
@@ -175,7 +175,7 @@ describe('outbox', () => {
     assert.ok(err instanceof OutboxWriteError, 'OutboxWriteError');
     assert.equal(err.reason, 'disk-full');
     assert.match(err.message, /disk full.*No space left on device/);
-    assert.equal((await metrics.registry.getSingleMetric('roadside_outbox_write_errors_total')!.get()).values[0].value, 1);
+    assert.equal((await metrics.registry.getSingleMetric('roadside_outbox_write_errors_total')!.get()).values[0]!.value, 1);
     assert.equal(ob.lastSeq, 2, 'no sequence number used by the failed write');
     full = false;
     const later = await ob.append([countEvent(4)]);

@@ -129,8 +129,8 @@ describe('faces: head fallback by pose, small-face passes', () => {
     assert.ok(!facePasses(1280, 720).some((p) => p.scale === 2));
     const passes = personPasses([{ x: 600, y: 300, w: 12, h: 36 }, { x: 10, y: 10, w: 200, h: 400 }], 1280, 720);
     assert.equal(passes.length, 1); // the big person's face is seen by the frame pass
-    assert.ok(passes[0].scale >= 3);
-    assert.equal(coveredFraction({ x: 602, y: 300, w: 8, h: 8 }, [passes[0].region]), 1);
+    assert.ok(passes[0]!.scale >= 3);
+    assert.equal(coveredFraction({ x: 602, y: 300, w: 8, h: 8 }, [passes[0]!.region]), 1);
   });
 });
 

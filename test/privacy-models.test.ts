@@ -21,7 +21,7 @@ function dlibBoxes(xmlPath: string, file: string): Box[] {
   const xml = readFileSync(xmlPath, 'utf8');
   const img = xml.split('<image ').find((s) => s.startsWith(`file='${file}'`));
   assert.ok(img, `${file} in ${xmlPath}`);
-  return [...img.matchAll(/<box top='(\d+)' left='(\d+)' width='(\d+)' height='(\d+)'/g)].map((m) => ({ x: +m[2], y: +m[1], w: +m[3], h: +m[4] }));
+  return [...img.matchAll(/<box top='(\d+)' left='(\d+)' width='(\d+)' height='(\d+)'/g)].map((m) => ({ x: +m[2]!, y: +m[1]!, w: +m[3]!, h: +m[4]! }));
 }
 
 
@@ -66,7 +66,7 @@ describe('anonymizer on real photos (YuNet + PP-OCRv4)', () => {
   });
 
   test('roadside photo: the plate is found by the text detector on the car crop and pixelated', async () => {
-    const [file, x, y, w, h] = readFileSync(`${DATA}/plates/us/0b86cecf-67d1-4fc0-87c9-b36b0ee228bb.txt`, 'utf8').trim().split('\t');
+    const [file = '', x = '', y = '', w = '', h = ''] = readFileSync(`${DATA}/plates/us/0b86cecf-67d1-4fc0-87c9-b36b0ee228bb.txt`, 'utf8').trim().split('\t');
     const plate = { x: +x, y: +y, w: +w, h: +h };
     const img = await readRgb(`${DATA}/plates/us/${file}`);
     const orig: RgbImage = { ...img, data: Buffer.from(img.data) };
@@ -106,6 +106,6 @@ describe('anonymizer on real photos (YuNet + PP-OCRv4)', () => {
     const text = await metrics.registry.getSingleMetricAsString('roadside_anonymization_withheld_total');
     for (const line of text.split('\n').filter((l) => l.startsWith('roadside_anonymization_withheld_total{')))
       assert.match(line, /^roadside_anonymization_withheld_total\{reason="(model-missing|model-error|timeout|invalid-image)"\} \d+$/);
-    assert.ok((await metrics.anonymizedImages.get()).values[0].value >= 2);
+    assert.ok((await metrics.anonymizedImages.get()).values[0]!.value >= 2);
   });
 });

@@ -3,7 +3,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { registeredRoutes } from '../appliance/src/api/server.js';
+import { registeredRoutes } from '../appliance/src/api/auth.js';
 import type { Box, RgbImage } from '../appliance/src/core/types.js';
 import { TestRtspServer, freePort, waitFor } from './helpers/rtsp-server.js';
 import { startAppliance, TOKENS, type TestAppliance } from './helpers/appliance.js';

@@ -39,7 +39,7 @@ function noiseImage(width: number, height: number, seed = 1): RgbImage {
 
 function pixel(img: RgbImage, x: number, y: number): number[] {
   const i = (y * img.width + x) * 3;
-  return [img.data[i], img.data[i + 1], img.data[i + 2]];
+  return [img.data[i]!, img.data[i + 1]!, img.data[i + 2]!];
 }
 
 
@@ -63,7 +63,7 @@ describe('mosaic', () => {
         const x2 = Math.min(bx + b, region.x + region.w);
         const y2 = Math.min(by + b, region.y + region.h);
         const mean = [0, 0, 0];
-        for (let y = by; y < y2; y++) for (let x = bx; x < x2; x++) for (let c = 0; c < 3; c++) mean[c] += orig[(y * 120 + x) * 3 + c];
+        for (let y = by; y < y2; y++) for (let x = bx; x < x2; x++) for (let c = 0; c < 3; c++) mean[c]! += orig[(y * 120 + x) * 3 + c]!;
         const n = (x2 - bx) * (y2 - by);
         for (let y = by; y < y2; y++) for (let x = bx; x < x2; x++) assert.deepEqual(pixel(img, x, y), mean.map((m) => Math.round(m / n)));
       }
@@ -95,13 +95,13 @@ describe('YuNet decoding', () => {
     const obj = [new Float32Array(32), new Float32Array(8), new Float32Array(2)];
     const bbox = [new Float32Array(128), new Float32Array(32), new Float32Array(8)];
     const idx = 2 * 8 + 3; // stride 8, row 2, col 3
-    cls[0][idx] = 0.81;
-    obj[0][idx] = 1.2; // clamped to 1
-    bbox[0].set([0.5, 0.25, Math.log(2), 0], idx * 4);
+    cls[0]![idx] = 0.81;
+    obj[0]![idx] = 1.2; // clamped to 1
+    bbox[0]!.set([0.5, 0.25, Math.log(2), 0], idx * 4);
     const faces = decodeYunet({ cls, obj, bbox }, 64, 32, 0.5);
     assert.equal(faces.length, 1);
-    assert.ok(Math.abs(faces[0].score - 0.9) < 1e-6);
-    const b = faces[0].box;
+    assert.ok(Math.abs(faces[0]!.score - 0.9) < 1e-6);
+    const b = faces[0]!.box;
     // centre (3.5*8, 2.25*8) = (28, 18); size 16 x 8
     assert.deepEqual([b.x, b.y, b.w, b.h].map((v) => Math.round(v * 1000) / 1000), [20, 14, 16, 8]);
   });
@@ -127,7 +127,7 @@ describe('plates and fallback geometry', () => {
     const boxes = dbBoxes(prob, w, h);
     assert.equal(boxes.length, 1);
     const d = (30 * 6 * 1.6) / (2 * 36);
-    assert.ok(Math.abs(boxes[0].box.x - (10 - d)) < 1e-9 && Math.abs(boxes[0].box.w - (30 + 2 * d)) < 1e-9);
+    assert.ok(Math.abs(boxes[0]!.box.x - (10 - d)) < 1e-9 && Math.abs(boxes[0]!.box.w - (30 + 2 * d)) < 1e-9);
   });
 
   test('plate shape: wide text low on the vehicle passes, a tall box or one on the roof does not', () => {
@@ -145,9 +145,9 @@ describe('plates and fallback geometry', () => {
     ];
     const regions = fallbackRegions(dets);
     assert.equal(regions.length, 2);
-    assert.deepEqual(regions[0], vehicleBand(dets[0].box));
+    assert.deepEqual(regions[0], vehicleBand(dets[0]!.box));
     assert.ok(regions[0].y >= 140 && regions[0].y + regions[0].h >= 200);
-    const head = headRegion(dets[1].box);
+    const head = headRegion(dets[1]!.box);
     assert.deepEqual(regions[1], head);
     // the top of the person (where the head is) is inside the region
     assert.equal(coveredFraction({ x: 405, y: 52, w: 30, h: 20 }, [head]), 1);
@@ -172,7 +172,7 @@ describe('anonymizer with injected detectors', () => {
     assert.equal(regions.length, 1);
     assert.equal(coveredFraction(face, regions), 1);
     assert.notDeepEqual(pixel(img, 60, 50), pixel(orig, 60, 50));
-    assert.equal((await metrics.anonymizedImages.get()).values[0].value, 1);
+    assert.equal((await metrics.anonymizedImages.get()).values[0]!.value, 1);
     // type level: a plain Buffer is not an AnonymizedJpeg
     // @ts-expect-error a raw encoding must not pass as anonymized
     const notBranded: AnonymizedJpeg = Buffer.from([0xff, 0xd8]);
@@ -198,7 +198,7 @@ describe('anonymizer with injected detectors', () => {
     const by = 78 + 40;
     let mean = 0;
     const vals: number[] = [];
-    for (let y = by; y < by + Math.min(b, 10) - 2; y++) for (let x = bx; x < bx + Math.min(b, 10) - 2; x++) vals.push(decoded.data[(y * decoded.width + x) * 3 + 1]);
+    for (let y = by; y < by + Math.min(b, 10) - 2; y++) for (let x = bx; x < bx + Math.min(b, 10) - 2; x++) vals.push(decoded.data[(y * decoded.width + x) * 3 + 1]!);
     mean = vals.reduce((a, v) => a + v, 0) / vals.length;
     const variance = vals.reduce((a, v) => a + (v - mean) ** 2, 0) / vals.length;
     assert.ok(variance < 60, `variance ${variance}`);
@@ -220,13 +220,13 @@ describe('fail closed', () => {
     await assertWithheld(an, 'model-missing');
     await assert.rejects(an.maskRegions(noiseImage(8, 8), []), { reason: 'model-missing' });
     assert.equal((await metrics.anonymizationWithheld.get()).values.find((v) => v.labels.reason === 'model-missing')?.value, 1);
-    assert.equal((await metrics.anonymizedImages.get()).values[0].value, 0);
+    assert.equal((await metrics.anonymizedImages.get()).values[0]!.value, 0);
   });
 
   test('checksum mismatch counts as a missing model', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'roadside-manifest-'));
     const manifest = JSON.parse(readFileSync('models/manifest.json', 'utf8')) as { models: Record<string, { sha256: string }> };
-    manifest.models.yunet_n.sha256 = '0'.repeat(64);
+    manifest.models.yunet_n!.sha256 = '0'.repeat(64);
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
     const an = await createAnonymizer(options({ manifestPath: join(dir, 'manifest.json'), plateModel: null }));
     assert.equal(an.unavailable, 'model-missing');
@@ -239,7 +239,7 @@ describe('fail closed', () => {
     writeFileSync(join(dir, 'yunet_n_dynamic.onnx'), junk);
     const { createHash } = await import('node:crypto');
     const manifest = JSON.parse(readFileSync('models/manifest.json', 'utf8')) as { models: Record<string, { sha256: string }> };
-    manifest.models.yunet_n.sha256 = createHash('sha256').update(junk).digest('hex');
+    manifest.models.yunet_n!.sha256 = createHash('sha256').update(junk).digest('hex');
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
     const an = await createAnonymizer(options({ modelsDir: dir, manifestPath: join(dir, 'manifest.json'), plateModel: null }));
     assert.equal(an.unavailable, 'model-error');

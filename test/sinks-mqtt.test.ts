@@ -81,7 +81,7 @@ describe('mqtt sink', () => {
     for (let i = 0; i < 60; i++) appended.push(...(await ob.append([stateEvent('cam1'), stateEvent('cam2')])));
     await sleep(500);
     assert.equal(ob.backlog('mq'), 120, 'nothing acknowledged while the broker is down');
-    assert.ok(d.status()[0].consecutiveFailures >= 1);
+    assert.ok(d.status()[0]!.consecutiveFailures >= 1);
     await broker.start(); // same port, empty (no persistence)
     await waitUntil(() => sub.subscribed, 5000, 'subscriber back');
     assert.ok(await d.drain(15_000), 'backlog drained after the restart');
@@ -92,8 +92,8 @@ describe('mqtt sink', () => {
 
     assert.deepEqual(sub.uniqueIds(), appended.map((e) => e.id), 'all, in order');
     for (const g of sub.got) assert.equal(g.topic, `roadside/box1/${g.event.subject}/camera.state`);
-    assert.equal(mqttTopic('x', 'b', appended[1]), 'x/b/cam2/camera.state');
-    const delivered = (await metrics.registry.getSingleMetric('roadside_sink_delivered_total')!.get()).values[0].value;
+    assert.equal(mqttTopic('x', 'b', appended[1]!), 'x/b/cam2/camera.state');
+    const delivered = (await metrics.registry.getSingleMetric('roadside_sink_delivered_total')!.get()).values[0]!.value;
     assert.ok(delivered >= 200);
   });
 
@@ -108,8 +108,8 @@ describe('mqtt sink', () => {
     try {
       d.start();
       const evs = await ob.append([stateEvent(), stateEvent(), stateEvent()]);
-      await waitUntil(() => d.status()[0].consecutiveFailures >= 1, 5000, 'an unacknowledged attempt');
-      assert.match(d.status()[0].lastError!, /no PUBACK for 3 messages within 400 ms/);
+      await waitUntil(() => d.status()[0]!.consecutiveFailures >= 1, 5000, 'an unacknowledged attempt');
+      assert.match(d.status()[0]!.lastError!, /no PUBACK for 3 messages within 400 ms/);
       assert.equal(ob.cursor('mq'), 0);
       broker.resume();
       assert.ok(await d.drain(10_000));

@@ -114,7 +114,7 @@ describe('nats jetstream sink: three-node cluster, leader killed, whole cluster 
     const appendedWhileDown = events.outbox.lastSeq - lastAtDown;
     assert.ok(appendedWhileDown >= 20, `the producer kept storing while the cluster was down (${appendedWhileDown})`);
     assert.ok(cursor() <= lastAtDown, 'nothing stored during the outage was acknowledged');
-    const failures = events.status()[0].consecutiveFailures;
+    const failures = events.status()[0]!.consecutiveFailures;
     assert.ok(failures >= 1, 'deliveries failed while the cluster was down');
     await cluster.start();
     producing = false;
@@ -202,7 +202,7 @@ describe('nats sink: credentials, subjects and config', () => {
       await Promise.all([frozen.ready(), missing.ready(), wrong.ready()]);
       const d = new Dispatcher({ outbox: ob, sinks: [frozen, missing, wrong], backoff: { initialMs: 50, maxMs: 300 } });
       const status = (id: string) => d.status().find((s) => s.sink === id)!;
-      cluster.nodes[0].proc!.kill('SIGSTOP');
+      cluster.nodes[0]!.proc!.kill('SIGSTOP');
       try {
         d.start();
         await ob.append([countEvent('c1', 1), countEvent('c1', 2)]);
@@ -210,7 +210,7 @@ describe('nats sink: credentials, subjects and config', () => {
         assert.match(status('frozen').lastError!, /0\/2 stored/);
         assert.equal(ob.cursor('frozen'), 0, 'no ack, no cursor move');
       } finally {
-        cluster.nodes[0].proc!.kill('SIGCONT');
+        cluster.nodes[0]!.proc!.kill('SIGCONT');
       }
       await waitFor(() => ob.cursor('frozen') === 2, 15_000, 'delivered once the server answers');
       await waitFor(() => status('missing').consecutiveFailures >= 1 && status('wrong').consecutiveFailures >= 1, 10_000, 'misconfigured sinks failed');
@@ -244,8 +244,8 @@ describe('nats sink: credentials, subjects and config', () => {
       await waitFor(() => ob.cursor('s') === 3, 10_000, 'past the oversized event');
       await d.stop();
       const parked = await ob.deadLetters('s');
-      assert.deepEqual(parked.map((p) => p.event?.id), [evs[1].id]);
-      assert.match(parked[0].reason, /max_payload/);
+      assert.deepEqual(parked.map((p) => p.event?.id), [evs[1]!.id]);
+      assert.match(parked[0]!.reason, /max_payload/);
       assert.equal((await jsm.streams.info(STREAM)).state.messages, 2);
       await ob.close();
       await nc.close();
@@ -276,7 +276,7 @@ describe('nats sink: credentials, subjects and config', () => {
       d.start();
       await ob.append([countEvent('c1', 1)]);
       await waitFor(() => ob.cursor('tls') === 1, 10_000, 'delivered over TLS');
-      await waitFor(() => d.status()[1].consecutiveFailures >= 2, 10_000, 'untrusted sink retried');
+      await waitFor(() => d.status()[1]!.consecutiveFailures >= 2, 10_000, 'untrusted sink retried');
       assert.equal(ob.cursor('untrusted'), 0);
       assert.equal(untrusted.connected, false, 'a certificate it cannot verify is not accepted');
       await d.stop();
@@ -307,13 +307,13 @@ describe('nats sink: credentials, subjects and config', () => {
       d.start();
       const evs = await ob.append([countEvent('c1', 1), countEvent('c2', 2)]);
       await waitFor(() => ob.cursor('right') === 2, 10_000, 'right sink delivered');
-      await waitFor(() => d.status()[0].consecutiveFailures >= 2, 10_000, 'wrong sink retried');
+      await waitFor(() => d.status()[0]!.consecutiveFailures >= 2, 10_000, 'wrong sink retried');
       assert.equal(ob.cursor('wrong'), 0, 'nothing acknowledged without a connection');
       await d.stop();
       await ob.close();
       const info = await jsm.streams.info(STREAM);
       assert.equal(info.state.messages, 2);
-      assert.deepEqual((await jsm.streams.getMessage(STREAM, { seq: 1 }))?.json<CloudEvent>().id, evs[0].id);
+      assert.deepEqual((await jsm.streams.getMessage(STREAM, { seq: 1 }))?.json<CloudEvent>().id, evs[0]!.id);
       await nc.close();
       const all = lines.join('');
       assert.match(all, /nats not reachable/, 'the failing sink says why');

@@ -85,9 +85,9 @@ describe('webhook sink', () => {
     assert.equal(await metricValue(metrics, 'roadside_sink_up', { sink: 'tc' }), 1);
     assert.equal(await metricValue(metrics, 'roadside_sink_delivered_total', { sink: 'tc' }), rx.acked.length);
     assert.equal(await metricValue(metrics, 'roadside_outbox_backlog', { sink: 'tc' }), 0);
-    const req = rx.requests[0];
-    assert.equal(req.headers['content-type'], CE_BATCH_CONTENT_TYPE);
-    assert.match(String(req.headers['idempotency-key']), /^"[0-9a-f]{32}"$/, 'a structured-field string (RFC 8941)');
+    const req = rx.requests[0]!;
+    assert.equal(req.headers['content-type']!, CE_BATCH_CONTENT_TYPE);
+    assert.match(String(req.headers['idempotency-key']!), /^"[0-9a-f]{32}"$/, 'a structured-field string (RFC 8941)');
     assert.ok(rx.requests.every((r) => r.events.length <= 20), 'batches bounded by batchSize');
   });
 
@@ -138,8 +138,8 @@ describe('webhook sink', () => {
     await ob.close();
     await rx.stop();
     assert.equal(times.length, 3);
-    assert.ok(times[1] - times[0] >= 950, `waited ${times[1] - times[0]} ms after 429 Retry-After: 1`);
-    assert.ok(times[2] - times[1] < 950, 'a 503 uses the (short) backoff');
+    assert.ok(times[1]! - times[0]! >= 950, `waited ${times[1]! - times[0]!} ms after 429 Retry-After: 1`);
+    assert.ok(times[2]! - times[1]! < 950, 'a 503 uses the (short) backoff');
     assert.deepEqual(rx.unique().map((e) => e.id), evs.map((e) => e.id));
   });
 
@@ -149,7 +149,7 @@ describe('webhook sink', () => {
     const rx = new WebhookReceiver();
     await rx.start();
     const evs = await ob.append(Array.from({ length: 25 }, () => stateEvent()));
-    const poison = evs[12].id;
+    const poison = evs[12]!.id;
     rx.responder = (events) => (events.some((e) => e.id === poison) ? 400 : 200);
     const d = new Dispatcher({ outbox: ob, sinks: [new WebhookSink({ id: 'tc', url: rx.url })], batchSize: 10, backoff: FAST, metrics, log: silent });
     d.start();
@@ -159,9 +159,9 @@ describe('webhook sink', () => {
     assert.equal(rx.acked.length, 24, 'nothing twice');
     const dl = await ob.deadLetters('tc');
     assert.equal(dl.length, 1);
-    assert.equal(dl[0].event?.id, poison);
-    assert.equal(dl[0].seq, 13);
-    assert.match(dl[0].reason, /HTTP 400/);
+    assert.equal(dl[0]!.event?.id, poison);
+    assert.equal(dl[0]!.seq, 13);
+    assert.match(dl[0]!.reason, /HTTP 400/);
     // Batch 11..20 refused, isolated: 11, 12 ok, 13 refused, 14..20 one by one, then back to batches.
     const sizes = rx.requests.map((r) => r.events.length);
     assert.deepEqual(sizes, [10, 10, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 5]);

@@ -259,7 +259,7 @@ describe('standards, on a real run', () => {
         const parsed = HTTP.toEvent({ headers: req.headers as Record<string, string>, body: req.body });
         const list = Array.isArray(parsed) ? parsed : [parsed];
         assert.equal(list.length, req.events.length);
-        for (let i = 0; i < list.length; i++) check(`http ${String(req.headers['content-type'])}`, req.events[i], list[i]);
+        for (let i = 0; i < list.length; i++) check(`http ${String(req.headers['content-type'])}`, req.events[i], list[i]!);
         httpEvents += list.length;
       }
     }

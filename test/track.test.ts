@@ -27,7 +27,7 @@ describe('assign (Hungarian)', () => {
       const maxCost = 0.7;
       const r = assign(cost, maxCost);
       // Objective as lapjv with cost_limit: matched cost + maxCost/2 per unmatched row and column.
-      const objective = (pairs: Array<[number, number]>) => pairs.reduce((s, [i, j]) => s + cost[i][j], 0) + ((rows + cols - 2 * pairs.length) * maxCost) / 2;
+      const objective = (pairs: Array<[number, number]>) => pairs.reduce((s, [i, j]) => s + cost[i]![j]!, 0) + ((rows + cols - 2 * pairs.length) * maxCost) / 2;
       let best = Infinity;
       const search = (i: number, used: Set<number>, acc: Array<[number, number]>) => {
         if (i === rows) {
@@ -36,7 +36,7 @@ describe('assign (Hungarian)', () => {
         }
         search(i + 1, used, acc);
         for (let j = 0; j < cols; j++) {
-          if (used.has(j) || cost[i][j] > maxCost) continue;
+          if (used.has(j) || cost[i]![j]! > maxCost) continue;
           used.add(j);
           search(i + 1, used, [...acc, [i, j]]);
           used.delete(j);
@@ -44,7 +44,7 @@ describe('assign (Hungarian)', () => {
       };
       search(0, new Set(), []);
       assert.ok(Math.abs(objective(r.matches) - best) < 1e-9, `trial ${trial}: got ${objective(r.matches)}, best ${best}`);
-      for (const [i, j] of r.matches) assert.ok(cost[i][j] <= maxCost);
+      for (const [i, j] of r.matches) assert.ok(cost[i]![j]! <= maxCost);
       assert.equal(r.matches.length + r.unmatchedRows.length, rows);
       assert.equal(r.matches.length + r.unmatchedCols.length, cols);
     }
@@ -78,7 +78,7 @@ describe('MultiObjectTracker', () => {
       last = out;
     }
     assert.equal(ids.size, 1);
-    const tr = last!.tracks[0];
+    const tr = last!.tracks[0]!;
     assert.equal(tr.status, 'confirmed');
     assert.ok(Math.abs(tr.velocity.x - 120) < 6, `vx ${tr.velocity.x}`);
     assert.ok(Math.abs(tr.velocity.y) < 3, `vy ${tr.velocity.y}`);
@@ -93,7 +93,7 @@ describe('MultiObjectTracker', () => {
     assert.deepEqual(seen, [0, 0, 1, 1, 1]);
     const withTentative = new MultiObjectTracker({ minHits: 3, outputTentative: true });
     const first = withTentative.process(frame(0, 0, [det(100, 100, 50, 30)]));
-    assert.equal(first.tracks[0].status, 'tentative');
+    assert.equal(first.tracks[0]!.status, 'tentative');
   });
 
   test('a one-frame false positive never becomes a track', () => {
@@ -131,12 +131,12 @@ describe('MultiObjectTracker', () => {
     for (let i = 5; i < 8; i++) {
       const out = trk.process(frame(i, i * 100, []));
       assert.equal(out.tracks.length, 1);
-      assert.equal(out.tracks[0].status, 'lost');
-      assert.ok(out.tracks[0].box.x > 100 + 4 * 10, 'prediction moves on');
+      assert.equal(out.tracks[0]!.status, 'lost');
+      assert.ok(out.tracks[0]!.box.x > 100 + 4 * 10, 'prediction moves on');
     }
     const back = trk.process(frame(8, 800, [det(180, 100, 50, 30)]));
-    assert.equal(back.tracks[0].id, id);
-    assert.equal(back.tracks[0].status, 'confirmed');
+    assert.equal(back.tracks[0]!.id, id);
+    assert.equal(back.tracks[0]!.status, 'confirmed');
     // Now gone for good.
     for (let i = 9; i <= 14; i++) trk.process(frame(i, i * 100, []));
     assert.equal(trk.stateSize(), 0);
@@ -150,7 +150,7 @@ describe('MultiObjectTracker', () => {
     for (let i = 0; i < 12; i++) {
       const out = trk.process(frame(i, i * 200, [det(10 + i * 55, 150, 50, 30)])); // 1.1 widths per frame
       for (const t of out.tracks) ids.add(t.id);
-      if (out.tracks.length === 1 && out.tracks[0].status === 'confirmed') confirmedFrames++;
+      if (out.tracks.length === 1 && out.tracks[0]!.status === 'confirmed') confirmedFrames++;
     }
     assert.equal(ids.size, 1);
     assert.equal(confirmedFrames, 10);
@@ -199,13 +199,13 @@ describe('MultiObjectTracker', () => {
     assert.equal(JSON.stringify(frames), snapshot);
     assert.deepEqual(outsA, outsB);
     // Mutating an output does not reach the tracker.
-    const out = a.process(deepFreeze(structuredClone(frames[59])));
-    const before = JSON.stringify(a.process(deepFreeze(structuredClone(frames[59]))));
+    const out = a.process(deepFreeze(structuredClone(frames[59]!)));
+    const before = JSON.stringify(a.process(deepFreeze(structuredClone(frames[59]!))));
     for (const t of out.tracks) t.box.x = -999;
     const c = new MultiObjectTracker();
     frames.forEach((f) => c.process(f));
-    c.process(frames[59]);
-    assert.equal(JSON.stringify(c.process(frames[59])), before);
+    c.process(frames[59]!);
+    assert.equal(JSON.stringify(c.process(frames[59]!)), before);
   });
 
   test('state stays bounded over thousands of frames with objects coming and going', () => {

@@ -4,21 +4,16 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadConfigFile, ConfigError } from './config/load.js';
 import { ConfigStore } from './config/store.js';
-import type { Config } from './config/schema.js';
 import { createLogger, type Logger } from './core/log.js';
 import { modelsDirFromEnv } from './core/models.js';
 import { installRoot } from './core/paths.js';
 import { createDetector, type Detector } from './detect/index.js';
-import { createEventPipeline, laneSiteSources, type EventPipeline } from './events/index.js';
-import { eventsRoutes } from './api/events-routes.js';
-import { laneRoutes } from './api/routes/lanes.js';
+import { createEventPipeline, type EventPipeline } from './events/index.js';
 import { createMetrics, type Metrics } from './metrics/registry.js';
 import { CameraManager, configBaseDir } from './pipeline/camera-manager.js';
 import { DetectorQueue } from './pipeline/detector-queue.js';
 import { createAnonymizer, type Anonymizer } from './privacy/index.js';
-import { buildApi } from './api/server.js';
-import { configRoutes } from './api/config-routes.js';
-import { asyncApiRoutes } from './api/asyncapi-routes.js';
+import { createApiServer } from './api/server.js';
 import { APPLIANCE_SUBJECT, type DomainEvent } from './core/types.js';
 import type { ConfigAppliedData } from './core/event-data.js';
 import type { BackoffPolicy } from './core/backoff.js';
@@ -92,28 +87,18 @@ export class Appliance {
     store.announceStart();
     if (store.removedTempFiles.length) log.warn({ files: store.removedTempFiles }, 'removed temp files of an interrupted config save');
     const tls = cfg.server.tls ? { cert: readFileSync(fromBase(cfg.server.tls.cert)), key: readFileSync(fromBase(cfg.server.tls.key)) } : null;
-    const api = await buildApi({
-      log,
-      metrics,
-      config: store,
-      cameras,
-      anonymizer: () => anonymizer,
-      notReady: () => (stopping.value ? ['shutting down'] : []),
-      calibrationDir: resolve(dataDir, 'calibration'),
-      plugins: [
-        configRoutes(store),
-        asyncApiRoutes(() => store.get()),
-        eventsRoutes({
-          outbox: events.outbox,
-          sites: () => store.get().cameras.map((c) => ({ cameraId: c.id, cameraName: c.name, lines: c.lines.map((l) => ({ lineId: l.id, name: l.name, classes: l.classes })), lanes: laneSiteSources(c) })),
-          binSeconds: () => store.get().analytics.binSeconds,
-          datex: () => datexSettings(store.get()),
-          schemaBaseUrl: cfg.events.schemaBaseUrl,
-        }),
-        laneRoutes({ outbox: events.outbox }),
-      ],
-      https: tls,
-    });
+    const api = await createApiServer(
+      { log, https: tls },
+      {
+        metrics,
+        config: store,
+        cameras,
+        outbox: events.outbox,
+        anonymizer: () => anonymizer,
+        notReady: () => (stopping.value ? ['shutting down'] : []),
+        calibrationDir: resolve(dataDir, 'calibration'),
+      },
+    );
 
     const timers: NodeJS.Timeout[] = [];
     const diskTick = () => {
@@ -178,22 +163,8 @@ export class Appliance {
   }
 }
 
-/** DATEX publication settings and locations from the running config. */
-function datexSettings(cfg: Config) {
-  return {
-    country: cfg.datex.country,
-    nationalIdentifier: cfg.datex.nationalIdentifier ?? cfg.appliance.id,
-    lang: cfg.datex.lang,
-    locate: (cameraId: string, lineId: string | null) => {
-      const cam = cfg.cameras.find((c) => c.id === cameraId);
-      const line = lineId === null ? undefined : cam?.lines.find((l) => l.id === lineId);
-      return line?.location ?? cam?.location;
-    },
-  };
-}
-
 function resolveManifest(p: string, baseDir: string): string {
   // The manifest ships with the code: a relative path is tried beside the config, then in the install.
-  const candidates = [resolve(baseDir, p), resolve(installRoot(), p)];
-  return candidates.find((c) => existsSync(c)) ?? candidates[0];
+  const beside = resolve(baseDir, p);
+  return [beside, resolve(installRoot(), p)].find((c) => existsSync(c)) ?? beside;
 }

@@ -3,7 +3,7 @@
 import { loadConfigFile } from '../../appliance/src/config/load.js';
 import { ConfigStore } from '../../appliance/src/config/store.js';
 
-const path = process.argv[2];
+const path = process.argv[2]!;
 const store = new ConfigStore(loadConfigFile(path), path, async () => {});
 const big = 'x'.repeat(Number(process.argv[3] ?? 8_000_000));
 process.send?.('ready');

@@ -8,7 +8,7 @@ export function psnrWhere(a: RgbImage, b: RgbImage, inMask: (x: number, y: numbe
     for (let x = x0; x < x1; x++) {
       if (!inMask(x, y)) continue;
       for (let c = 0; c < 3; c++) {
-        const d = a.data[(y * a.width + x) * 3 + c] - b.data[(y * b.width + x) * 3 + c];
+        const d = a.data[(y * a.width + x) * 3 + c]! - b.data[(y * b.width + x) * 3 + c]!;
         se += d * d;
         n++;
       }

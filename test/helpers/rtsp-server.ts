@@ -32,7 +32,7 @@ export class TestRtspServer {
         const m = /^READY (rtsp:\/\/\S+)/.exec(line);
         if (m) {
           clearTimeout(timer);
-          resolveUrl(m[1]);
+          resolveUrl(m[1]!);
         }
       });
       child.once('exit', (code) => {

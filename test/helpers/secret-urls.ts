@@ -39,6 +39,6 @@ export function leaks(text: string): string[] {
 export function assertNoLeaks(text: string, where: string): void {
   const found = leaks(text);
   if (found.length === 0) return;
-  const i = text.indexOf(found[0]);
+  const i = text.indexOf(found[0]!);
   throw new Error(`${where} leaks ${found.join(', ')}: …${text.slice(Math.max(0, i - 200), i + 80)}…`);
 }

@@ -168,7 +168,9 @@ class ZoneClock {
   offset(tMs: number): number {
     const p: Record<string, number> = {};
     for (const part of this.fmt.formatToParts(new Date(tMs))) if (part.type !== 'literal') p[part.type] = Number(part.value);
-    const local = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+    // The formatter's options ask for every one of these parts.
+    const { year = 1970, month = 1, day = 1, hour = 0, minute = 0, second = 0 } = p;
+    const local = Date.UTC(year, month - 1, day, hour, minute, second);
     return local - Math.floor(tMs / 1000) * 1000;
   }
 

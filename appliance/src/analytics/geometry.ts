@@ -8,10 +8,11 @@ export function anchorOf(box: Box): Point {
 
 export function pointInPolygon(p: Point, poly: readonly Point[]): boolean {
   let inside = false;
-  for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
-    const a = poly[i];
-    const b = poly[j];
-    if (a.y > p.y !== b.y > p.y && p.x < ((b.x - a.x) * (p.y - a.y)) / (b.y - a.y) + a.x) inside = !inside;
+  // Each edge (b → a), b the previous vertex, starting with the closing edge from the last one.
+  let b = poly[poly.length - 1];
+  for (const a of poly) {
+    if (b && a.y > p.y !== b.y > p.y && p.x < ((b.x - a.x) * (p.y - a.y)) / (b.y - a.y) + a.x) inside = !inside;
+    b = a;
   }
   return inside;
 }
@@ -49,8 +50,9 @@ export function percentile(values: readonly number[], p: number): number | null 
   const s = [...values].sort((a, b) => a - b);
   const idx = ((s.length - 1) * p) / 100;
   const lo = Math.floor(idx);
-  const hi = Math.ceil(idx);
-  return s[lo] + (s[hi] - s[lo]) * (idx - lo);
+  const [a, b] = [s[lo], s[Math.ceil(idx)]];
+  if (a === undefined || b === undefined) throw new RangeError(`percentile ${p} is outside 0..100`);
+  return a + (b - a) * (idx - lo);
 }
 
 export function mean(values: readonly number[]): number | null {

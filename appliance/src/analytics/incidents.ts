@@ -203,7 +203,7 @@ export class WrongWayRule implements IncidentRule {
 
   forget(ids: readonly number[]): void {
     const set = new Set(ids.map(String));
-    for (const k of this.state.keys()) if (set.has(k.split('|')[0])) this.state.delete(k);
+    for (const k of this.state.keys()) if (set.has(k.split('|')[0] ?? k)) this.state.delete(k);
   }
   stateSize(): number {
     return this.state.size;
@@ -265,13 +265,14 @@ export class QueueRule implements IncidentRule {
 function queueLength(tracks: TrackView[], z: ZoneShape, g: (rel: Point) => Point | null): number | null {
   const pts = tracks.map((t) => t.ground).filter((p): p is Point => p !== null);
   if (pts.length < 2) return null;
-  const lane = z.laneDirection ? laneAt(tracks[0].anchorRel, z.laneDirection, g) : null;
+  const [first] = tracks;
+  const lane = z.laneDirection && first ? laneAt(first.anchorRel, z.laneDirection, g) : null;
   if (lane) {
     const s = pts.map((p) => dot(p, lane));
     return Math.max(...s) - Math.min(...s);
   }
   let best = 0;
-  for (let i = 0; i < pts.length; i++) for (let j = i + 1; j < pts.length; j++) best = Math.max(best, norm(sub(pts[i], pts[j])));
+  for (const [i, a] of pts.entries()) for (const b of pts.slice(i + 1)) best = Math.max(best, norm(sub(a, b)));
   return best;
 }
 

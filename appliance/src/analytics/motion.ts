@@ -34,10 +34,11 @@ export class TrackMotion {
       this.history.set(id, h);
     }
     const t = tMs / 1000;
-    if (h.length > 0 && t <= h[h.length - 1].t) h.pop(); // same or older timestamp: keep the latest
+    const last = h[h.length - 1];
+    if (last && t <= last.t) h.pop(); // same or older timestamp: keep the latest
     h.push({ t, px: { x: px.x, y: px.y }, g: ground ? { x: ground.x, y: ground.y } : null });
     const from = t - this.opts.windowSeconds;
-    while (h.length > 2 && h[1].t <= from) h.shift();
+    while (h.length > 2 && (h[1]?.t ?? Infinity) <= from) h.shift();
     return this.estimate(h);
   }
 
@@ -50,7 +51,9 @@ export class TrackMotion {
   }
 
   private estimate(h: Sample[]): MotionEstimate {
-    const span = h.length > 0 ? h[h.length - 1].t - h[0].t : 0;
+    const [first] = h;
+    const last = h[h.length - 1];
+    const span = first && last ? last.t - first.t : 0;
     if (h.length < this.opts.minSamples || span < this.opts.windowSeconds * this.opts.minSpanFraction) {
       return { speedPxPerSec: null, speedKmh: null };
     }

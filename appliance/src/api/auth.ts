@@ -4,7 +4,8 @@
 // token itself is never logged (the logger redacts the header, request URLs lose credential values).
 import { errorBody } from '../core/errors.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 
 import type { Role } from '../core/types.js';
 
@@ -36,7 +37,7 @@ export function sha256Hex(s: string): string {
 /** Token from `Authorization: Bearer <t>` or, for the installer page in a browser, `Basic <user:t>`. */
 export function tokenFromHeader(header: string | undefined): string | null {
   if (!header) return null;
-  const [scheme, value] = header.split(' ', 2);
+  const [scheme = '', value] = header.split(' ', 2);
   if (!value) return null;
   if (/^bearer$/i.test(scheme)) return value.trim();
   if (/^basic$/i.test(scheme)) {
@@ -104,7 +105,7 @@ declare module 'fastify' {
   }
 }
 
-export function authHook(o: AuthOptions) {
+export function authHook(o: AuthOptions): (req: FastifyRequest, reply: FastifyReply) => Promise<void> {
   return async function onRequest(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     // Unknown URLs need a token too (then 404): nobody learns which routes exist without one.
     const access: Access | undefined = req.routeOptions.url === undefined ? 'read' : req.routeOptions.config?.access;
@@ -138,3 +139,43 @@ export function authHook(o: AuthOptions) {
     req.principal = principal;
   };
 }
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  access: Access | null;
+}
+const ROUTES = new WeakMap<object, RegisteredRoute[]>();
+
+/** Every route of the server the API was registered on, with its access level (for the auth walk test and audits). */
+export function registeredRoutes(app: object): RegisteredRoute[] {
+  return ROUTES.get(app) ?? [];
+}
+
+export interface AuthPluginOptions {
+  enabled: () => boolean;
+  tokens: () => readonly TokenEntry[];
+  /** Failed authentications per address before 429, and the window they count in. */
+  maxFailures: number;
+  failureWindowMs: number;
+  onFailure?: () => void;
+}
+
+/**
+ * The access check of every route, and the record of each route's access level. fastify-plugin: the
+ * hook and the `principal` request decorator must reach every route plugin of the app, and unknown
+ * URLs (the 404 handler) too. Register it before any route.
+ */
+const auth: FastifyPluginAsync<AuthPluginOptions> = async (app, o) => {
+  const routes: RegisteredRoute[] = [];
+  ROUTES.set(app, routes);
+  app.decorateRequest('principal', undefined);
+  app.addHook('onRoute', (route) => {
+    // Routes added by plugins (swagger-ui's /docs) get read access here; every other route declares one.
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), access: 'read' };
+    const access = route.config?.access ?? null;
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, access });
+  });
+  app.addHook('onRequest', authHook({ enabled: o.enabled, tokens: o.tokens, limiter: new AuthFailureLimiter(o.maxFailures, o.failureWindowMs), onFailure: o.onFailure }));
+};
+export const authPlugin = fp(auth, { name: 'roadside-auth' });

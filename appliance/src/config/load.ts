@@ -149,7 +149,7 @@ export function parseConfigText(text: string, source: string, opts: ValidateOpti
   if (doc.errors.length > 0) {
     throw new ConfigError(
       source,
-      doc.errors.map((e) => ({ path: `line ${e.linePos?.[0].line ?? '?'}`, message: e.message.split('\n')[0] })),
+      doc.errors.map((e) => ({ path: `line ${e.linePos?.[0].line ?? '?'}`, message: e.message.split('\n')[0] ?? e.message })),
     );
   }
   return validateConfig(doc.toJS(), source, opts);

@@ -21,9 +21,10 @@ export function redactQuery(text: string): string {
 export function safeUrl(url: string): string {
   const m = /^([a-z][a-z0-9+.-]*:\/\/)/i.exec(url);
   if (!m) return redactQuery(url);
-  const rest = url.slice(m[1].length);
+  // The whole match is the scheme group.
+  const rest = url.slice(m[0].length);
   const at = rest.lastIndexOf('@');
-  return redactQuery(at >= 0 ? `${m[1]}${MASK}@${rest.slice(at + 1)}` : url);
+  return redactQuery(at >= 0 ? `${m[0]}${MASK}@${rest.slice(at + 1)}` : url);
 }
 
 /** The secrets of one URL: its userinfo (with the '@'), user, password and credential query values. */
@@ -38,7 +39,7 @@ function secretsOf(url: string): UrlSecrets {
   const exact: string[] = [];
   const cuttable: { value: string; before: string }[] = [];
   const m = /^([a-z][a-z0-9+.-]*:\/\/)/i.exec(url);
-  const rest = m ? url.slice(m[1].length) : url;
+  const rest = m ? url.slice(m[0].length) : url;
   const at = rest.lastIndexOf('@');
   if (at >= 0) {
     const userinfo = rest.slice(0, at);
@@ -48,9 +49,10 @@ function secretsOf(url: string): UrlSecrets {
     for (const p of parts) exact.push(p, safeDecode(p));
   }
   for (const q of (at >= 0 ? rest.slice(at + 1) : rest).matchAll(QUERY_PARAM)) {
-    if (!SECRET_PARAM.test(safeDecode(q[2])) || !q[3]) continue;
-    exact.push(q[3], safeDecode(q[3]));
-    cuttable.push({ value: q[3], before: '=' });
+    const [, , name = '', value] = q;
+    if (!SECRET_PARAM.test(safeDecode(name)) || !value) continue;
+    exact.push(value, safeDecode(value));
+    cuttable.push({ value, before: '=' });
   }
   // Longest first, so a password is not half-masked by its own user name; tiny strings would mask
   // ordinary words, and the URL-shaped rules below catch them in place.

@@ -22,11 +22,11 @@ export function classWiseNms(dets: Detection[], iouThreshold: number): Detection
   for (const list of byClass.values()) {
     list.sort((a, b) => b.score - a.score);
     const suppressed = new Uint8Array(list.length);
-    for (let i = 0; i < list.length; i++) {
+    for (const [i, di] of list.entries()) {
       if (suppressed[i]) continue;
-      kept.push(list[i]);
-      for (let j = i + 1; j < list.length; j++) {
-        if (!suppressed[j] && iou(list[i].box, list[j].box) > iouThreshold) suppressed[j] = 1;
+      kept.push(di);
+      for (const [j, dj] of list.entries()) {
+        if (j > i && !suppressed[j] && iou(di.box, dj.box) > iouThreshold) suppressed[j] = 1;
       }
     }
   }

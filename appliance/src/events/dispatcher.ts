@@ -144,6 +144,7 @@ class SinkWorker {
             continue;
           }
           const [bad] = items;
+          if (!bad) continue; // unreachable: only a delivered (non-empty) batch can be refused
           try {
             await outbox.deadLetter(sink, bad.seq, bad.event, msg);
             await outbox.setCursor(sink, scannedTo);

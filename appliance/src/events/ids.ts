@@ -35,11 +35,11 @@ export class UlidGenerator {
       let i = this.digits.length - 1;
       while (i >= 0 && this.digits[i] === 31) this.digits[i--] = 0;
       if (i < 0) throw new Error('ULID random part overflowed within one millisecond');
-      this.digits[i]++;
+      this.digits[i]!++; // 0 ≤ i < digits.length
     } else {
       this.lastMs = ms;
       this.digits = randomDigits();
-      this.digits[0] &= 0x0f; // leave head room so increments never overflow in practice
+      this.digits[0]! &= 0x0f; // leave head room so increments never overflow in practice
     }
     return encodeTime(ms) + this.digits.map((d) => ALPHABET[d]).join('');
   }

@@ -1,5 +1,5 @@
 // Events upstream: CloudEvents envelopes, the durable outbox, sinks (webhook, MQTT), the dispatcher,
-// aggregates and DATEX II export. The app only needs createEventPipeline() and eventsRoutes().
+// aggregates, DATEX II export and the live feed. The app only needs createEventPipeline().
 export { toCloudEvent, cloudEventSchema, eventJsonSchemas, eventSource, schemaPath, CloudEventBody, isCloudEvent } from './cloudevent.js';
 export { UlidGenerator, ulidTime } from './ids.js';
 export { Outbox, OutboxWriteError, InvalidCursorError, type OutboxOptions, type StoredEvent, type EventFilter, type QueryPage, type DeadLetter, type RetentionPolicy } from './outbox.js';
@@ -13,3 +13,5 @@ export { createEventPipeline, sinksFromConfig, type EventPipeline, type EventPip
 export { aggregateCounts, CountAggregator, type CountsFilter, type CountRow, type CountsResult } from './counts.js';
 export { LaneIntervalSelector, LanesQuery, LanesBody } from './lanes-query.js';
 export * from './datex.js';
+export { LiveFeed, resumePoint, sseEvent, type FeedSource, type FeedOutput, type LiveFeedOptions } from './live-feed.js';
+export { latestPerSite, selectMeasuredData, measurementSiteKey, type IntervalEvent, type MeasuredDataSelection } from './latest-per-site.js';

@@ -221,6 +221,7 @@ export class Outbox {
     this.writer = (async () => {
       while (this.queue.length) {
         const head = this.queue[0];
+        if (!head) break;
         if (head.kind === 'task') {
           this.queue.shift();
           await head.run().then(head.resolve, head.reject);
@@ -229,7 +230,7 @@ export class Outbox {
         // Group consecutive appends into one synced batch.
         const group: Extract<Job, { kind: 'append' }>[] = [];
         let n = 0;
-        while (this.queue.length && this.queue[0].kind === 'append' && (group.length === 0 || n < MAX_GROUP)) {
+        while (this.queue[0]?.kind === 'append' && (group.length === 0 || n < MAX_GROUP)) {
           const j = this.queue.shift() as Extract<Job, { kind: 'append' }>;
           group.push(j);
           n += j.events.length;
@@ -277,7 +278,7 @@ export class Outbox {
       m.outboxStoredEvents.set(this.count);
     }
     this.updateBacklog();
-    group.forEach((job, i) => job.resolve(results[i]));
+    group.forEach((job, i) => job.resolve(results[i]!)); // results[i] was built for group[i] above
     try {
       this.events.emit('append', results.flat());
     } catch (err) {
@@ -473,12 +474,13 @@ export class Outbox {
         if (keys.length === 0) return;
         const seqs = keys.map((k) => parseInt(k.slice(k.lastIndexOf('!') + 1), 16));
         const values = await this.db.getMany(seqs.map(seqKey));
-        for (let i = 0; i < keys.length; i++) {
+        for (const [i, key] of keys.entries()) {
           const v = values[i];
-          if (v === undefined) continue; // index entry of a record removed as corrupt
-          const e = this.parse(seqs[i], v);
+          const seq = seqs[i];
+          if (v === undefined || seq === undefined) continue; // index entry of a record removed as corrupt
+          const e = this.parse(seq, v);
           if (!e || !rest(e)) continue;
-          yield { key: keys[i], event: e };
+          yield { key, event: e };
         }
       }
     } finally {

@@ -43,12 +43,13 @@ export function greySample(img: RgbImage): GreySample {
   const { xs, ys } = offsetsFor(img.width, img.height);
   const d = img.data;
   const fine = new Float32Array(FINE_W * FINE_H);
+  // xs, ys hold FINE_W and FINE_H offsets of pixels inside the frame, whose data holds width×height×3 bytes.
   for (let y = 0; y < FINE_H; y++) {
-    const r = ys[y];
+    const r = ys[y]!;
     const row = y * FINE_W;
     for (let x = 0; x < FINE_W; x++) {
-      const i = r + xs[x];
-      fine[row + x] = (77 * d[i] + 150 * d[i + 1] + 29 * d[i + 2]) / 256;
+      const i = r + xs[x]!;
+      fine[row + x] = (77 * d[i]! + 150 * d[i + 1]! + 29 * d[i + 2]!) / 256;
     }
   }
   return { fine, small: halve(fine, FINE_W, FINE_H) };
@@ -59,10 +60,11 @@ export function halve(src: Float32Array, w: number, h: number): Float32Array {
   const w2 = w >> 1;
   const h2 = h >> 1;
   const out = new Float32Array(w2 * h2);
+  // 2x + 1 < w and 2y + 1 < h: each 2×2 block is inside src (w×h).
   for (let y = 0; y < h2; y++) {
     const a = 2 * y * w;
     const b = a + w;
-    for (let x = 0; x < w2; x++) out[y * w2 + x] = (src[a + 2 * x] + src[a + 2 * x + 1] + src[b + 2 * x] + src[b + 2 * x + 1]) / 4;
+    for (let x = 0; x < w2; x++) out[y * w2 + x] = (src[a + 2 * x]! + src[a + 2 * x + 1]! + src[b + 2 * x]! + src[b + 2 * x + 1]!) / 4;
   }
   return out;
 }
@@ -80,8 +82,7 @@ export function exposure(g: Float32Array): ExposureStats {
   let s2 = 0;
   let dark = 0;
   let bright = 0;
-  for (let i = 0; i < g.length; i++) {
-    const v = g[i];
+  for (const v of g) {
     s += v;
     s2 += v * v;
     if (v < 25) dark++;
@@ -97,11 +98,12 @@ export function laplacianVariance(g: Float32Array, w: number, h: number): number
   let s = 0;
   let s2 = 0;
   let n = 0;
+  // Border excluded: the four neighbours of every i are inside g (w×h).
   for (let y = 1; y < h - 1; y++) {
     const row = y * w;
     for (let x = 1; x < w - 1; x++) {
       const i = row + x;
-      const l = g[i - 1] + g[i + 1] + g[i - w] + g[i + w] - 4 * g[i];
+      const l = g[i - 1]! + g[i + 1]! + g[i - w]! + g[i + w]! - 4 * g[i]!;
       s += l;
       s2 += l * l;
       n++;
@@ -115,8 +117,9 @@ export function laplacianVariance(g: Float32Array, w: number, h: number): number
 export function change(a: Float32Array, b: Float32Array): { meanAbsDiff: number; changedFraction: number } {
   let s = 0;
   let changed = 0;
+  if (b.length !== a.length) throw new RangeError(`change compares greys of ${a.length} and ${b.length} pixels`);
   for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
+    const d = Math.abs(a[i]! - b[i]!);
     s += d;
     if (d > 3) changed++;
   }
@@ -135,7 +138,7 @@ export function blockStd(g: Float32Array): Float32Array {
       for (let y = by * bh; y < (by + 1) * bh; y++) {
         const row = y * SMALL_W;
         for (let x = bx * bw; x < (bx + 1) * bw; x++) {
-          const v = g[row + x];
+          const v = g[row + x]!; // inside the SMALL_W×SMALL_H grey
           s += v;
           s2 += v * v;
         }
@@ -151,11 +154,12 @@ export function blockStd(g: Float32Array): Float32Array {
 /** Sobel gradient magnitude (border = 0). */
 export function edgeMap(g: Float32Array, w: number, h: number): Float32Array {
   const out = new Float32Array(w * h);
+  // Border excluded: the eight neighbours of every i are inside g (w×h).
   for (let y = 1; y < h - 1; y++) {
     for (let x = 1; x < w - 1; x++) {
       const i = y * w + x;
-      const gx = g[i - w + 1] + 2 * g[i + 1] + g[i + w + 1] - g[i - w - 1] - 2 * g[i - 1] - g[i + w - 1];
-      const gy = g[i + w - 1] + 2 * g[i + w] + g[i + w + 1] - g[i - w - 1] - 2 * g[i - w] - g[i - w + 1];
+      const gx = g[i - w + 1]! + 2 * g[i + 1]! + g[i + w + 1]! - g[i - w - 1]! - 2 * g[i - 1]! - g[i + w - 1]!;
+      const gy = g[i + w - 1]! + 2 * g[i + w]! + g[i + w + 1]! - g[i - w - 1]! - 2 * g[i - w]! - g[i - w + 1]!;
       out[i] = Math.sqrt(gx * gx + gy * gy);
     }
   }
@@ -164,25 +168,26 @@ export function edgeMap(g: Float32Array, w: number, h: number): Float32Array {
 
 /** Per-pixel median of 3 or 5 equally sized maps: the static scene without passing traffic. */
 export function pixelMedian(maps: Float32Array[]): Float32Array {
-  const n = maps[0].length;
+  const [a, b, c, d, e] = maps;
+  const n = a?.length ?? 0;
+  if (maps.some((m) => m.length !== n)) throw new RangeError('pixelMedian takes maps of one size');
+  // Checked: every map holds n values, so the reads at i < n below are inside.
   const out = new Float32Array(n);
-  if (maps.length === 5) {
-    const [a, b, c, d, e] = maps;
+  if (maps.length === 5 && a && b && c && d && e) {
     // Exact median of five with min/max only: med3(e, max(min(a,b), min(c,d)), min(max(a,b), max(c,d))).
     for (let i = 0; i < n; i++) {
-      const ai = a[i];
-      const bi = b[i];
-      const ci = c[i];
-      const di = d[i];
+      const ai = a[i]!;
+      const bi = b[i]!;
+      const ci = c[i]!;
+      const di = d[i]!;
       const lo1 = ai < bi ? ai : bi;
       const hi1 = ai < bi ? bi : ai;
       const lo2 = ci < di ? ci : di;
       const hi2 = ci < di ? di : ci;
-      out[i] = med3(e[i], lo1 > lo2 ? lo1 : lo2, hi1 < hi2 ? hi1 : hi2);
+      out[i] = med3(e[i]!, lo1 > lo2 ? lo1 : lo2, hi1 < hi2 ? hi1 : hi2);
     }
-  } else if (maps.length === 3) {
-    const [a, b, c] = maps;
-    for (let i = 0; i < n; i++) out[i] = med3(a[i], b[i], c[i]);
+  } else if (maps.length === 3 && a && b && c) {
+    for (let i = 0; i < n; i++) out[i] = med3(a[i]!, b[i]!, c[i]!);
   } else {
     throw new RangeError(`pixelMedian takes 3 or 5 maps, got ${maps.length}`);
   }
@@ -200,5 +205,5 @@ export function median(xs: ArrayLike<number>): number {
   const s = Array.from(xs).sort((a, b) => a - b);
   if (s.length === 0) return NaN;
   const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; // 1 ≤ m < s.length
 }

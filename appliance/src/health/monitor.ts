@@ -321,10 +321,11 @@ function blankTrack(): CheckTrack {
 export function coveredFraction(cur: Float32Array, ref: Float32Array): { fraction: number; textured: number } {
   let textured = 0;
   let blank = 0;
-  for (let i = 0; i < ref.length; i++) {
-    if (ref[i] < 6) continue;
+  for (const [i, r] of ref.entries()) {
+    if (r < 6) continue;
     textured++;
-    if (cur[i] < Math.max(2.5, 0.2 * ref[i])) blank++;
+    const c = cur[i];
+    if (c !== undefined && c < Math.max(2.5, 0.2 * r)) blank++;
   }
   return { fraction: textured ? blank / textured : 0, textured };
 }

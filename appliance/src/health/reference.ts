@@ -49,10 +49,11 @@ export class ReferenceLearner {
 function buildReference(samples: LearnSample[], tMs: number): HealthReference {
   const n = SMALL_W * SMALL_H;
   const meanGrey = new Float32Array(n);
-  for (const s of samples) for (let i = 0; i < n; i++) meanGrey[i] += s.small[i] / samples.length;
+  // Every sample's small grey holds n values and its blockStd BLOCK_COLS×BLOCK_ROWS.
+  for (const s of samples) for (let i = 0; i < n; i++) meanGrey[i]! += s.small[i]! / samples.length;
   const edges = edgeMap(meanGrey, SMALL_W, SMALL_H);
   const blockStd = new Float32Array(BLOCK_COLS * BLOCK_ROWS);
-  for (let b = 0; b < blockStd.length; b++) blockStd[b] = median(samples.map((s) => s.blockStd[b]));
+  for (let b = 0; b < blockStd.length; b++) blockStd[b] = median(samples.map((s) => s.blockStd[b]!));
   return {
     takenAtMs: tMs,
     samples: samples.length,
@@ -95,7 +96,7 @@ export class ReferenceStore {
   save(cameraId: string, r: HealthReference, frameWidth: number, frameHeight: number): void {
     mkdirSync(this.dir, { recursive: true });
     const bytes = Buffer.alloc(r.edges.length);
-    for (let i = 0; i < r.edges.length; i++) bytes[i] = Math.max(0, Math.min(255, Math.round(r.edges[i])));
+    for (const [i, v] of r.edges.entries()) bytes[i] = Math.max(0, Math.min(255, Math.round(v)));
     const body: StoredReference = {
       version: 1,
       cameraId,

@@ -24,12 +24,13 @@ function ncc(ref: Float32Array, cur: Float32Array, w: number, h: number, m: numb
   let sbb = 0;
   let sab = 0;
   let n = 0;
+  // The margin m is at least the shift (|dx|, |dy| ≤ m): both rows stay inside the w×h greys.
   for (let y = m; y < h - m; y++) {
     const ra = y * w;
     const rb = (y + dy) * w + dx;
     for (let x = m; x < w - m; x++) {
-      const a = ref[ra + x];
-      const b = cur[rb + x];
+      const a = ref[ra + x]!;
+      const b = cur[rb + x]!;
       sa += a;
       sb += b;
       saa += a * a;
@@ -94,10 +95,11 @@ export function estimateShift(ref: Float32Array, cur: Float32Array, w: number, h
   let sy = 0;
   const cx = 2 * half.bx;
   const cy = 2 * half.by;
+  // The full-level search has r = 1: g is the 3×3 grid around the peak.
   if (full.bx === cx && full.by === cy) {
-    sx = parabola(g[3], g[4], g[5]);
-    sy = parabola(g[1], g[4], g[7]);
+    sx = parabola(g[3]!, g[4]!, g[5]!);
+    sy = parabola(g[1]!, g[4]!, g[7]!);
   }
-  const zero = cx === 0 && cy === 0 ? g[4] : ncc(ref, cur, w, h, m, 0, 0);
+  const zero = cx === 0 && cy === 0 ? g[4]! : ncc(ref, cur, w, h, m, 0, 0);
   return { dx: full.bx + sx, dy: full.by + sy, peak: full.best, zero };
 }

@@ -33,15 +33,17 @@ export function decodeYunet(out: YunetOutputs, padW: number, padH: number, score
     const cls = out.cls[i];
     const obj = out.obj[i];
     const bbox = out.bbox[i];
-    if (cls.length !== rows * cols || bbox.length !== rows * cols * 4) throw new Error(`YuNet stride ${stride}: unexpected output size ${cls.length} for ${cols}x${rows}`);
+    if (!cls || !obj || !bbox) throw new Error(`YuNet stride ${stride}: no output`);
+    if (cls.length !== rows * cols || obj.length !== rows * cols || bbox.length !== rows * cols * 4) throw new Error(`YuNet stride ${stride}: unexpected output size ${cls.length} for ${cols}x${rows}`);
+    // Checked above: idx < rows × cols, so every read below is inside cls, obj and bbox.
     for (let r = 0, idx = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++, idx++) {
-        const score = Math.sqrt(clamp01(cls[idx]) * clamp01(obj[idx]));
+        const score = Math.sqrt(clamp01(cls[idx]!) * clamp01(obj[idx]!));
         if (score < scoreThreshold) continue;
-        const cx = (c + bbox[idx * 4]) * stride;
-        const cy = (r + bbox[idx * 4 + 1]) * stride;
-        const w = Math.exp(bbox[idx * 4 + 2]) * stride;
-        const h = Math.exp(bbox[idx * 4 + 3]) * stride;
+        const cx = (c + bbox[idx * 4]!) * stride;
+        const cy = (r + bbox[idx * 4 + 1]!) * stride;
+        const w = Math.exp(bbox[idx * 4 + 2]!) * stride;
+        const h = Math.exp(bbox[idx * 4 + 3]!) * stride;
         faces.push({ box: { x: cx - w / 2, y: cy - h / 2, w, h }, score });
       }
     }
@@ -165,8 +167,14 @@ export class YunetFaceDetector implements FaceDetector {
       const padH = roundUp(h, 32);
       const rgb = await cropResize(image, region, w, h);
       const input = new ort.Tensor('float32', toBgrTensor(rgb, w, h, padW, padH), [1, 3, padH, padW]);
-      const r = await this.session.run({ [this.session.inputNames[0]]: input });
-      const get = (k: string): Float32Array => r[k].data as Float32Array;
+      const [inputName] = this.session.inputNames;
+      if (inputName === undefined) throw new Error('the YuNet model has no input');
+      const r = await this.session.run({ [inputName]: input });
+      const get = (k: string): Float32Array => {
+        const output = r[k];
+        if (!output) throw new Error(`the YuNet model returned no ${k}`);
+        return output.data as Float32Array;
+      };
       const out: YunetOutputs = {
         cls: YUNET_STRIDES.map((s) => get(`cls_${s}`)),
         obj: YUNET_STRIDES.map((s) => get(`obj_${s}`)),

@@ -11,6 +11,7 @@ export function blockSize(region: Box): number {
 /** Pixelates each region of `image.data` in place. Blocks are anchored at the region's top-left corner. */
 export function mosaicInPlace(image: RgbImage, regions: readonly Box[]): void {
   const { width, height, data } = image;
+  // data holds width×height×3 bytes (the engine refuses any other image) and clipBox keeps blocks inside.
   for (const r of regions) {
     const c = clipBox(r, width, height);
     if (!c) continue;
@@ -24,9 +25,9 @@ export function mosaicInPlace(image: RgbImage, regions: readonly Box[]): void {
         let sb = 0;
         for (let y = by; y < y2; y++) {
           for (let i = (y * width + bx) * 3, end = (y * width + x2) * 3; i < end; i += 3) {
-            sr += data[i];
-            sg += data[i + 1];
-            sb += data[i + 2];
+            sr += data[i]!;
+            sg += data[i + 1]!;
+            sb += data[i + 2]!;
           }
         }
         const n = (y2 - by) * (x2 - bx);

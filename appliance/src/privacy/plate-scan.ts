@@ -45,13 +45,14 @@ interface Gray {
 
 /** Most edge runs (rising into an edge) on one row of the patch, at level resolution. */
 function maxRuns(p: Gray, b: Box, threshold: number): number {
+  // x runs 1..p.w−2 on a row of the level: both neighbours are inside p.g.
   let best = 0;
   for (let y = b.y; y < b.y + b.h; y++) {
     let runs = 0;
     let inEdge = false;
     const row = y * p.w;
     for (let x = Math.max(1, b.x); x < Math.min(p.w - 1, b.x + b.w); x++) {
-      const e = Math.abs(p.g[row + x + 1] - p.g[row + x - 1]) >= threshold;
+      const e = Math.abs(p.g[row + x + 1]! - p.g[row + x - 1]!) >= threshold;
       if (e && !inEdge) runs++;
       inEdge = e;
     }
@@ -62,13 +63,14 @@ function maxRuns(p: Gray, b: Box, threshold: number): number {
 
 /** Mean of G - max(R, B) over a box (image pixels): positive on leaves and grass, ~0 on plates. */
 function greenExcess(image: RgbImage, b: Box): number {
+  // x and y are clamped to the image, whose data holds width×height×3 bytes.
   let sum = 0;
   let n = 0;
   const x2 = Math.min(image.width, b.x + b.w);
   const y2 = Math.min(image.height, b.y + b.h);
   for (let y = Math.max(0, b.y); y < y2; y++)
     for (let x = Math.max(0, b.x), i = (y * image.width + x) * 3; x < x2; x++, i += 3) {
-      sum += image.data[i + 1] - Math.max(image.data[i], image.data[i + 2]);
+      sum += image.data[i + 1]! - Math.max(image.data[i]!, image.data[i + 2]!);
       n++;
     }
   return n ? sum / n : 0;
@@ -77,7 +79,8 @@ function greenExcess(image: RgbImage, b: Box): number {
 function grayOf(image: RgbImage): Gray {
   const { width: w, height: h, data } = image;
   const g = new Uint8Array(w * h);
-  for (let i = 0, s = 0; i < g.length; i++, s += 3) g[i] = (data[s] * 77 + data[s + 1] * 150 + data[s + 2] * 29) >> 8;
+  // s walks the w×h×3 bytes of data pixel by pixel.
+  for (let i = 0, s = 0; i < g.length; i++, s += 3) g[i] = (data[s]! * 77 + data[s + 1]! * 150 + data[s + 2]! * 29) >> 8;
   return { w, h, g };
 }
 
@@ -85,10 +88,11 @@ function half(p: Gray): Gray {
   const w = p.w >> 1;
   const h = p.h >> 1;
   const g = new Uint8Array(w * h);
+  // 2x + 1 < p.w and 2y + 1 < p.h: the 2×2 block is inside p.g.
   for (let y = 0; y < h; y++) {
     const r0 = 2 * y * p.w;
     const r1 = r0 + p.w;
-    for (let x = 0; x < w; x++) g[y * w + x] = (p.g[r0 + 2 * x] + p.g[r0 + 2 * x + 1] + p.g[r1 + 2 * x] + p.g[r1 + 2 * x + 1] + 2) >> 2;
+    for (let x = 0; x < w; x++) g[y * w + x] = (p.g[r0 + 2 * x]! + p.g[r0 + 2 * x + 1]! + p.g[r1 + 2 * x]! + p.g[r1 + 2 * x + 1]! + 2) >> 2;
   }
   return { w, h, g };
 }
@@ -98,18 +102,19 @@ function textLike(p: Gray, threshold: number, o: PlateScanOptions): Uint8Array {
   const { w, h, g } = p;
   const out = new Uint8Array(w * h);
   const edge = new Uint8Array(w);
+  // Row reads stay in 0..w−1 (x ± 1 for 1 ≤ x ≤ w−2; add < w and drop ≥ 0 are checked).
   for (let y = 0; y < h; y++) {
     const row = y * w;
-    for (let x = 1; x < w - 1; x++) edge[x] = Math.abs(g[row + x + 1] - g[row + x - 1]) >= threshold ? 1 : 0;
+    for (let x = 1; x < w - 1; x++) edge[x] = Math.abs(g[row + x + 1]! - g[row + x - 1]!) >= threshold ? 1 : 0;
     // sliding count of edges in [x - window, x + window]
     let count = 0;
-    for (let x = 0; x <= Math.min(o.window, w - 1); x++) count += edge[x];
+    for (let x = 0; x <= Math.min(o.window, w - 1); x++) count += edge[x]!;
     for (let x = 0; x < w; x++) {
       if (count >= o.minEdges) out[row + x] = 1;
       const add = x + o.window + 1;
       const drop = x - o.window;
-      if (add < w) count += edge[add];
-      if (drop >= 0) count -= edge[drop];
+      if (add < w) count += edge[add]!;
+      if (drop >= 0) count -= edge[drop]!;
     }
   }
   return out;
@@ -119,6 +124,7 @@ function textLike(p: Gray, threshold: number, o: PlateScanOptions): Uint8Array {
 function patches(mask: Uint8Array, w: number, h: number, o: PlateScanOptions): ScoredBox[] {
   const seen = new Uint8Array(w * h);
   const stack = new Int32Array(w * h);
+  // Every pixel is pushed once (seen) onto a stack of w×h: sp stays in range.
   const out: ScoredBox[] = [];
   for (let start = 0; start < w * h; start++) {
     if (!mask[start] || seen[start]) continue;
@@ -132,7 +138,7 @@ function patches(mask: Uint8Array, w: number, h: number, o: PlateScanOptions): S
     let y2 = -1;
     let tooBig = false;
     while (sp > 0) {
-      const i = stack[--sp];
+      const i = stack[--sp]!;
       const x = i % w;
       const y = (i - x) / w;
       n++;

@@ -27,12 +27,14 @@ export const DEFAULT_DB: DbOptions = { binThreshold: 0.3, boxThreshold: 0.5, unc
 
 /** Axis-aligned text boxes from a DB probability map (4-connected components of the binary map). */
 export function dbBoxes(prob: Float32Array, w: number, h: number, o: DbOptions = DEFAULT_DB): ScoredBox[] {
+  if (prob.length < w * h) throw new Error(`text probability map holds ${prob.length} values, expected ${w}x${h}`);
+  // Checked above: prob, label and stack hold w×h entries, and every index is a pixel 0..w×h−1.
   const label = new Int32Array(w * h);
   const stack = new Int32Array(w * h);
   const out: ScoredBox[] = [];
   let next = 0;
   for (let start = 0; start < w * h; start++) {
-    if (label[start] || prob[start] <= o.binThreshold) continue;
+    if (label[start] || prob[start]! <= o.binThreshold) continue;
     next++;
     let sp = 0;
     stack[sp++] = start;
@@ -44,28 +46,28 @@ export function dbBoxes(prob: Float32Array, w: number, h: number, o: DbOptions =
     let x2 = -1;
     let y2 = -1;
     while (sp > 0) {
-      const i = stack[--sp];
+      const i = stack[--sp]!;
       const x = i % w;
       const y = (i - x) / w;
       n++;
-      sum += prob[i];
+      sum += prob[i]!;
       if (x < x1) x1 = x;
       if (x > x2) x2 = x;
       if (y < y1) y1 = y;
       if (y > y2) y2 = y;
-      if (x > 0 && !label[i - 1] && prob[i - 1] > o.binThreshold) {
+      if (x > 0 && !label[i - 1] && prob[i - 1]! > o.binThreshold) {
         label[i - 1] = next;
         stack[sp++] = i - 1;
       }
-      if (x < w - 1 && !label[i + 1] && prob[i + 1] > o.binThreshold) {
+      if (x < w - 1 && !label[i + 1] && prob[i + 1]! > o.binThreshold) {
         label[i + 1] = next;
         stack[sp++] = i + 1;
       }
-      if (y > 0 && !label[i - w] && prob[i - w] > o.binThreshold) {
+      if (y > 0 && !label[i - w] && prob[i - w]! > o.binThreshold) {
         label[i - w] = next;
         stack[sp++] = i - w;
       }
-      if (y < h - 1 && !label[i + w] && prob[i + w] > o.binThreshold) {
+      if (y < h - 1 && !label[i + w] && prob[i + w]! > o.binThreshold) {
         label[i + w] = next;
         stack[sp++] = i + w;
       }
@@ -196,8 +198,13 @@ export class PpocrPlateDetector implements PlateDetector {
     const h = roundUp(crop.h * scale, 32);
     const rgb = await cropResize(image, crop, w, h);
     const input = new ort.Tensor('float32', toImagenetTensor(rgb, w, h), [1, 3, h, w]);
-    const r = await this.session.run({ [this.session.inputNames[0]]: input });
-    const prob = r[this.session.outputNames[0]].data as Float32Array;
+    const [inputName] = this.session.inputNames;
+    const [outputName] = this.session.outputNames;
+    if (inputName === undefined || outputName === undefined) throw new Error('the plate text model has no input or no output');
+    const r = await this.session.run({ [inputName]: input });
+    const output = r[outputName];
+    if (!output) throw new Error(`the plate text model returned no ${outputName}`);
+    const prob = output.data as Float32Array;
     const sx = crop.w / w;
     const sy = crop.h / h;
     return dbBoxes(prob, w, h, this.db).map((t) => ({ score: t.score, box: { x: crop.x + t.box.x * sx, y: crop.y + t.box.y * sy, w: t.box.w * sx, h: t.box.h * sy } }));

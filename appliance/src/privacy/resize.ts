@@ -17,29 +17,31 @@ export async function cropResize(image: RgbImage, region: Box, w: number, h: num
 export function toBgrTensor(rgb: Buffer, w: number, h: number, padW: number, padH: number): Float32Array {
   const plane = padW * padH;
   const t = new Float32Array(3 * plane);
+  // rgb is cropResize's w×h×3 output and s walks it pixel by pixel.
   for (let y = 0; y < h; y++) {
     let s = y * w * 3;
     let d = y * padW;
     for (let x = 0; x < w; x++, s += 3, d++) {
-      t[d] = rgb[s + 2];
-      t[plane + d] = rgb[s + 1];
-      t[2 * plane + d] = rgb[s];
+      t[d] = rgb[s + 2]!;
+      t[plane + d] = rgb[s + 1]!;
+      t[2 * plane + d] = rgb[s]!;
     }
   }
   return t;
 }
 
-const MEAN = [0.485, 0.456, 0.406];
-const STD = [0.229, 0.224, 0.225];
+const MEAN = [0.485, 0.456, 0.406] as const;
+const STD = [0.229, 0.224, 0.225] as const;
 
 /** NCHW RGB normalised with ImageNet mean/std (PP-OCR det); w, h already multiples of 32. */
 export function toImagenetTensor(rgb: Buffer, w: number, h: number): Float32Array {
   const plane = w * h;
   const t = new Float32Array(3 * plane);
+  // rgb is cropResize's w×h×3 output and s walks it pixel by pixel.
   for (let i = 0, s = 0; i < plane; i++, s += 3) {
-    t[i] = (rgb[s] / 255 - MEAN[0]) / STD[0];
-    t[plane + i] = (rgb[s + 1] / 255 - MEAN[1]) / STD[1];
-    t[2 * plane + i] = (rgb[s + 2] / 255 - MEAN[2]) / STD[2];
+    t[i] = (rgb[s]! / 255 - MEAN[0]) / STD[0];
+    t[plane + i] = (rgb[s + 1]! / 255 - MEAN[1]) / STD[1];
+    t[2 * plane + i] = (rgb[s + 2]! / 255 - MEAN[2]) / STD[2];
   }
   return t;
 }

@@ -15,7 +15,7 @@ export interface Assignment {
  */
 export function assign(cost: number[][], maxCost: number): Assignment {
   const rows = cost.length;
-  const cols = rows > 0 ? cost[0].length : 0;
+  const cols = cost[0]?.length ?? 0;
   if (rows === 0 || cols === 0) {
     return { matches: [], unmatchedRows: range(rows), unmatchedCols: range(cols) };
   }
@@ -24,13 +24,14 @@ export function assign(cost: number[][], maxCost: number): Assignment {
   // which keeps a frame with hundreds of objects far from the O(n³) of one big matrix.
   const parent = new Int32Array(rows + cols).map((_, i) => i);
   const find = (i: number): number => {
-    while (parent[i] !== i) i = parent[i] = parent[parent[i]];
+    // parent holds indices below rows + cols, and i starts there.
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
     return i;
   };
   let edges = 0;
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {
-      const v = cost[i][j];
+      const v = cell(cost, i, j);
       if (Number.isFinite(v) && v <= maxCost) {
         edges++;
         const a = find(i);
@@ -51,8 +52,11 @@ export function assign(cost: number[][], maxCost: number): Assignment {
     const matches: Array<[number, number]> = [];
     for (const { r, c } of groups.values()) {
       if (r.length === 0 || c.length === 0) continue;
-      const sub = r.map((i) => c.map((j) => cost[i][j]));
-      for (const [a, b] of solveDense(sub, maxCost).matches) matches.push([r[a], c[b]]);
+      const sub = r.map((i) => c.map((j) => cell(cost, i, j)));
+      for (const [a, b] of solveDense(sub, maxCost).matches) {
+        const [row, col] = [r[a], c[b]];
+        if (row !== undefined && col !== undefined) matches.push([row, col]);
+      }
     }
     matches.sort((x, y) => x[0] - y[0]);
     const rowUsed = new Set(matches.map((m) => m[0]));
@@ -64,7 +68,7 @@ export function assign(cost: number[][], maxCost: number): Assignment {
 
 function solveDense(cost: number[][], maxCost: number): Assignment {
   const rows = cost.length;
-  const cols = cost[0].length;
+  const cols = cost[0]?.length ?? 0;
   // Pad to a square matrix: a real row or column left unmatched costs maxCost/2, so a match is
   // worth taking only when its cost is below maxCost (the same convention as lapjv's cost_limit).
   // Forbidden cells cost more than leaving both sides unmatched, so they are never chosen.
@@ -73,7 +77,7 @@ function solveDense(cost: number[][], maxCost: number): Assignment {
   const forbidden = maxCost + 1;
   const c = (i: number, j: number): number => {
     if (i < rows && j < cols) {
-      const v = cost[i][j];
+      const v = cell(cost, i, j);
       return Number.isFinite(v) && v <= maxCost ? v : forbidden;
     }
     if (i < rows || j < cols) return half; // real row → dummy col, or dummy row → real col
@@ -84,8 +88,8 @@ function solveDense(cost: number[][], maxCost: number): Assignment {
   const rowUsed = new Array<boolean>(rows).fill(false);
   const colUsed = new Array<boolean>(cols).fill(false);
   for (let i = 0; i < rows; i++) {
-    const j = colOfRow[i];
-    if (j < cols && cost[i][j] <= maxCost) {
+    const j = colOfRow[i]!; // colOfRow has n = rows + cols entries
+    if (j < cols && cell(cost, i, j) <= maxCost) {
       matches.push([i, j]);
       rowUsed[i] = true;
       colUsed[j] = true;
@@ -107,6 +111,7 @@ function hungarianSquare(n: number, c: (i: number, j: number) => number): Int32A
   const way = new Int32Array(n + 1);
   const minv = new Float64Array(n + 1);
   const used = new Uint8Array(n + 1);
+  // Every index is a column 0..n or a row p[j] ≤ n: in range of the n + 1 arrays.
   for (let i = 1; i <= n; i++) {
     p[0] = i;
     let j0 = 0;
@@ -114,40 +119,45 @@ function hungarianSquare(n: number, c: (i: number, j: number) => number): Int32A
     used.fill(0);
     do {
       used[j0] = 1;
-      const i0 = p[j0];
+      const i0 = p[j0]!;
       let delta = INF;
       let j1 = 0;
       for (let j = 1; j <= n; j++) {
         if (used[j]) continue;
-        const cur = c(i0 - 1, j - 1) - u[i0] - v[j];
-        if (cur < minv[j]) {
+        const cur = c(i0 - 1, j - 1) - u[i0]! - v[j]!;
+        if (cur < minv[j]!) {
           minv[j] = cur;
           way[j] = j0;
         }
-        if (minv[j] < delta) {
-          delta = minv[j];
+        if (minv[j]! < delta) {
+          delta = minv[j]!;
           j1 = j;
         }
       }
       for (let j = 0; j <= n; j++) {
         if (used[j]) {
-          u[p[j]] += delta;
-          v[j] -= delta;
+          u[p[j]!]! += delta;
+          v[j]! -= delta;
         } else {
-          minv[j] -= delta;
+          minv[j]! -= delta;
         }
       }
       j0 = j1;
     } while (p[j0] !== 0);
     do {
-      const j1 = way[j0];
-      p[j0] = p[j1];
+      const j1 = way[j0]!;
+      p[j0] = p[j1]!;
       j0 = j1;
     } while (j0);
   }
   const colOfRow = new Int32Array(n);
-  for (let j = 1; j <= n; j++) if (p[j] > 0) colOfRow[p[j] - 1] = j - 1;
+  for (let j = 1; j <= n; j++) if (p[j]! > 0) colOfRow[p[j]! - 1] = j - 1;
   return colOfRow;
+}
+
+/** cost[i][j]; a cell a ragged row lacks is forbidden, as a non-finite one is. */
+function cell(cost: readonly number[][], i: number, j: number): number {
+  return cost[i]?.[j] ?? Number.POSITIVE_INFINITY;
 }
 
 function range(n: number): number[] {

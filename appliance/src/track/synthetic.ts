@@ -69,8 +69,7 @@ export class SyntheticScene {
     const dt = 1 / this.o.fps;
     const { width, height } = this.o;
     if (this.seq > 0) {
-      for (let i = 0; i < this.objs.length; i++) {
-        const ob = this.objs[i];
+      for (const [i, ob] of this.objs.entries()) {
         ob.x += ob.vx * dt;
         ob.y += ob.vy * dt;
         if (ob.x > width || ob.x + ob.w < 0) this.objs[i] = this.spawn(false);
@@ -89,7 +88,7 @@ export class SyntheticScene {
     }
     for (let i = dets.length - 1; i > 0; i--) {
       const k = Math.floor(this.rnd() * (i + 1));
-      [dets[i], dets[k]] = [dets[k], dets[i]];
+      [dets[i], dets[k]] = [dets[k]!, dets[i]!]; // k ≤ i < dets.length
     }
     const seq = this.seq++;
     return {

@@ -7,7 +7,7 @@ import type { Box, Detection, FrameDetections, FrameTracks, ObjectClass, Track, 
 import type { TrackerStage } from '../core/stages.js';
 import { assign } from './hungarian.js';
 import { DEFAULT_RIDER_SPEED, fuseRiders, riderClass, type RiderSpeedOptions } from './riders.js';
-import { DEFAULT_KALMAN_NOISE, initiate, predict, update, type KalmanNoise, type KalmanState } from './kalman.js';
+import { DEFAULT_KALMAN_NOISE, initiate, predict, update, type BoxMeasurement, type KalmanNoise, type KalmanState } from './kalman.js';
 
 export interface TrackerOptions {
   /** Detections at or above this score take part in the first association (ByteTrack track_thresh). */
@@ -120,7 +120,7 @@ export class MultiObjectTracker implements TrackerStage {
     for (const t of this.tracks) {
       // A track that has not moved in size keeps a sane height; a collapsing one would blow up noise.
       predict(t.kf, dt, o.noise);
-      if (t.kf.x[3] < 1) t.kf.x[3] = 1;
+      if (t.kf.x[3]! < 1) t.kf.x[3] = 1; // x has 8 entries
       t.age++;
     }
 
@@ -135,19 +135,19 @@ export class MultiObjectTracker implements TrackerStage {
 
     // Stage 1: high-score detections against confirmed and lost tracks.
     const s1 = this.associate(active, high, o.matchCost, true);
-    for (const [ti, di] of s1.matches) this.apply(active[ti], high[di], matched);
-    let remainingHigh = s1.unmatchedCols.map((j) => high[j]);
+    for (const [t, d] of s1.matches) this.apply(t, d, matched);
+    let remainingHigh = s1.unmatchedDets;
 
     // Stage 2: low-score detections only rescue tracks that were being tracked last frame
     // (ByteTrack: occluded objects give low scores; lost tracks are not revived by doubtful boxes).
-    const tracked = s1.unmatchedRows.map((i) => active[i]).filter((t) => t.status === 'confirmed');
+    const tracked = s1.unmatchedTracks.filter((t) => t.status === 'confirmed');
     const s2 = this.associate(tracked, low, o.lowMatchCost, false);
-    for (const [ti, di] of s2.matches) this.apply(tracked[ti], low[di], matched);
+    for (const [t, d] of s2.matches) this.apply(t, d, matched);
 
     // Stage 3: remaining high-score detections against tentative tracks.
     const s3 = this.associate(tentative, remainingHigh, o.tentativeMatchCost, true);
-    for (const [ti, di] of s3.matches) this.apply(tentative[ti], remainingHigh[di], matched);
-    remainingHigh = s3.unmatchedCols.map((j) => remainingHigh[j]);
+    for (const [t, d] of s3.matches) this.apply(t, d, matched);
+    remainingHigh = s3.unmatchedDets;
 
     // Unmatched tracks: tentative ones die at once, confirmed ones become lost, lost ones age out.
     const kept: TrackState[] = [];
@@ -175,16 +175,22 @@ export class MultiObjectTracker implements TrackerStage {
     return { cameraId: fd.cameraId, seq: fd.seq, timestampMs: fd.timestampMs, width: fd.width, height: fd.height, tracks: out };
   }
 
+  /** Matched (track, detection) pairs and the tracks and detections left over. */
   private associate(tracks: TrackState[], dets: Detection[], maxCost: number, buffered: boolean) {
     const cost: number[][] = tracks.map((t) => {
       const tb = stateBox(t.kf);
       const b = buffered ? this.bufferOf(t) : 0;
       return dets.map((d) => 1 - bufferedIou(tb, d.box, b));
     });
-    if (tracks.length === 0 || dets.length === 0) {
-      return { matches: [] as Array<[number, number]>, unmatchedRows: tracks.map((_, i) => i), unmatchedCols: dets.map((_, j) => j) };
-    }
-    return assign(cost, maxCost);
+    const a =
+      tracks.length === 0 || dets.length === 0
+        ? { matches: [] as Array<[number, number]>, unmatchedRows: tracks.map((_, i) => i), unmatchedCols: dets.map((_, j) => j) }
+        : assign(cost, maxCost);
+    return {
+      matches: a.matches.map(([i, j]): [TrackState, Detection] => [itemAt(tracks, i), itemAt(dets, j)]),
+      unmatchedTracks: a.unmatchedRows.map((i) => itemAt(tracks, i)),
+      unmatchedDets: a.unmatchedCols.map((j) => itemAt(dets, j)),
+    };
   }
 
   private bufferOf(t: TrackState): number {
@@ -244,7 +250,7 @@ export class MultiObjectTracker implements TrackerStage {
       box,
       score: t.score,
       status: t.status,
-      velocity: { x: t.kf.x[4], y: t.kf.x[5] },
+      velocity: { x: t.kf.x[4]!, y: t.kf.x[5]! },
       age: t.age,
       hits: t.hits,
       firstSeenMs: t.firstSeenMs,
@@ -252,12 +258,19 @@ export class MultiObjectTracker implements TrackerStage {
   }
 }
 
-function boxToZ(b: Box): number[] {
+/** items[i] for an index of the cost matrix built from items; out of range is a bug, not data. */
+function itemAt<T>(items: readonly T[], i: number): T {
+  const item = items[i];
+  if (item === undefined) throw new RangeError(`assignment index ${i} outside a list of ${items.length}`);
+  return item;
+}
+
+function boxToZ(b: Box): BoxMeasurement {
   return [b.x + b.w / 2, b.y + b.h / 2, b.w / b.h, b.h];
 }
 
 function stateBox(kf: KalmanState): Box {
-  const [cx, cy, a, h] = kf.x;
+  const [cx = 0, cy = 0, a = 0, h = 0] = kf.x; // x has 8 entries: the defaults never apply
   const w = Math.max(a, 1e-3) * h;
   return { x: cx - w / 2, y: cy - h / 2, w, h };
 }

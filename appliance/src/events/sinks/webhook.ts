@@ -76,7 +76,7 @@ export class WebhookSink implements EventSink {
       ...this.o.headers,
       'content-type': contentType,
       'idempotency-key': idempotencyHeader(idempotencyKey(batch)),
-      'x-roadside-event-ids': `${batch[0].id}..${batch[batch.length - 1].id}`,
+      'x-roadside-event-ids': `${batch[0]?.id ?? ''}..${batch[batch.length - 1]?.id ?? ''}`,
     };
     if (this.o.secret) headers['x-roadside-signature'] = signBody(this.o.secret, body);
     let res: Response;
