@@ -226,6 +226,22 @@ describe('lane data on a synthetic scene with exact trajectories', () => {
     assert.ok(l1.occupancyPct !== null && Math.abs(l1.occupancyPct - 23.38) < 0.05, `occupancy ${l1.occupancyPct}`);
   });
 
+  test('a queue detected in a lane (queue incident) gives the lane its queue length in metres', () => {
+    const zone = { id: 'road', kind: 'carriageway' as const, polygon: LANES[0]?.polygon ?? [], laneDirection: { x: 0, y: 1 } };
+    const an = new CameraAnalytics({ camera: camera(LANES, { zones: [zone] }), binSeconds: [60], calibration });
+    // Five cars standing in lane l1, bottoms 150 px (7.5 m) apart: the queue spans 4 × 7.5 = 30 m of ground points.
+    const events: DomainEvent[] = [];
+    for (let k = 0; k < 30 * 5; k++) {
+      const tracks: Track[] = [0, 1, 2, 3, 4].map((i) => ({ id: 100 + i, cls: 'car', box: { x: 310, y: 100 + i * 150, w: 40, h: 100 }, score: 0.9, status: 'confirmed', velocity: { x: 0, y: 0 }, age: 50, hits: 50, firstSeenMs: T0 }));
+      events.push(...an.process({ cameraId: 'syn', seq: k, timestampMs: T0 + k * 200, width: W, height: H, tracks }));
+    }
+    events.push(...an.close(T0 + 30_000));
+    assert.ok(events.some((e) => e.type === 'incident.opened' && (e.data as { kind: string }).kind === 'queue'), 'the queue rule fired');
+    const d = laneEvents(events);
+    assert.equal(d.find((x) => x.laneId === 'l1')?.queueLengthM, 30);
+    assert.equal(d.find((x) => x.laneId === 'l2')?.queueLengthM, null, 'no queue in the other lane');
+  });
+
   test('without a loop length or calibration there is no speed or length, and volume and occupancy still come', () => {
     const lanes = LANES.map((l) => ({ ...l, loop: l.loop ? { polygon: l.loop.polygon } : undefined }));
     const an = new CameraAnalytics({ camera: camera(lanes), binSeconds: [60], calibration: null });
