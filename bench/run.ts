@@ -17,6 +17,7 @@ const sections: Section[] = [
   { name: 'nats', run: async () => (await import('./nats.js')).runNatsBench() },
   { name: 'health', run: async () => (await import('./health.js')).runHealthBench() },
   { name: 'lanes', run: async () => (await import('./lanes.js')).runLanesBench() },
+  { name: 'capacity', run: async () => (await import('./capacity.js')).runCapacityBench() },
 ];
 
 const only = process.argv.slice(2);

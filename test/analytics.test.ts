@@ -125,6 +125,24 @@ describe('CountingLine', () => {
     assert.deepEqual(runPath(Array(50).fill(0.05), hLine(0.02)).totals, { lineId: 'l1', forward: 0, backward: 0 });
   });
 
+  test('a lane cut by the side edge: a vehicle that comes in through it already past the line counts; one appearing mid-frame does not', () => {
+    // Line y=0.6 from x=0.6 to the right edge; the vehicle drives up and left, coming in at the right edge.
+    const line = hLine(0.6, { from: { x: 0.6, y: 0.6 }, to: { x: 1, y: 0.6 } });
+    const diag = (x0: number, y0: number, n: number) => {
+      const a = new CameraAnalytics({ camera: camera([line]), binSeconds: [60], calibration: null });
+      for (let i = 0; i < n; i++) {
+        const x = x0 - 0.02 * i;
+        const y = y0 - 0.04 * i;
+        a.process(ft(i, [{ ...track(1, x, y), velocity: { x: -0.2 * W, y: -0.4 * H } }]));
+      }
+      return a.liveSummary().lines[0];
+    };
+    // First seen at x=0.98, 0.02 above the line: its path back meets the right edge below the line.
+    assert.deepEqual(diag(0.98, 0.58, 8), { lineId: 'l1', forward: 1, backward: 0 });
+    // First seen mid-frame (x=0.8) past the line: a track re-born after an occlusion, not counted.
+    assert.deepEqual(diag(0.8, 0.56, 8), { lineId: 'l1', forward: 0, backward: 0 });
+  });
+
   test('crossings outside the segment and of other classes do not count', () => {
     assert.equal(runPath(ramp(0.3, 0.7, 20), hLine(0.5), { x: 0.95 }).totals.backward, 0);
     assert.equal(runPath(ramp(0.3, 0.7, 20), hLine(0.5, { classes: ['truck', 'bus'] })).totals.backward, 0);

@@ -3,6 +3,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { classWiseNms, dropOversized, iou, vehicleAwareNms } from '../appliance/src/detect/nms.js';
 import { decodePicodet } from '../appliance/src/detect/picodet.js';
+import { decodeAtss } from '../appliance/src/detect/atss.js';
 import { prepareInput } from '../appliance/src/detect/preprocess.js';
 import { decodeYolox } from '../appliance/src/detect/yolox.js';
 import type { Detection, RgbImage } from '../appliance/src/core/types.js';
@@ -110,5 +111,63 @@ describe('PP-PicoDet decoding and the shared post-processing', () => {
     ];
     assert.deepEqual(dropOversized(dets, 320, 240, 0.6).map((d) => d.cls), ['car']);
     assert.equal(dropOversized(dets, 320, 240, 1).length, 2);
+  });
+});
+
+describe('ATSS decoding (person-vehicle-bike-detection-2003)', () => {
+  // Input 32x16, strides 8 and 16 (grids 4x2 and 2x1), one anchor 16x8 at stride 8 (32x16 at 16), classes vehicle/person/bike.
+  const opts = {
+    inputWidth: 32,
+    inputHeight: 16,
+    strides: [8, 16],
+    baseAnchors: [[16, 8]] as Array<[number, number]>,
+    classes: ['car', 'person', 'motorcycle'] as const,
+    scaleX: 0.5,
+    scaleY: 0.5,
+    imageWidth: 64,
+    imageHeight: 32,
+    scoreThreshold: 0.3,
+  };
+  const maps = () => ({
+    cls: [new Float32Array(3 * 8).fill(-10), new Float32Array(3 * 2).fill(-10)],
+    ctr: [new Float32Array(8).fill(0), new Float32Array(2).fill(0)],
+    reg: [new Float32Array(4 * 8), new Float32Array(4 * 2)],
+  });
+
+  test('score is sigmoid(class) x sigmoid(centerness); the box is the anchor moved by 0.1·d and scaled by exp(0.2·d), in image pixels', () => {
+    const m = maps();
+    // stride 8, cell (x=2, y=1) = index 6: anchor centre (16, 8); person logit 2, centerness 0.
+    m.cls[0]![1 * 8 + 6] = 2;
+    m.reg[0]![0 * 8 + 6] = 1; // dx: centre x + 16·0.1 = 17.6
+    m.reg[0]![2 * 8 + 6] = 5 * Math.LN2; // dw: width 16·e^(ln 2) = 32
+    // Same cell at stride 8 with a strong class but a low centerness: 0.88 × 0.047 < 0.3.
+    m.cls[0]![0 * 8 + 5] = 2;
+    m.ctr[0]![5] = -3;
+    const dets = decodeAtss(m.cls, m.ctr, m.reg, { ...opts, classes: [...opts.classes] });
+    assert.equal(dets.length, 1);
+    const d = dets[0]!;
+    assert.equal(d.cls, 'person');
+    assert.ok(Math.abs(d.score - 0.5 / (1 + Math.exp(-2))) < 1e-6);
+    // Input box (1.6, 4)–(33.6, 12), /0.5 → image (3.2, 8) 64x16, clipped at the image's right edge (64).
+    assert.ok(Math.abs(d.box.x - 3.2) < 1e-4, `x ${d.box.x}`);
+    assert.ok(Math.abs(d.box.y - 8) < 1e-4, `y ${d.box.y}`);
+    assert.ok(Math.abs(d.box.w - (64 - 3.2)) < 1e-4, `w ${d.box.w}`);
+    assert.ok(Math.abs(d.box.h - 16) < 1e-4, `h ${d.box.h}`);
+  });
+
+  test('anchors double with the stride; a region offset moves boxes into the full frame; wrong tensor sizes are refused', () => {
+    const m = maps();
+    // stride 16, cell (x=1, y=0): anchor 32x16 centred at (16, 0); vehicle.
+    m.cls[1]![0 * 2 + 1] = 4;
+    m.ctr[1]![1] = 4;
+    const [d] = decodeAtss(m.cls, m.ctr, m.reg, { ...opts, classes: [...opts.classes], scaleX: 1, scaleY: 1, imageWidth: 200, imageHeight: 100, offsetX: 100, offsetY: 50 });
+    assert.ok(d);
+    assert.equal(d.cls, 'car');
+    assert.deepEqual(
+      [d.box.x, d.box.y, d.box.w, d.box.h].map((v) => Math.round(v * 1000) / 1000),
+      [100, 50, 32, 8],
+      'anchor 32x16 at (16, 0) → (0, −8)–(32, 8), clipped to the region top, then offset',
+    );
+    assert.throws(() => decodeAtss([new Float32Array(5)], m.ctr, m.reg, { ...opts, classes: [...opts.classes] }), /grid/);
   });
 });

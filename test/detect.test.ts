@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { createDetector, iou, type Detector } from '../appliance/src/detect/index.js';
 import { CLIPS, MANIFEST, MODELS_DIR, SHARED } from './helpers/paths.js';
 
-for (const model of ['yolox_nano', 'picodet_s_640x384', 'yolox_nano_640x384', 'picodet_s_416']) {
+for (const model of ['yolox_nano', 'picodet_s_640x384', 'yolox_nano_640x384', 'picodet_s_416', 'person_vehicle_bike_2003']) {
   describe(`${model} on a real frame (onnxruntime-node, CPU)`, () => {
     let det: Detector;
     before(async () => {

@@ -38,6 +38,16 @@ describe('ingest units', () => {
     assert.match(s, /-pix_fmt rgb24 pipe:1/);
   });
 
+  test('ffmpeg decodes cheaply: one decoder and one filter thread, a small probe; CUDA decode on request', () => {
+    const lean = ffmpegArgs({ url: 'rtsp://h/x', fps: 5, width: 640, height: 360, socketTimeoutMs: 5000 }).join(' ');
+    assert.match(lean, /-threads 1 -i rtsp:\/\/h\/x/);
+    assert.match(lean, /-filter_threads 1/);
+    assert.match(lean, /-probesize 500000 -analyzeduration 1000000/);
+    assert.doesNotMatch(lean, /hwaccel/);
+    const gpu = ffmpegArgs({ url: 'rtsp://h/x', fps: 5, width: 640, height: 360, socketTimeoutMs: 5000, hwaccel: 'cuda', decodeThreads: 2 }).join(' ');
+    assert.match(gpu, /-hwaccel cuda -threads 2 -i rtsp:\/\/h\/x/);
+  });
+
   test('credentials in camera URLs never reach a log line', () => {
     const url = 'rtsp://admin:hunter2@10.0.0.5/stream';
     assert.equal(redactUrl(`${url}: Connection refused`, url), 'rtsp://***@10.0.0.5/stream: Connection refused');
@@ -88,6 +98,14 @@ describe('ingest against a real RTSP server on 127.0.0.1', () => {
     assert.equal(f.cameraId, 'cam1');
     assert.ok(frames[4]!.seq > frames[0]!.seq);
     assert.equal(cam.status().state, 'streaming');
+    // Capture times: past the burst of the first second (ffmpeg's probe), on the 5 fps grid (200 ms apart,
+    // give or take a frame that came earlier than any before it), never after the frame was read.
+    await waitFor(() => frames.length >= 15, 20_000, 'frames past the first second');
+    for (let i = 10; i < 15; i++) {
+      const step = frames[i]!.timestampMs - frames[i - 1]!.timestampMs;
+      assert.ok(step >= 180 && step <= 201, `step ${step} ms`);
+    }
+    assert.ok(frames[14]!.timestampMs <= Date.now());
 
     await server.stop();
     await waitFor(() => cam.status().state === 'backoff' || cam.status().state === 'connecting', 10_000, 'stream lost');

@@ -1,6 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { MultiObjectTracker, assign } from '../appliance/src/track/index.js';
+import { DEFAULT_TRACKER_OPTIONS } from '../appliance/src/track/tracker.js';
+import { DEFAULT_SIZE_CLASS, VehicleSizeModel, heavyBySize } from '../appliance/src/track/size-class.js';
 import { SyntheticScene, seededRandom } from '../appliance/src/track/synthetic.js';
 import type { Box, Detection, FrameDetections, ObjectClass } from '../appliance/src/core/types.js';
 
@@ -118,7 +120,7 @@ describe('MultiObjectTracker', () => {
     assert.equal(ids.size, 1);
     assert.ok(statuses.slice(2).every((s) => s === 'confirmed'), statuses.join(','));
     // Low-score detections alone never start a track.
-    const fresh = new MultiObjectTracker();
+    const fresh = new MultiObjectTracker({ highScore: 0.5, lowScore: 0.1, newTrackScore: 0.5 });
     for (let i = 0; i < 10; i++) fresh.process(frame(i, i * 100, [det(100, 100, 50, 30, 0.3)]));
     assert.equal(fresh.stateSize(), 0);
   });
@@ -153,7 +155,7 @@ describe('MultiObjectTracker', () => {
       if (out.tracks.length === 1 && out.tracks[0]!.status === 'confirmed') confirmedFrames++;
     }
     assert.equal(ids.size, 1);
-    assert.equal(confirmedFrames, 10);
+    assert.equal(confirmedFrames, 12 - (DEFAULT_TRACKER_OPTIONS.minHits - 1));
   });
 
   test('two objects passing each other keep their ids', () => {
@@ -249,4 +251,47 @@ test('one object reported under two classes (per-class NMS) gives one track', ()
   }
   assert.equal(ids.size, 1);
   assert.equal(trk.stateSize(), 1);
+});
+
+describe('heavy vehicles by size and tracks leaving the picture', () => {
+  test('a car box 2x taller than the usual car at its row makes a truck track; a 1.2x one stays a car; nothing before the row is learnt', () => {
+    const m = new VehicleSizeModel({ heavyRatio: 1.7, bands: 10, memory: 50, minSamples: 5, learnScore: 0.3 });
+    const car = (h: number): Detection => ({ box: { x: 10, y: 200 - h, w: h * 1.2, h }, cls: 'car', score: 0.8 });
+    assert.equal(m.ratio(car(40), 360), null, 'no cars seen at that row yet');
+    for (let i = 0; i < 6; i++) m.learn([car(38 + i)], 360);
+    assert.ok(Math.abs((m.ratio(car(80), 360) ?? 0) - 80 / 41) < 1e-9);
+    assert.ok(heavyBySize([2, 2.1, 1.9], DEFAULT_SIZE_CLASS));
+    assert.ok(!heavyBySize([1.2, 1.3, 2.5], DEFAULT_SIZE_CLASS), 'the median, not one swollen box');
+    assert.ok(!heavyBySize([2, 2], DEFAULT_SIZE_CLASS), 'too few frames');
+    // Through the tracker: cars in one lane teach the row, then a lorry twice as tall passes.
+    const trk = new MultiObjectTracker();
+    let lorry: string | undefined;
+    for (let i = 0; i < 30; i++) {
+      const dets: Detection[] = [
+        { box: { x: 20 + i * 10, y: 170, w: 36, h: 30 }, cls: 'car', score: 0.8 },
+        { box: { x: 600 - i * 10, y: 172, w: 36, h: 28 }, cls: 'car', score: 0.8 },
+      ];
+      if (i >= 15) dets.push({ box: { x: 300, y: 140 + (i - 15), w: 70, h: 60 }, cls: 'car', score: 0.8 });
+      const out = trk.process({ cameraId: 'c', seq: i, timestampMs: 1000 + i * 200, width: 640, height: 360, detections: dets });
+      lorry = out.tracks.find((t) => t.box.h > 50 && t.status === 'confirmed')?.cls ?? lorry;
+    }
+    assert.equal(lorry, 'truck');
+    const plain = new MultiObjectTracker({ sizeClass: null });
+    let cls: string | undefined;
+    for (let i = 0; i < 10; i++) cls = plain.process({ cameraId: 'c', seq: i, timestampMs: 1000 + i * 200, width: 640, height: 360, detections: [{ box: { x: 300, y: 140, w: 70, h: 60 }, cls: 'car', score: 0.8 }] }).tracks[0]?.cls ?? cls;
+    assert.equal(cls, 'car');
+  });
+
+  test('a lost track predicted out of the picture is dropped at once (it would take the next vehicle entering there)', () => {
+    const run = (dropLeftFrame: boolean) => {
+      const trk = new MultiObjectTracker({ dropLeftFrame });
+      // Moves right 60 px per frame and leaves at the right edge (640) after frame 9.
+      for (let i = 0; i < 10; i++) trk.process(frame(i, i * 200, [det(60 * i, 100, 50, 30)]));
+      trk.process(frame(10, 2000, []));
+      trk.process(frame(11, 2200, []));
+      return trk.stateSize();
+    };
+    assert.equal(run(true), 0);
+    assert.equal(run(false), 1);
+  });
 });

@@ -104,22 +104,15 @@ export class CountingLine {
     if (Math.abs(d) < this.threshold(foot, raw)) return null;
 
     if (st.side === 0) {
-      // First sure sighting. If the anchor sits between a near frame edge and the line and moves
-      // across the line, the object just came in through that edge: treat it as coming from there.
-      const room = distanceToFrameEdge(foot, { x: -raw * this.n.x, y: -raw * this.n.y });
-      const vn = dot(tv.velocityRel, this.n);
-      const towards = vn * raw > 0;
-      const inSegment = t >= 0 && t <= 1;
-      // Bounded by how far it could have come since entering (a confirmed track is < 1 s old then),
-      // so a track re-born mid-frame after an occlusion is not counted a second time.
-      const reach = room + 4 * this.minTravel + Math.abs(vn) * 0.6;
-      if (room < 2 * this.minTravel && towards && inSegment && Math.abs(d) < reach) {
-        st.side = (-raw) as -1 | 1;
-        st.lastCrossT = t;
-      } else {
+      // First sure sighting. An object that just came into the frame on the line's other side and is
+      // already across it was not seen crossing: count it as coming from where it entered.
+      const entryT = this.enteredAcross(p, foot, d, t, raw, tv.velocityRel);
+      if (entryT === null) {
         st.side = raw;
         return null;
       }
+      st.side = (-raw) as -1 | 1;
+      st.lastCrossT = entryT;
     }
     if (raw === st.side) return null;
     st.side = raw;
@@ -132,6 +125,36 @@ export class CountingLine {
     const crossing: LineCrossing = { lineId: this.id, trackId: tv.id, direction, cls: tv.cls, tMs, speedKmh: tv.speedKmh };
     this.record(crossing);
     return crossing;
+  }
+
+  /**
+   * Where along the segment (0..1) a track first seen at `p`, `d` beyond the line on side `raw`, crossed
+   * the line when it came into the frame from the other side; null when it did not. Two ways in:
+   * between a near frame edge and the line, heading across it (the edge behind the line); or through
+   * a side edge, its path traced back along its velocity to the border lying on the other side of
+   * the line (a lane cut by the frame edge). Both are bounded by how far it could have come since
+   * entering (a confirmed track is < 1 s old then), so a track re-born mid-frame after an occlusion is
+   * not counted a second time.
+   */
+  private enteredAcross(p: Point, foot: Point, d: number, t: number, raw: -1 | 1, v: Point): number | null {
+    const room = distanceToFrameEdge(foot, { x: -raw * this.n.x, y: -raw * this.n.y });
+    const vn = dot(v, this.n);
+    const towards = vn * raw > 0;
+    const inSegment = t >= 0 && t <= 1;
+    const reach = room + 4 * this.minTravel + Math.abs(vn) * 0.6;
+    if (room < 2 * this.minTravel && towards && inSegment && Math.abs(d) < reach) return t;
+    const speed = Math.hypot(v.x, v.y);
+    if (!towards || speed < 1e-6) return null;
+    const back = { x: -v.x / speed, y: -v.y / speed };
+    const behind = distanceToFrameEdge(p, back);
+    if (behind > speed * 0.8 + 2 * this.minTravel) return null;
+    const entry = { x: p.x + back.x * behind, y: p.y + back.y * behind };
+    const dEntry = dot(sub(entry, this.a), this.n);
+    if (dEntry * raw >= 0) return null;
+    const f = d / (d - dEntry);
+    const q = { x: p.x + f * (entry.x - p.x), y: p.y + f * (entry.y - p.y) };
+    const tq = dot(sub(q, this.a), this.u) / this.len;
+    return tq >= 0 && tq <= 1 ? tq : null;
   }
 
   /** Hysteresis on side `s` at point `foot` of the line: minTravel, narrowed near a frame edge. */

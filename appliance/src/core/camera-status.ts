@@ -22,5 +22,9 @@ export const CameraStatusSchema = Type.Object({
   height: Type.Integer(),
   /** Picture health: checks, reference, data-quality flags; `suspect` = lines and calibration may no longer fit. */
   health: HealthStatusSchema,
+  /** Capture → analysis of the last analysed frame, seconds (null before the first). */
+  lagSeconds: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+  /** The box cannot hold this camera's configured fps: over 10 % of its frames dropped, or its analysis behind the camera. */
+  overloaded: Type.Optional(Type.Boolean()),
 });
 export type CameraStatus = Static<typeof CameraStatusSchema>;

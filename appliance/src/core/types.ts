@@ -53,7 +53,7 @@ export interface Frame extends RgbImage {
   cameraId: CameraId;
   /** Monotonic per camera ingest session, starting at 0. */
   seq: number;
-  /** Wall-clock time the frame was read, ms since epoch. */
+  /** When the frame was captured, ms since epoch (live: on ffmpeg's fps grid, ingest/capture-clock.ts; replay: clip time). */
   timestampMs: number;
 }
 
@@ -116,6 +116,14 @@ export type Role = (typeof ROLES)[number];
 /** onnx-cpu: onnxruntime-node's bundled CPU library; onnx-cuda: its CUDA execution provider (GPU boxes). */
 export const DETECTOR_BACKENDS = ['onnx-cpu', 'onnx-cuda'] as const;
 export type DetectorBackend = (typeof DETECTOR_BACKENDS)[number];
+
+/** Where inference runs: a worker thread (the event loop stays free for the cameras' pipes) or inline. */
+export const DETECTOR_HOSTS = ['worker', 'inline'] as const;
+export type DetectorHost = (typeof DETECTOR_HOSTS)[number];
+
+/** Video decode: on the CPU, or on an NVIDIA GPU (ffmpeg -hwaccel cuda). */
+export const HW_ACCELS = ['none', 'cuda'] as const;
+export type HwAccel = (typeof HW_ACCELS)[number];
 
 /** Ids of cameras, lines, zones, rules: lower-case a-z 0-9 _ -, up to 63 characters. */
 export const ID_PATTERN = '^[a-z0-9][a-z0-9_-]{0,62}$';

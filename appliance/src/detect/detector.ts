@@ -1,4 +1,4 @@
-import type { DetectorBackend } from '../core/types.js';
+import type { DetectorBackend, DetectorHost } from '../core/types.js';
 import type { DetectorStage } from '../core/stages.js';
 
 /** A pretrained object detector. Boxes come back in pixels of the image given. */
@@ -23,4 +23,15 @@ export interface DetectorOptions {
   maxBoxArea?: number;
   /** NMS across vehicle classes (a car and a truck box on one vehicle count once). Default true. */
   crossClassNms?: boolean;
+  /** 'worker': inference in a worker thread (detector-host.ts), the event loop stays free; default inline. */
+  host?: DetectorHost;
+  /** Worker host only: this many sessions side by side (DetectorPool), each with `threads` threads. Default 1. */
+  workers?: number;
+  /**
+   * A second (COCO) model run on the same frame to name the first model's vehicles (truck, bus,
+   * bicycle, motorcycle) when the first only knows 'vehicle' and 'bike'; null: none.
+   */
+  classModel?: string | null;
+  /** Score threshold of the class model. */
+  classScoreThreshold?: number;
 }

@@ -4,10 +4,11 @@
 import type { FrameSourceStatus } from '../core/stages.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../core/log.js';
-import type { CameraState, Frame } from '../core/types.js';
+import type { CameraState, Frame, HwAccel } from '../core/types.js';
 import { backoffDelay, type BackoffPolicy } from '../core/backoff.js';
 import { ffmpegArgs } from './ffmpeg-args.js';
 import { FrameAssembler } from './frame-reader.js';
+import { CaptureClock } from './capture-clock.js';
 import { redactUrl } from '../core/redact.js';
 import type { ConnectGate } from './connect-gate.js';
 
@@ -22,6 +23,10 @@ export interface CameraStreamOptions {
   /** Grace between SIGTERM and SIGKILL. */
   killGraceMs?: number;
   ffmpegPath?: string;
+  /** Decoder threads of the ffmpeg child (default 1). */
+  decodeThreads?: number;
+  /** Hardware decode ('cuda' on GPU boxes; default none). */
+  hwaccel?: HwAccel;
   /** Shared by every camera: bounds how many connect at once (no gate: no bound). */
   gate?: ConnectGate;
   log: Logger;
@@ -41,6 +46,8 @@ export class CameraStream {
   private restarts = 0;
   private attempt = 0;
   private seq = 0;
+  /** Frames of the running ffmpeg session (the capture grid restarts with each). */
+  private sessionFrames = 0;
   private framesDecoded = 0;
   private lastFrameAt: number | null = null;
   private lastProgressAt = 0;
@@ -51,9 +58,11 @@ export class CameraStream {
   /** Gives back this camera's connection slot, or its place in the queue for one. */
   private slot: (() => void) | null = null;
   private readonly assembler: FrameAssembler;
+  private readonly clock: CaptureClock;
 
   constructor(private readonly o: CameraStreamOptions) {
     this.assembler = new FrameAssembler(o.width * o.height * 3);
+    this.clock = new CaptureClock(o.fps);
   }
 
   status(): CameraStreamStatus {
@@ -66,6 +75,11 @@ export class CameraStream {
       lastFrameAt: this.lastFrameAt,
       nextAttemptAt: this.nextAttemptAt,
     };
+  }
+
+  /** The running ffmpeg's process id (null while none runs): for CPU and memory accounting. */
+  pid(): number | null {
+    return this.child?.pid ?? null;
   }
 
   start(): void {
@@ -121,9 +135,20 @@ export class CameraStream {
 
   private spawnFfmpeg(): void {
     this.assembler.reset();
+    this.clock.reset();
+    this.sessionFrames = 0;
     this.lastProgressAt = Date.now();
     this.setState('connecting', `connecting to the stream`);
-    const args = ffmpegArgs({ url: this.o.url, fps: this.o.fps, width: this.o.width, height: this.o.height, socketTimeoutMs: Math.max(2000, this.o.stallSeconds * 1000) });
+    const o = this.o;
+    const args = ffmpegArgs({
+      url: o.url,
+      fps: o.fps,
+      width: o.width,
+      height: o.height,
+      socketTimeoutMs: Math.max(2000, o.stallSeconds * 1000),
+      decodeThreads: o.decodeThreads,
+      hwaccel: o.hwaccel,
+    });
     const child = spawn(this.o.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     // ffmpeg error lines name the stream and the cause; the last few go to the exit log, each line
@@ -131,6 +156,8 @@ export class CameraStream {
     const stderrTail = new StderrTail(this.o.url);
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (s: string) => stderrTail.push(s));
+    // Read as fast as ffmpeg writes (never paused): a frame the analysis has no time for is dropped
+    // here, in the pipeline's one-frame slot, not left in the pipe where it would make ffmpeg wait.
     child.stdout!.on('data', (chunk: Buffer) => {
       if (this.child !== child) return;
       this.assembler.push(chunk, (data) => this.emitFrame(data));
@@ -158,7 +185,8 @@ export class CameraStream {
       this.freeSlot();
       this.setState('streaming', 'frames flowing');
     }
-    this.o.onFrame({ cameraId: this.o.cameraId, seq: this.seq++, timestampMs: now, width: this.o.width, height: this.o.height, data });
+    const timestampMs = this.clock.stamp(this.sessionFrames++, now);
+    this.o.onFrame({ cameraId: this.o.cameraId, seq: this.seq++, timestampMs, width: this.o.width, height: this.o.height, data });
   }
 
   private checkStall(): void {

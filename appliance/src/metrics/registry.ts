@@ -74,6 +74,25 @@ export function createMetrics() {
     }),
     cameraRestarts: new Counter({ name: 'roadside_camera_restarts_total', help: 'ffmpeg restarts after a lost or stalled stream', labelNames: cam, registers: [registry] }),
     cameraFps: new Gauge({ name: 'roadside_camera_frames_per_second', help: 'Analysed frames per second over the last 10 s', labelNames: cam, registers: [registry] }),
+    cameraLag: new Gauge({
+      name: 'roadside_camera_lag_seconds',
+      help: 'Capture to analysis of the last analysed frame (how far the analysis runs behind the camera)',
+      labelNames: cam,
+      registers: [registry],
+    }),
+    cameraLagSeconds: new Histogram({
+      name: 'roadside_camera_analysis_lag_seconds',
+      help: 'Capture to analysis per analysed frame',
+      labelNames: cam,
+      buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10, 30],
+      registers: [registry],
+    }),
+    cameraOverloaded: new Gauge({
+      name: 'roadside_camera_overloaded',
+      help: '1 while the box cannot hold the camera configured fps (over 10 % of its frames dropped, or lag over the bound)',
+      labelNames: cam,
+      registers: [registry],
+    }),
     tracksActive: new Gauge({ name: 'roadside_tracks_active', help: 'Confirmed tracks in the last frame', labelNames: cam, registers: [registry] }),
     cameraHealthProblem: new Gauge({
       name: 'roadside_camera_health_problem',
@@ -128,6 +147,8 @@ export type Metrics = ReturnType<typeof createMetrics>;
 export function initCamera(m: Metrics, camera: string): void {
   for (const c of [m.framesDecoded, m.framesAnalysed, m.framesDropped, m.cameraRestarts]) c.inc({ camera }, 0);
   m.inferenceSeconds.zero({ camera });
+  m.cameraLagSeconds.zero({ camera });
+  m.cameraOverloaded.set({ camera }, 0);
 }
 
 /** A sink's series from the moment it is configured. */

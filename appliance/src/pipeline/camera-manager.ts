@@ -2,7 +2,7 @@
 // restarts changed ones, leaving every other camera untouched.
 import { dirname, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { LimitsDefaults, type CameraConfig, type Config } from '../config/schema.js';
+import { IngestDefaults, LimitsDefaults, type CameraConfig, type Config, type IngestConfig } from '../config/schema.js';
 import { cameraLogger, type Logger } from '../core/log.js';
 import type { Metrics } from '../metrics/registry.js';
 import { loadCalibration, type CalibrationFile } from '../analytics/index.js';
@@ -34,6 +34,7 @@ export class CameraManager {
   private readonly running = new Map<string, CameraPipeline>();
   private binSeconds: number[] = [];
   private timeZone = 'UTC';
+  private ingest: IngestConfig = IngestDefaults;
   private readonly healthStore: ReferenceStore | null;
   private readonly gate = new ConnectGate(LimitsDefaults.maxConnectingCameras);
 
@@ -52,6 +53,9 @@ export class CameraManager {
   async apply(config: Config): Promise<void> {
     const wanted = new Map(config.cameras.filter((c) => c.enabled).map((c) => [c.id, c]));
     const binsChanged = !isDeepStrictEqual(config.analytics.binSeconds, this.binSeconds) || config.analytics.timeZone !== this.timeZone;
+    // A new decode setting restarts every stream (each ffmpeg is started with it).
+    const ingestChanged = !isDeepStrictEqual(config.ingest, this.ingest);
+    this.ingest = config.ingest;
     this.binSeconds = [...config.analytics.binSeconds];
     this.timeZone = config.analytics.timeZone;
     this.gate.setLimit(config.limits.maxConnectingCameras);
@@ -61,7 +65,7 @@ export class CameraManager {
     for (const [id, p] of this.running) {
       const next = wanted.get(id);
       if (next && !binsChanged && isDeepStrictEqual(next, p.config)) continue;
-      if (next && isDeepStrictEqual(streamOf(next), streamOf(p.config))) {
+      if (next && !ingestChanged && isDeepStrictEqual(streamOf(next), streamOf(p.config))) {
         // Only what is drawn, ruled or binned changed: keep the stream, swap the analytics.
         const log = cameraLogger(this.deps.log, id);
         try {
@@ -114,6 +118,7 @@ export class CameraManager {
         observer: new MetricsObserver(this.deps.metrics, cam.id),
         health: new CameraHealthMonitor({ cameraId: cam.id, width: cam.width, height: cam.height, config: healthConfigOf(cam), store: this.healthStore }),
         log,
+        load: { maxLagMs: this.ingest.maxLagSeconds * 1000 },
       },
       this.calibrationOf(cam, log),
       this.binSeconds,
@@ -132,6 +137,8 @@ export class CameraManager {
       stallSeconds: cam.stallSeconds,
       backoff: this.deps.backoff ?? { initialMs: 1000, maxMs: 30_000 },
       gate: this.gate,
+      decodeThreads: this.ingest.decodeThreads,
+      hwaccel: this.ingest.hwaccel,
       log,
     });
   }
@@ -156,7 +163,7 @@ export class CameraManager {
   /** A removed camera leaves no series behind (a stale camera_up 0 would page someone forever). */
   private clearMetrics(id: string): void {
     const m = this.deps.metrics;
-    for (const metric of [m.cameraUp, m.cameraFps, m.tracksActive, m.framesDecoded, m.framesAnalysed, m.framesDropped, m.cameraRestarts, m.inferenceSeconds]) {
+    for (const metric of [m.cameraUp, m.cameraFps, m.tracksActive, m.framesDecoded, m.framesAnalysed, m.framesDropped, m.cameraRestarts, m.inferenceSeconds, m.cameraLag, m.cameraLagSeconds, m.cameraOverloaded]) {
       metric.remove({ camera: id });
     }
     // Series of several labels go only by their full label set.

@@ -13,6 +13,8 @@ import { CameraHealthMonitor, healthConfigOf } from '../health/index.js';
 import { HEALTH_NOT_MONITORED } from '../core/health-status.js';
 import { HEALTH_CHECKS, type HealthCheck } from '../core/types.js';
 import { LatestFrameSlot } from './frame-slot.js';
+import { takesNewest } from './detector-queue.js';
+import { DEFAULT_LOAD_POLICY, LoadMonitor, type LoadPolicy } from './load-monitor.js';
 import type { PipelineObserver } from './observer.js';
 
 /**
@@ -40,9 +42,14 @@ export interface CameraStages {
   log: Logger;
   /** The camera's clock (ms since epoch): the wall clock live, the clip's own time in a replay. */
   now?: () => number;
+  /** When the camera counts as overloaded (dropped share, lag); defaults in load-monitor.ts. */
+  load?: Partial<LoadPolicy>;
 }
 
 export type { CameraStatus };
+
+/** A frame out of the slot, with the callback that settles its offer once it is analysed or dropped. */
+type Taken = NonNullable<ReturnType<LatestFrameSlot['take']>>;
 
 /** The last analysed frame with what was detected in it: the raw input of the snapshot route. */
 export interface AnalysedFrame {
@@ -54,6 +61,7 @@ export class CameraPipeline {
   private tracker: TrackerStage;
   private analytics: CameraAnalyticsStage;
   private readonly slot = new LatestFrameSlot();
+  private readonly load: LoadMonitor;
   private busy = false;
   private last: AnalysedFrame | null = null;
   private analysed = 0;
@@ -72,6 +80,7 @@ export class CameraPipeline {
   ) {
     this.tracker = stages.createTracker();
     this.analytics = stages.createAnalytics(cfg, calibration, binSeconds);
+    this.load = new LoadMonitor({ ...DEFAULT_LOAD_POLICY, ...stages.load });
   }
 
   private now(): number {
@@ -158,6 +167,7 @@ export class CameraPipeline {
 
   status(): CameraStatus {
     const s = this.stages.source.status();
+    const load = this.load.state();
     return {
       id: this.cfg.id,
       name: this.cfg.name ?? null,
@@ -175,6 +185,8 @@ export class CameraPipeline {
       width: this.cfg.width,
       height: this.cfg.height,
       health: this.stages.health?.status() ?? HEALTH_NOT_MONITORED,
+      lagSeconds: load.lagMs === null ? null : load.lagMs / 1000,
+      overloaded: load.overloaded,
     };
   }
 
@@ -200,6 +212,7 @@ export class CameraPipeline {
   private streamLost(): void {
     this.wasStreaming = false;
     if (this.slot.clear()) this.countDrop();
+    if (this.load.reset()) this.reportLoad();
     void this.running.then(() => {
       if (this.stopped) return;
       this.stages.health?.streamLost();
@@ -218,6 +231,7 @@ export class CameraPipeline {
     if (this.stopped) return Promise.resolve();
     this.stages.observer.frameDecoded();
     return new Promise<void>((settled) => {
+      // Drop at the source: a frame still waiting when a newer one comes is never analysed.
       if (this.slot.put(frame, settled)) this.countDrop();
       if (!this.busy) this.running = this.drain();
     });
@@ -228,19 +242,41 @@ export class CameraPipeline {
     this.busy = true;
     try {
       for (let next = this.slot.take(); next; next = this.slot.take()) {
-        if (!this.stopped) await this.analyse(next.frame);
-        next.settled();
+        const analysed = this.stopped ? next : await this.analyse(next);
+        analysed.settled();
       }
     } finally {
       this.busy = false;
     }
   }
 
-  private async analyse(frame: Frame): Promise<void> {
+  /** Detects in ref's frame, or in a newer one that came while this camera waited for the shared detector (then ref holds that one). */
+  private async detect(ref: { taken: Taken }): Promise<{ detections: Detection[]; inferenceSeconds: number }> {
+    const detector = this.stages.detector;
+    let t0 = performance.now();
+    if (!takesNewest(detector)) {
+      const detections = await detector.process(ref.taken.frame);
+      return { detections, inferenceSeconds: (performance.now() - t0) / 1000 };
+    }
+    const detections = await detector.processNewest(this.cfg.id, () => {
+      const newer = this.slot.take();
+      if (newer) {
+        ref.taken.settled();
+        this.countDrop();
+        ref.taken = newer;
+      }
+      t0 = performance.now();
+      return ref.taken.frame;
+    });
+    return { detections, inferenceSeconds: (performance.now() - t0) / 1000 };
+  }
+
+  /** Analyses a frame taken from the slot; returns the one actually analysed (it may be newer). */
+  private async analyse(taken: Taken): Promise<Taken> {
+    const ref = { taken };
     try {
-      const t0 = performance.now();
-      const detections = await this.stages.detector.process(frame);
-      const inferenceSeconds = (performance.now() - t0) / 1000;
+      const { detections, inferenceSeconds } = await this.detect(ref);
+      const frame = ref.taken.frame;
       const tracks = this.tracker.process({
         cameraId: frame.cameraId,
         seq: frame.seq,
@@ -263,12 +299,15 @@ export class CameraPipeline {
       for (const flag of health?.flags() ?? []) this.analytics.markFlag(flag, frame.timestampMs);
       this.last = { frame, detections };
       this.analysed++;
+      if (this.load.analysed(this.now(), frame.timestampMs)) this.reportLoad();
+      this.stages.observer.lag(this.load.state().lagMs ?? 0);
       const open = new Map<IncidentKind, number>();
       for (const i of this.analytics.openIncidents()) open.set(i.kind, (open.get(i.kind) ?? 0) + 1);
       this.stages.observer.frameAnalysed(inferenceSeconds, tracks.tracks.filter((t) => t.status === 'confirmed').length, open);
     } catch (err) {
-      this.stages.log.error({ err: (err as Error).message }, 'analysis of a frame failed');
+      this.stages.log.error({ err: (err as Error).message, seq: ref.taken.frame.seq }, 'analysis of a frame failed');
     }
+    return ref.taken;
   }
 
   private reportHealth(): void {
@@ -279,6 +318,16 @@ export class CameraPipeline {
   private countDrop(): void {
     this.dropped++;
     this.stages.observer.frameDropped();
+    if (this.load.droppedAt(this.now())) this.reportLoad();
+  }
+
+  /** The camera starts or stops keeping up with its configured fps: metric and one log line. */
+  private reportLoad(): void {
+    const { overloaded, dropShare, lagMs } = this.load.state();
+    this.stages.observer.overloaded(overloaded);
+    const measures = { fps: this.cfg.fps, analysedFps: this.fps(), droppedShare: Math.round(dropShare * 1000) / 1000, lagSeconds: lagMs === null ? null : lagMs / 1000 };
+    if (overloaded) this.stages.log.warn(measures, 'camera overloaded: the box cannot hold its configured fps, frames are dropped');
+    else this.stages.log.info(measures, 'camera keeps up with its configured fps again');
   }
 
   private emit(events: DomainEvent[]): void {

@@ -9,6 +9,10 @@ export interface PipelineObserver {
   /** A frame went through every stage; `inferenceSeconds` is the detector's share. */
   frameAnalysed(inferenceSeconds: number, confirmedTracks: number, incidentsOpen: ReadonlyMap<IncidentKind, number>): void;
   state(state: CameraState, reason: string): void;
+  /** Capture → analysis of the frame just analysed, ms. */
+  lag(ms: number): void;
+  /** The camera cannot (true) or can again (false) hold its configured fps. */
+  overloaded(flag: boolean): void;
   /** The picture-health checks open now (the others are closed). */
   health(open: ReadonlySet<HealthCheck>): void;
   /** Analysed frames per second over the last window. */
@@ -71,6 +75,15 @@ export class MetricsObserver implements PipelineObserver {
     if (state === 'backoff') m.cameraRestarts.inc(this.label);
   }
 
+  lag(ms: number): void {
+    this.metrics.cameraLag.set(this.label, ms / 1000);
+    this.metrics.cameraLagSeconds.observe(this.label, ms / 1000);
+  }
+
+  overloaded(flag: boolean): void {
+    this.metrics.cameraOverloaded.set(this.label, flag ? 1 : 0);
+  }
+
   health(open: ReadonlySet<HealthCheck>): void {
     for (const check of HEALTH_CHECKS) this.metrics.cameraHealthProblem.set({ camera: this.cameraId, check }, open.has(check) ? 1 : 0);
   }
@@ -89,6 +102,8 @@ export class QuietObserver implements PipelineObserver {
     this.meter.tick();
   }
   state(): void {}
+  lag(): void {}
+  overloaded(): void {}
   health(): void {}
   fps(nowMs?: number): number {
     return this.meter.fps(nowMs);

@@ -67,7 +67,7 @@ export interface RiderSpeedOptions {
   minHits: number;
 }
 
-export const DEFAULT_RIDER_SPEED: RiderSpeedOptions = { riderHeightsPerSecond: 2.5, motorcycleHeightsPerSecond: 6, minHits: 5 };
+export const DEFAULT_RIDER_SPEED: RiderSpeedOptions = { riderHeightsPerSecond: 2.5, motorcycleHeightsPerSecond: 6, minHits: 3 };
 
 /**
  * The class of a track whose votes say 'person' but that moves at vehicle speed: walking is about
