@@ -17,6 +17,7 @@ const sections: Section[] = [
   { name: 'nats', run: async () => (await import('./nats.js')).runNatsBench() },
   { name: 'health', run: async () => (await import('./health.js')).runHealthBench() },
   { name: 'incidents', run: async () => (await import('./incidents.js')).runIncidentsBench() },
+  { name: 'lanes', run: async () => (await import('./lanes.js')).runLanesBench() },
   { name: 'capacity', run: async () => (await import('./capacity.js')).runCapacityBench() },
 ];
 

@@ -45,6 +45,9 @@ const el = {
   stopLineRows: /** @type {HTMLTableSectionElement} */ (document.querySelector('#stoplines-table tbody')),
   stopLinesEmpty: $('stoplines-empty'),
   zonesEmpty: $('zones-empty'),
+  laneRows: /** @type {HTMLTableSectionElement} */ (document.querySelector('#lanes-table tbody')),
+  lanesEmpty: $('lanes-empty'),
+  laneInterval: /** @type {HTMLSelectElement} */ ($('lane-interval')),
   calRows: /** @type {HTMLTableSectionElement} */ (document.querySelector('#cal-table tbody')),
   calStatus: $('calibration-status'),
   save: /** @type {HTMLButtonElement} */ ($('save')),
@@ -75,7 +78,7 @@ const state = {
   /** @type {CalPoint[]} */ calPoints: [],
   calDirty: false,
   /** @type {any} */ lastCalibration: null,
-  /** @type {'line'|'zone'|'cal'|'lane'|'stop'|null} */ tool: null,
+  /** @type {'line'|'zone'|'cal'|'lane'|'stop'|'trafficlane'|'loop'|null} */ tool: null,
   /** @type {Pt[]} */ pending: [],
   /** @type {number|null} */ laneFor: null,
   /** @type {Pt|null} */ hover: null,
@@ -449,6 +452,7 @@ function renderAll() {
   renderLines();
   renderZones();
   renderStopLines();
+  renderLanes();
   renderCalPoints();
   markInvalid();
   draw();
@@ -556,6 +560,80 @@ function renderStopLines() {
         h('td', {}, [h('input', { value: line.name ?? '', 'aria-label': `Stop line ${n} name`, oninput: (e) => edit(() => setOptional(line, 'name', e.target.value.trim())) })]),
         h('td', { class: 'coords', text: `${fmtPt(line.from)} → ${fmtPt(line.to)}` }),
         h('td', {}, [h('button', { type: 'button', class: 'small-btn danger', 'aria-label': `Delete stop line ${n}`, text: 'Delete', onclick: () => edit(() => deleteStopLine(i), true) })]),
+// ---- lanes (lane data like loop detectors: a polygon, a direction of travel, a virtual loop)
+
+const LANE_INTERVALS = [20, 30, 60];
+const LANE_RGB = '20,184,166';
+const LOOP_RGB = '250,204,21';
+
+function lanesOf(cfg) {
+  if (!Array.isArray(cfg.lanes)) cfg.lanes = [];
+  return cfg.lanes;
+}
+
+/** Middle of two points. */
+function mid(a, b) {
+  return { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
+}
+
+/** A click of the lane or loop tool; true when the shape is complete (the tool is done). */
+function onLaneClick(p) {
+  state.pending.push(p);
+  if (state.pending.length < 4) return false;
+  const cfg = state.current.config;
+  const [a, b, c, d] = state.pending;
+  if (state.tool === 'trafficlane') {
+    // Entry edge a-b, exit edge c-d: traffic goes from the middle of one to the middle of the other.
+    const from = mid(a, b);
+    const to = mid(c, d);
+    lanesOf(cfg).push({ id: nextId('lane', lanesOf(cfg)), polygon: [a, b, c, d], direction: { x: round(to.x - from.x, 4), y: round(to.y - from.y, 4) } });
+  } else {
+    const lane = lanesOf(cfg)[state.laneFor ?? -1];
+    if (lane) lane.loop = { polygon: [a, b, c, d], ...(lane.loop?.lengthM ? { lengthM: lane.loop.lengthM } : {}) };
+  }
+  setTool(null);
+  renderAll();
+  return true;
+}
+
+function renderLanes() {
+  const cfg = state.current.config;
+  const lanes = lanesOf(cfg);
+  el.lanesEmpty.hidden = lanes.length > 0;
+  el.laneInterval.value = String(cfg.laneData?.intervalSeconds ?? 30);
+  el.laneInterval.onchange = () =>
+    edit(() => {
+      const v = Number(el.laneInterval.value);
+      if (LANE_INTERVALS.includes(v)) cfg.laneData = { ...(cfg.laneData ?? {}), intervalSeconds: v };
+    });
+  el.laneRows.replaceChildren(
+    ...lanes.map((lane, i) => {
+      const n = i + 1;
+      const dir = lane.direction ?? { x: 0, y: 0 };
+      const loop = lane.loop;
+      return h('tr', { 'data-path': `/lanes/${i}` }, [
+        h('td', {}, [h('input', { class: 'id-input', value: lane.id, 'aria-label': `Lane ${n} id`, 'data-path': `/lanes/${i}/id`, spellcheck: 'false', oninput: (e) => edit(() => (lane.id = e.target.value.trim())) })]),
+        h('td', {}, [h('input', { value: lane.name ?? '', 'aria-label': `Lane ${n} name`, oninput: (e) => edit(() => setOptional(lane, 'name', e.target.value.trim())) })]),
+        h('td', { class: 'num', text: lane.polygon ? String(lane.polygon.length) : 'divider' }),
+        h('td', { class: 'direction' }, [
+          h('span', { text: `(${fmt(dir.x)}, ${fmt(dir.y)})` }),
+          ' ',
+          h('button', { type: 'button', class: 'small-btn', 'aria-label': `Flip direction of lane ${n}`, text: 'Flip', onclick: () => edit(() => (lane.direction = { x: round(-dir.x, 4) || 0, y: round(-dir.y, 4) || 0 }), true) }),
+        ]),
+        h('td', { class: 'direction' }, [
+          h('span', { text: loop ? `${loop.polygon.length} points` : 'whole lane' }),
+          ' ',
+          h('button', { type: 'button', class: 'small-btn', 'aria-label': `Draw loop of lane ${n}`, text: 'Draw', onclick: () => setTool('loop', i) }),
+          loop ? h('button', { type: 'button', class: 'small-btn', 'aria-label': `Clear loop of lane ${n}`, text: 'Clear', onclick: () => edit(() => delete lane.loop, true) }) : '',
+        ]),
+        h('td', {}, [
+          h('input', {
+            type: 'number', class: 'num-input', min: '0.5', max: '100', step: '0.1', value: loop?.lengthM === undefined ? '' : String(loop.lengthM), disabled: !loop,
+            placeholder: 'm', 'aria-label': `Loop length of lane ${n} (m)`, 'data-path': `/lanes/${i}/loop/lengthM`,
+            oninput: (e) => edit(() => loop && setOptional(loop, 'lengthM', e.target.value === '' ? undefined : Number(e.target.value))),
+          }),
+        ]),
+        h('td', {}, [h('button', { type: 'button', class: 'small-btn danger', 'aria-label': `Delete lane ${n}`, text: 'Delete', onclick: () => edit(() => lanes.splice(i, 1), true) })]),
       ]);
     }),
   );
@@ -585,6 +663,31 @@ function drawStopLines(ctx, P, bad) {
     const [x1, y1] = P(l.from);
     outlinedSegment(ctx, [x1, y1], P(l.to), 4, color, 'butt');
     label(ctx, l.id, [x1, y1 - 12], color);
+function drawPolygon(ctx, P, poly, rgb, fillAlpha, dashed) {
+  ctx.beginPath();
+  poly.forEach((p, k) => (k === 0 ? ctx.moveTo(...P(p)) : ctx.lineTo(...P(p))));
+  ctx.closePath();
+  ctx.fillStyle = `rgba(${rgb},${fillAlpha})`;
+  ctx.fill();
+  if (dashed) ctx.setLineDash([5, 3]);
+  ctx.lineWidth = 2;
+  ctx.strokeStyle = `rgb(${rgb})`;
+  ctx.stroke();
+  ctx.setLineDash([]);
+}
+
+function drawLanes(ctx, P, bad, W, H) {
+  lanesOf(state.current.config).forEach((lane, i) => {
+    const invalid = bad(`/lanes/${i}`);
+    const rgb = invalid ? '255,77,77' : LANE_RGB;
+    if (lane.polygon) drawPolygon(ctx, P, lane.polygon, rgb, 0.12, true);
+    if (lane.loop) drawPolygon(ctx, P, lane.loop.polygon, invalid ? rgb : LOOP_RGB, 0.35, false);
+    const poly = lane.loop?.polygon ?? lane.polygon ?? [];
+    if (poly.length === 0) return;
+    const c = { x: poly.reduce((s, p) => s + p.x, 0) / poly.length, y: poly.reduce((s, p) => s + p.y, 0) / poly.length };
+    if (lane.direction) arrow(ctx, P(c), [lane.direction.x * W, lane.direction.y * H], 34, `rgb(${rgb})`);
+    const [lx, ly] = P(c);
+    label(ctx, lane.id, [lx + 8, ly + 4], `rgb(${rgb})`);
   });
 }
 
@@ -709,6 +812,8 @@ const HINTS = {
   cal: 'Calibration: click a point on the road whose ground position you know, then enter it in metres below. 4 or more points.',
   lane: 'Lane direction: click two points along the direction traffic should go in this zone.',
   stop: 'Stop line: click one end, then the other, across the lanes where vehicles wait.',
+  trafficlane: 'Lane: click its 4 corners, first the two where traffic enters, then the two where it leaves. Esc cancels.',
+  loop: 'Virtual loop: click the 4 corners of a short stretch of the lane. Esc cancels.',
 };
 
 function setTool(tool, laneFor = null) {
@@ -719,7 +824,7 @@ function setTool(tool, laneFor = null) {
   el.closeZone.hidden = tool !== 'zone';
   el.cancelDrawing.hidden = tool === null;
   el.cancelDrawing.textContent = tool === 'cal' ? 'Done' : 'Cancel drawing';
-  el.hint.textContent = tool === 'lane' && laneFor !== null ? `${HINTS.lane} (zone ${laneFor + 1})` : HINTS[String(tool)];
+  el.hint.textContent = tool === 'lane' && laneFor !== null ? `${HINTS.lane} (zone ${laneFor + 1})` : tool === 'loop' && laneFor !== null ? `${HINTS.loop} (lane ${laneFor + 1})` : HINTS[String(tool)];
   el.canvas.classList.toggle('drawing', tool !== null);
   // Tools started from the tables below need the image in view.
   if (tool !== null) el.stage.scrollIntoView({ block: 'nearest' });
@@ -771,6 +876,9 @@ function onCanvasClick(ev) {
         renderAll();
         return;
       }
+    case 'trafficlane':
+    case 'loop':
+      if (onLaneClick(p)) return;
       break;
     case 'lane':
       state.pending.push(p);
@@ -858,6 +966,7 @@ function draw() {
   });
 
   drawStopLines(ctx, P, bad);
+  drawLanes(ctx, P, bad, W, H);
 
   cfg.lines.forEach((l, i) => {
     const invalid = bad(`/lines/${i}`);
@@ -1051,6 +1160,7 @@ function fieldName(path) {
   else if (head === 'stopLines' && idx !== undefined) name = `Stop line ${Number(idx) + 1}${cfg?.stopLines?.[idx]?.id ? ` (${cfg.stopLines[idx].id})` : ''}`;
   else if (head === 'zones' && idx !== undefined) name = `Zone ${Number(idx) + 1}${cfg?.zones?.[idx]?.id ? ` (${cfg.zones[idx].id})` : ''}`;
   else if (head === 'points' && idx !== undefined) name = `Calibration point ${Number(idx) + 1}`;
+  else if (head === 'lanes' && idx !== undefined) name = `Lane ${Number(idx) + 1}${cfg?.lanes?.[idx]?.id ? ` (${cfg.lanes[idx].id})` : ''}`;
   else return [FIELD_NAMES[head] ?? head, ...parts.slice(1).map((p) => FIELD_NAMES[p] ?? p)].join(' › ');
   return [name, ...rest.map((p) => FIELD_NAMES[p] ?? p)].join(' › ');
 }

@@ -23,6 +23,7 @@ import { DEFAULT_MOTION_OPTIONS, TrackMotion, type MotionEstimate } from './moti
 import { SpeedStats } from './speed.js';
 import type { FrameContext, GroundMapper, TrackView } from './types.js';
 import { MovementCounter, ZoneCounter, ZoneShape } from './zones.js';
+import { LaneAnalytics, type LaneTrack } from './lanes.js';
 
 export { loadCalibration, buildCalibration, rescaleCalibration, groundMapper, type CalibrationFile } from '../../../calibration/file.js';
 export { CalibrationError } from '../../../calibration/homography.js';
@@ -34,6 +35,7 @@ export { TrafficState } from './incidents-traffic.js';
 export { TrackMotion } from './motion.js';
 export { BinClock } from './bins.js';
 export type { TrackView, FrameContext, GroundMapper } from './types.js';
+export { LaneAnalytics, lengthClassOf, DEFAULT_LANE_SETTINGS, type LaneTrack, type LaneFrame } from './lanes.js';
 
 export interface CameraAnalyticsOptions {
   camera: CameraConfig;
@@ -43,8 +45,8 @@ export interface CameraAnalyticsOptions {
   speedWindowSeconds?: number;
   /** Frames a track must spend on the other side of a zone edge before its membership flips. */
   zoneDebounceFrames?: number;
-  /** Every line crossing as it is counted (benchmarks match them one by one against hand counts). */
-  onCrossing?: (crossing: LineCrossing) => void;
+  /** Every line crossing as it is counted (benchmarks match them one by one against hand counts), with the lane it was in. */
+  onCrossing?: (crossing: LineCrossing & { laneId: string | null }) => void;
   /** IANA zone the bins align to (default UTC). */
   timeZone?: string;
 }
@@ -81,7 +83,10 @@ export class CameraAnalytics implements AnalyticsStage {
   private known = new Set<number>();
   private last: { tMs: number; tracks: TrackView[] } | null = null;
 
-  private readonly onCrossing: ((crossing: LineCrossing) => void) | undefined;
+  private readonly onCrossing: CameraAnalyticsOptions['onCrossing'];
+  private readonly lanes: LaneAnalytics;
+  /** Tracks held by open queue incidents (lane queue lengths), by incident id. */
+  private readonly queued = new Map<string, number[]>();
 
   constructor(opts: CameraAnalyticsOptions) {
     const cam = opts.camera;
@@ -103,6 +108,7 @@ export class CameraAnalytics implements AnalyticsStage {
     if (rules.queue.enabled) list.push(new QueueRule(rules.queue, this.zones, traffic));
     if (rules.pedestrian.enabled) list.push(new PedestrianOnCarriagewayRule(rules.pedestrian, this.zones));
     this.incidents = new IncidentManager(cam.id, list, rules.clearSeconds, rules.updateSeconds, traffic);
+    this.lanes = new LaneAnalytics(cam.id, { lanes: cam.lanes ?? [], lines: cam.lines ?? [], settings: cam.laneData, timeZone: opts.timeZone });
   }
 
   process(ft: FrameTracks): DomainEvent[] {
@@ -156,7 +162,9 @@ export class CameraAnalytics implements AnalyticsStage {
       if (tv.status !== 'confirmed') continue;
       for (const line of this.lines) {
         const crossing = line.observe(tv, tMs);
-        if (crossing) this.onCrossing?.(crossing);
+        if (!crossing) continue;
+        this.lanes.onCrossing({ ...crossing, anchor: tv.anchorRel });
+        this.onCrossing?.({ ...crossing, laneId: this.lanes.laneAt(tv.anchorRel) });
       }
       this.movements.updateClass(tv.id, tv.cls);
     }
@@ -175,7 +183,12 @@ export class CameraAnalytics implements AnalyticsStage {
       groundOfRel: mapper ? (rel: Point) => mapper.toGround({ x: rel.x * ft.width, y: rel.y * ft.height }) : null,
       tracks: views,
     };
-    events.push(...this.incidents.step(ctx));
+    const incidentEvents = this.incidents.step(ctx);
+    events.push(...incidentEvents);
+
+    // 6. Lanes (after incidents: a queue detected in this frame has its length in the lanes).
+    this.noteQueues(incidentEvents);
+    events.push(...this.lanes.process({ tMs, tracks: laneTracks(present, views, ft.width, ft.height), groundOfRel: ctx.groundOfRel, queuedTrackIds: new Set([...this.queued.values()].flat()) }));
     this.last = { tMs, tracks: views };
     return events;
   }
@@ -187,7 +200,8 @@ export class CameraAnalytics implements AnalyticsStage {
   close(nowMs: number): DomainEvent[] {
     this.endTracks([...this.known]);
     this.known = new Set();
-    const events: DomainEvent[] = [...this.closeBins(this.clock.closeAll(nowMs)), ...this.incidents.closeAll(nowMs)];
+    const events: DomainEvent[] = [...this.closeBins(this.clock.closeAll(nowMs)), ...this.lanes.close(nowMs), ...this.incidents.closeAll(nowMs)];
+    this.queued.clear();
     this.last = null;
     return events;
   }
@@ -201,15 +215,18 @@ export class CameraAnalytics implements AnalyticsStage {
     this.endTracks([...this.known]);
     this.known = new Set();
     this.clock.streamGap(nowMs);
+    this.lanes.streamGap(nowMs);
+    this.queued.clear();
     this.last = null;
     return this.incidents.closeAll(nowMs, 'stream-lost');
   }
 
   /** Wall-clock tick while frames are absent: intervals that ended during a gap are emitted. */
   tick(nowMs: number): DomainEvent[] {
+    const laneEvents = this.lanes.tick(nowMs);
     const closed = this.clock.tick(nowMs);
-    if (closed.length === 0) return [];
-    const events = this.closeBins(closed);
+    if (closed.length === 0) return laneEvents;
+    const events = [...this.closeBins(closed), ...laneEvents];
     for (const b of this.clock.binSeconds) this.openBin(b);
     return events;
   }
@@ -217,6 +234,7 @@ export class CameraAnalytics implements AnalyticsStage {
   /** Flags the intervals running at atMs (camera health and other data-quality checks). */
   markFlag(flag: DataQualityFlag, atMs: number): void {
     this.clock.markFlag(flag, atMs);
+    this.lanes.markFlag(flag, atMs);
   }
 
   /** Incidents open now (cheap: called for every analysed frame). */
@@ -249,7 +267,8 @@ export class CameraAnalytics implements AnalyticsStage {
       this.lines.reduce((s, l) => s + l.stateSize(), 0) +
       this.zoneCounters.reduce((s, z) => s + z.stateSize(), 0) +
       this.movements.stateSize() +
-      this.incidents.stateSize()
+      this.incidents.stateSize() +
+      this.lanes.stateSize()
     );
   }
 
@@ -262,6 +281,7 @@ export class CameraAnalytics implements AnalyticsStage {
       this.motion.forget(id);
       this.lastMotion.delete(id);
     }
+    this.lanes.endTracks(ids);
     this.incidents.forget(ids);
   }
 
@@ -284,11 +304,34 @@ export class CameraAnalytics implements AnalyticsStage {
     return events;
   }
 
+  /** Open queue incidents and the tracks they hold (the lanes measure their queue lengths). */
+  private noteQueues(events: DomainEvent[]): void {
+    for (const e of events) {
+      const d = e.data as { incidentId?: string; kind?: string; trackIds?: number[] };
+      if (d.kind !== 'queue' || d.incidentId === undefined) continue;
+      if (e.type === 'incident.closed') this.queued.delete(d.incidentId);
+      else this.queued.set(d.incidentId, d.trackIds ?? []);
+    }
+  }
+
   private mapperFor(w: number, h: number): GroundMapper | null {
     if (!this.calibration) return null;
     if (!this.mapper || this.mapper.w !== w || this.mapper.h !== h) this.mapper = { w, h, m: groundMapper(this.calibration, w, h) };
     return this.mapper.m;
   }
+}
+
+/** The lane data's view of the tracks: boxes and anchors in relative coordinates, the calibrated speed. */
+function laneTracks(present: FrameTracks['tracks'], views: TrackView[], w: number, h: number): LaneTrack[] {
+  const speed = new Map(views.map((v) => [v.id, v.speedKmh]));
+  return present.map((t) => ({
+    id: t.id,
+    cls: t.cls,
+    status: t.status,
+    box: { x: t.box.x / w, y: t.box.y / h, w: t.box.w / w, h: t.box.h / h },
+    anchor: { x: (t.box.x + t.box.w / 2) / w, y: (t.box.y + t.box.h) / h },
+    speedKmh: speed.get(t.id) ?? null,
+  }));
 }
 
 /** Fill the rule defaults of the schema, so a hand-built CameraConfig works too. */

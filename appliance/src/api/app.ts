@@ -26,6 +26,7 @@ import { eventSchemaRoutes } from './routes/event-schemas.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { installerPage } from './routes/installer-page.js';
+import { laneRoutes } from './routes/lanes.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { snapshotRoutes } from './routes/snapshot.js';
 import { sharedSchemas } from './schemas.js';
@@ -92,6 +93,7 @@ const api: FastifyPluginAsync<ApiOptions> = async (app, o) => {
   await app.register(asyncApiRoutes, { config });
   await app.register(eventRoutes, { outbox, ...o.liveFeed });
   await app.register(countRoutes, { outbox, binSeconds, maxScan });
+  await app.register(laneRoutes, { outbox, maxScan });
   await app.register(eventSchemaRoutes, { schemaBaseUrl: config.get().events.schemaBaseUrl });
   await app.register(datexRoutes, { outbox, sites: () => configSites(config.get()), binSeconds, datex: () => datexSettings(config.get()), maxScan });
 };

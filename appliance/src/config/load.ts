@@ -4,7 +4,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigSchema, type Config } from './schema.js';
-import { lineProblem, zoneProblem } from '../core/geometry-rules.js';
+import { laneProblem, lineProblem, zoneProblem } from '../core/geometry-rules.js';
 import { timeZoneProblem } from '../core/time-zone.js';
 import type { ErrorCode } from '../core/errors.js';
 import { forbiddenTarget } from './targets.js';
@@ -84,6 +84,11 @@ function semanticIssues(cfg: Config, baseDir: string): ConfigIssue[] {
     cam.zones.forEach((z, zi) => {
       const p = zoneProblem(z);
       if (p) issues.push({ path: `/cameras/${ci}/zones/${zi}${p.field ? '/' + p.field : ''}`, message: p.message });
+    });
+    dup((cam.lanes ?? []).map((l) => l.id), `/cameras/${ci}/lanes`);
+    (cam.lanes ?? []).forEach((l, li) => {
+      const p = laneProblem(l, cam.lines.map((x) => x.id));
+      if (p) issues.push({ path: `/cameras/${ci}/lanes/${li}${p.field ? '/' + p.field : ''}`, message: p.message });
     });
   });
   // An unknown zone must not silently mean UTC: the bins would be misaligned for good.

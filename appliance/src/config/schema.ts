@@ -1,6 +1,6 @@
 // The one schema of roadside.yaml. It validates the file and gives every stage its types.
 import { Type, type Static } from '@sinclair/typebox';
-import { DEFAULT_SCHEMA_BASE_URL, DETECTOR_BACKENDS, DETECTOR_HOSTS, HW_ACCELS, ID_PATTERN, OBJECT_CLASSES, ROLES, WEBHOOK_MODES, ZONE_KINDS } from '../core/types.js';
+import { DEFAULT_SCHEMA_BASE_URL, DETECTOR_BACKENDS, DETECTOR_HOSTS, HW_ACCELS, ID_PATTERN, LANE_INTERVAL_SECONDS, OBJECT_CLASSES, ROLES, WEBHOOK_MODES, ZONE_KINDS } from '../core/types.js';
 import { literalUnion } from '../core/schema-util.js';
 import { Value } from '@sinclair/typebox/value';
 
@@ -69,6 +69,80 @@ export const StopLineSchema = Type.Object(
   { additionalProperties: false },
 );
 export type StopLineConfig = Static<typeof StopLineSchema>;
+const RelVector = Type.Object({ x: Type.Number(), y: Type.Number() }, { additionalProperties: false });
+
+/**
+ * A virtual loop: a short stretch of a lane, drawn in the image. A vehicle is over it while its box
+ * footprint overlaps the polygon; its length along the lane is measured on the ground plane when the
+ * camera is calibrated, else it is `lengthM` as the installer measured it (speed and vehicle length
+ * need one of the two).
+ */
+export const VirtualLoopSchema = Type.Object(
+  {
+    polygon: Type.Array(RelPoint, { minItems: 3 }),
+    /** Length of the loop along the lane (m), for an uncalibrated camera; the calibration wins when there is one. */
+    lengthM: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type VirtualLoopConfig = Static<typeof VirtualLoopSchema>;
+
+/** Lane dividers drawn across a counting line: the lane is the part of the line between `from` and `to`. */
+export const LaneDividerSchema = Type.Object(
+  {
+    lineId: Id,
+    /** Position along the line (0 = its `from` point, 1 = its `to` point) where the lane starts and ends. */
+    from: Type.Number({ minimum: 0, maximum: 1 }),
+    to: Type.Number({ minimum: 0, maximum: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * One traffic lane, like a loop-detector station's lane: a polygon on the road (or the stretch of a
+ * counting line between two dividers), its direction of travel and an optional virtual loop. A
+ * vehicle belongs to the lane its bottom-centre (ground point) is in.
+ */
+export const LaneSchema = Type.Object(
+  {
+    id: Id,
+    name: Type.Optional(Type.String()),
+    /** The lane on the road, relative frame coordinates (give this or `divider`). */
+    polygon: Type.Optional(Type.Array(RelPoint, { minItems: 3 })),
+    divider: Type.Optional(LaneDividerSchema),
+    /** Direction of travel in the image (relative coordinates); vehicles moving against it are not the lane's traffic. */
+    direction: RelVector,
+    /** Without a loop, a polygon lane uses its whole polygon as the loop. */
+    loop: Type.Optional(VirtualLoopSchema),
+  },
+  { additionalProperties: false },
+);
+export type LaneConfig = Static<typeof LaneSchema>;
+
+/**
+ * Lane data settings. Length class thresholds (m, upper bounds; longer = articulated) default to:
+ * light ≤ 6.0 (cars, vans), medium ≤ 9.0 (small rigid lorries, minibuses), heavy ≤ 13.0 (rigid
+ * lorries, buses up to 12 m), articulated above (semi-trailers, road trains, articulated buses).
+ */
+export const LaneSettingsSchema = Type.Object(
+  {
+    /** Interval of the lane data (s): 20, 30 or 60. */
+    intervalSeconds: Type.Union(
+      LANE_INTERVAL_SECONDS.map((v) => Type.Literal(v)),
+      { default: 30 },
+    ),
+    lengthClasses: Type.Object(
+      {
+        lightMaxM: Type.Number({ exclusiveMinimum: 0, default: 6 }),
+        mediumMaxM: Type.Number({ exclusiveMinimum: 0, default: 9 }),
+        heavyMaxM: Type.Number({ exclusiveMinimum: 0, default: 13 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type LaneSettings = Static<typeof LaneSettingsSchema>;
 
 export const IncidentRulesSchema = Type.Object(
   {
@@ -260,6 +334,10 @@ export const CameraSchema = Type.Object(
     zones: Type.Array(ZoneSchema, { default: [] }),
     /** Stop lines of signalled or priority junctions: queues waiting at them are not incidents. */
     stopLines: Type.Optional(Type.Array(StopLineSchema, { maxItems: 64 })),
+    /** Traffic lanes (lane data like loop detectors); optional so a camera without lanes reads as before. */
+    lanes: Type.Optional(Type.Array(LaneSchema, { default: [] })),
+    /** Interval and length classes of this camera's lane data. */
+    laneData: Type.Optional(LaneSettingsSchema),
     incidents: IncidentRulesSchema,
     health: Type.Optional(HealthConfigSchema),
   },

@@ -2,7 +2,7 @@
 // (analytics), to validate in tests, and published as JSON Schema by the API.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import './formats.js';
-import { CAMERA_STATES, COLLISION_CUES, DATA_QUALITY_FLAGS, HEALTH_CHECKS, HEALTH_EVENT_STATES, INCIDENT_CLOSE_REASONS, INCIDENT_KINDS, INCIDENT_SEVERITIES, OBJECT_CLASSES, eventTypeOf, type CloudEvent, type EventType } from './types.js';
+import { CAMERA_STATES, COLLISION_CUES, DATA_QUALITY_FLAGS, HEALTH_CHECKS, HEALTH_EVENT_STATES, INCIDENT_CLOSE_REASONS, INCIDENT_KINDS, INCIDENT_SEVERITIES, LENGTH_CLASSES, OBJECT_CLASSES, eventTypeOf, type CloudEvent, type EventType } from './types.js';
 import { literalUnion } from './schema-util.js';
 
 const ObjectClassSchema = literalUnion(OBJECT_CLASSES);
@@ -55,6 +55,34 @@ export const SpeedIntervalData = Type.Object({
   samples: Type.Integer({ minimum: 0 }),
 });
 export type SpeedIntervalData = Static<typeof SpeedIntervalData>;
+
+const NullableNumber = (description: string) => Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { description });
+
+/**
+ * One lane over one interval, like a loop-detector station reports it. Volume counts vehicles whose
+ * footprint reached the lane's virtual loop in the interval; occupancy is the share of the observed
+ * interval with a vehicle over the loop. Speeds and lengths need the calibration (or the loop's
+ * measured length); null = not measurable here, never a confident zero.
+ */
+export const LaneIntervalData = Type.Object({
+  ...IntervalFields,
+  laneId: Type.String(),
+  /** Vehicles of every class. */
+  volume: Type.Integer({ minimum: 0 }),
+  /** Per vehicle class, zeros included. */
+  counts: Type.Array(Type.Object({ cls: ObjectClassSchema, count: Type.Integer({ minimum: 0 }) })),
+  /** Time occupancy of the virtual loop, % of the observed interval; null for a lane without a loop. */
+  occupancyPct: Type.Union([Type.Number({ minimum: 0, maximum: 100 }), Type.Null()]),
+  meanSpeedKmh: NullableNumber('mean spot speed of the vehicles that reached the loop (km/h)'),
+  p85SpeedKmh: NullableNumber('85th percentile speed (km/h); calibrated cameras only'),
+  meanHeadwayS: NullableNumber('mean time between the fronts of successive vehicles at the loop (s)'),
+  meanGapS: NullableNumber('mean time from one vehicle leaving the loop to the next one reaching it (s)'),
+  meanLengthM: NullableNumber('mean vehicle length (m): speed × time over the loop − loop length'),
+  /** Vehicles per length class, zeros included; empty when lengths cannot be measured. */
+  lengthClasses: Type.Array(Type.Object({ lengthClass: literalUnion(LENGTH_CLASSES), count: Type.Integer({ minimum: 0 }) })),
+  queueLengthM: NullableNumber('longest queue in the lane during the interval (m), null when no queue was detected'),
+});
+export type LaneIntervalData = Static<typeof LaneIntervalData>;
 
 const IncidentKindSchema = literalUnion(INCIDENT_KINDS);
 
@@ -122,6 +150,7 @@ export interface EventDataMap {
   'zone.interval': ZoneIntervalData;
   'movement.interval': MovementIntervalData;
   'speed.interval': SpeedIntervalData;
+  'lane.interval': LaneIntervalData;
   'incident.opened': IncidentData;
   'incident.updated': IncidentData;
   'incident.closed': IncidentData;
@@ -159,6 +188,7 @@ export const EVENT_DATA_SCHEMAS: { [K in keyof EventDataMap]: TSchema } = {
   'zone.interval': ZoneIntervalData,
   'movement.interval': MovementIntervalData,
   'speed.interval': SpeedIntervalData,
+  'lane.interval': LaneIntervalData,
   'incident.opened': IncidentData,
   'incident.updated': IncidentData,
   'incident.closed': IncidentData,

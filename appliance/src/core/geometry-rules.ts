@@ -55,3 +55,22 @@ export function zoneProblem(z: ZoneShapeInput): GeometryProblem | null {
   if (ld && Math.hypot(ld.x, ld.y) < 1e-9) return { field: 'laneDirection', message: `zone '${z.id}': laneDirection must not be zero` };
   return null;
 }
+
+interface LaneShapeInput {
+  id: string;
+  polygon?: Point[];
+  divider?: { lineId: string; from: number; to: number };
+  direction: Point;
+  loop?: { polygon: Point[] };
+}
+
+/** A lane is a polygon or a stretch of an existing counting line, with a direction and a usable loop. */
+export function laneProblem(l: LaneShapeInput, lineIds: readonly string[]): GeometryProblem | null {
+  if ((l.polygon === undefined) === (l.divider === undefined)) return { field: '', message: `lane '${l.id}': give either polygon or divider` };
+  if (l.polygon && Math.abs(polygonArea(l.polygon)) < 1e-4) return { field: 'polygon', message: 'polygon has no area' };
+  if (l.divider && !lineIds.includes(l.divider.lineId)) return { field: 'divider/lineId', message: `lane '${l.id}': no counting line '${l.divider.lineId}'` };
+  if (l.divider && Math.abs(l.divider.to - l.divider.from) < 0.01) return { field: 'divider', message: `lane '${l.id}': from and to are the same place` };
+  if (Math.hypot(l.direction.x, l.direction.y) < 1e-9) return { field: 'direction', message: `lane '${l.id}': direction must not be zero` };
+  if (l.loop && Math.abs(polygonArea(l.loop.polygon)) < 1e-5) return { field: 'loop/polygon', message: `lane '${l.id}': the loop has no area` };
+  return null;
+}

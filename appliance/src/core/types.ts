@@ -17,6 +17,17 @@ export const TWO_WHEELER_CLASSES: readonly ObjectClass[] = ['bicycle', 'motorcyc
 export const ZONE_KINDS = ['carriageway', 'sidewalk', 'area', 'parking', 'bus-stop', 'no-stopping'] as const;
 export type ZoneKind = (typeof ZONE_KINDS)[number];
 
+/** Lane interval lengths (s) a traffic centre expects from loop detectors (PeMS 30 s, NTCIP 20-60 s). */
+export const LANE_INTERVAL_SECONDS = [20, 30, 60] as const;
+export type LaneIntervalSeconds = (typeof LANE_INTERVAL_SECONDS)[number];
+
+/**
+ * Vehicle length classes of the lane data, shortest first (thresholds in config `analytics.lanes.lengthClasses`):
+ * light (cars, vans), medium (small rigid lorries, minibuses), heavy (rigid lorries, buses), articulated.
+ */
+export const LENGTH_CLASSES = ['light', 'medium', 'heavy', 'articulated'] as const;
+export type LengthClass = (typeof LENGTH_CLASSES)[number];
+
 /** Axis-aligned box in pixels of the analysed frame, top-left origin. */
 export interface Box {
   x: number;
@@ -156,6 +167,7 @@ export const EVENT_TYPES = [
   'zone.interval',
   'movement.interval',
   'speed.interval',
+  'lane.interval',
   'incident.opened',
   'incident.updated',
   'incident.closed',

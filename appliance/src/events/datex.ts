@@ -5,10 +5,10 @@
 // a value, it goes into the `*ExtensionG` object of the nearest element, under `roadside`.
 // Mapping and rules: docs/datex2.md.
 import { createHash } from 'node:crypto';
-import { isEventOf, isIncidentEvent, type CountIntervalData, type IncidentData, type SpeedIntervalData } from '../core/event-data.js';
+import { isEventOf, isIncidentEvent, type CountIntervalData, type IncidentData, type LaneIntervalData, type SpeedIntervalData } from '../core/event-data.js';
 
 type IncidentEvent = CloudEvent<IncidentData>;
-import { eventTypeOf, type CloudEvent, type DataQualityFlag, type IncidentKind, type ObjectClass } from '../core/types.js';
+import { LENGTH_CLASSES, eventTypeOf, type CloudEvent, type DataQualityFlag, type IncidentKind, type LengthClass, type ObjectClass } from '../core/types.js';
 
 /** v3 model version in every payload. */
 export const DATEX_MODEL_VERSION = '3';
@@ -240,6 +240,18 @@ function speedMeasurements(d: SpeedIntervalData, o: DatexOptions): Json {
   };
 }
 
+/** Lane intervals for measured data: all of them, or (latestOnly) the newest of each camera and lane. */
+export function latestLaneIntervals<E extends { time: string; data: { cameraId: string; laneId: string } }>(events: E[], latestOnly: boolean): E[] {
+  if (!latestOnly) return events;
+  const last = new Map<string, E>();
+  for (const e of events) {
+    const key = `${e.data.cameraId}|${e.data.laneId}`;
+    const cur = last.get(key);
+    if (!cur || e.time >= cur.time) last.set(key, e);
+  }
+  return [...last.values()].sort((a, b) => a.time.localeCompare(b.time));
+}
+
 export function siteTableId(applianceId: string): string {
   return `${applianceId}.sites`;
 }
@@ -254,6 +266,7 @@ export function toMeasuredData(events: Iterable<CloudEvent>, o: DatexOptions & {
   for (const e of events) {
     if (isEventOf(e, 'count.interval')) siteMeasurements.push(...lineMeasurements(e.data, o));
     else if (isEventOf(e, 'speed.interval')) siteMeasurements.push(speedMeasurements(e.data, o));
+    else if (isEventOf(e, 'lane.interval')) siteMeasurements.push(laneMeasurements(e.data, o));
   }
   if (siteMeasurements.length === 0) {
     const now = new Date(o.nowMs ?? Date.now()).toISOString();
@@ -275,6 +288,8 @@ export interface SiteSource {
   cameraName?: string;
   /** Counting lines of the camera (a camera without lines still has its speed site). */
   lines: { lineId: string; name?: string; classes?: ObjectClass[] }[];
+  /** Lanes of the camera, in config order (lane number 1 = the first): one measurement site each. */
+  lanes?: LaneSiteSource[];
 }
 
 function characteristic(index: number, type: string, binSeconds: number, vehicleType?: string): Json {
@@ -290,7 +305,11 @@ function characteristic(index: number, type: string, binSeconds: number, vehicle
 
 /** Every site id the table lists (for the empty measured-data answer). */
 export function siteIds(applianceId: string, sources: SiteSource[]): string[] {
-  return sources.flatMap((s) => [siteId(applianceId, s.cameraId, null), ...s.lines.flatMap((l) => DIRECTIONS.map((d) => siteId(applianceId, s.cameraId, l.lineId, d)))]);
+  return sources.flatMap((s) => [
+    siteId(applianceId, s.cameraId, null),
+    ...s.lines.flatMap((l) => DIRECTIONS.map((d) => siteId(applianceId, s.cameraId, l.lineId, d))),
+    ...(s.lanes ?? []).map((l) => laneSiteId(applianceId, s.cameraId, l.laneId)),
+  ]);
 }
 
 /**
@@ -299,6 +318,7 @@ export function siteIds(applianceId: string, sources: SiteSource[]): string[] {
  */
 export function siteTableVersion(sources: SiteSource[], binSeconds: number[], o: DatexOptions): string {
   const locations = sources.flatMap((s) => [o.locate?.(s.cameraId, null), ...s.lines.map((l) => o.locate?.(s.cameraId, l.lineId))]);
+  // Lanes (with their interval) are part of `sources`, so a new lane or interval changes the version.
   return createHash('sha256').update(JSON.stringify([sources, binSeconds, locations, o.lang ?? 'en'])).digest('hex').slice(0, 12);
 }
 
@@ -324,6 +344,7 @@ export function toMeasurementSiteTable(sources: SiteSource[], binSeconds: number
         });
       }
     }
+    measurementSite.push(...laneSites(s, camLoc, o));
     measurementSite.push({
       idG: siteId(o.applianceId, s.cameraId, null),
       versionG: '1',
@@ -338,6 +359,138 @@ export function toMeasurementSiteTable(sources: SiteSource[], binSeconds: number
     ...publicationHeader(o),
     headerInformation,
     measurementSiteTable: [{ idG: siteTableId(o.applianceId), versionG: siteTableVersion(sources, binSeconds, o), measurementSite }],
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Lanes: one measurement site per lane, like a loop station's lane (docs/datex2.md). Within a bin
+// size's block of indices: 1..5 flow by vehicle type (as lines), 10 flow of all vehicles, 11..14 flow
+// by length class, 50 speed, 60 occupancy, 70 headway, 71 gap.
+
+const LANE_OFFSET = { all: 10, speed: 50, occupancy: 60, headway: 70, gap: 71 } as const;
+const LENGTH_OFFSET: Record<LengthClass, number> = { light: 11, medium: 12, heavy: 13, articulated: 14 };
+
+export interface LaneSiteSource {
+  laneId: string;
+  name?: string;
+  /** 1-based lane number at this camera (config order). */
+  laneNumber: number;
+  /** The lane's interval (s); lane data has its own, independent of the count bins. */
+  intervalSeconds: number;
+  /** Length class upper bounds (m): light, medium, heavy; articulated is longer. */
+  lengthClassesM?: { lightMaxM: number; mediumMaxM: number; heavyMaxM: number };
+}
+
+/** The lane sites of a configured camera (its lanes in config order, its lane interval and length classes). */
+export function laneSiteSources(cam: { lanes?: Array<{ id: string; name?: string }>; laneData?: { intervalSeconds: number; lengthClasses: LaneSiteSource['lengthClassesM'] } }): LaneSiteSource[] {
+  return (cam.lanes ?? []).map((l, i) => ({
+    laneId: l.id,
+    ...(l.name ? { name: l.name } : {}),
+    laneNumber: i + 1,
+    intervalSeconds: cam.laneData?.intervalSeconds ?? 30,
+    ...(cam.laneData?.lengthClasses ? { lengthClassesM: cam.laneData.lengthClasses } : {}),
+  }));
+}
+
+/** Site of one lane: four segments like a line site, the last one 'lane' (never a direction). */
+export function laneSiteId(applianceId: string, cameraId: string, laneId: string): string {
+  return `${applianceId}.${cameraId}.${laneId}.lane`;
+}
+
+export function laneValueIndex(binSeconds: number, what: ObjectClass | LengthClass | keyof typeof LANE_OFFSET): number {
+  const off = what in LANE_OFFSET ? LANE_OFFSET[what as keyof typeof LANE_OFFSET] : what in LENGTH_OFFSET ? LENGTH_OFFSET[what as LengthClass] : (CLASS_INDEX[what as ObjectClass] ?? 0);
+  return binSeconds * 100 + off;
+}
+
+/** VehicleCharacteristics of a length class: bounds from the config (v3 allows two length characteristics). */
+function lengthCharacteristics(lc: LengthClass, t: NonNullable<LaneSiteSource['lengthClassesM']>): Json {
+  const bounds: Record<LengthClass, Array<[string, number]>> = {
+    light: [['lessThanOrEqualTo', t.lightMaxM]],
+    medium: [['greaterThan', t.lightMaxM], ['lessThanOrEqualTo', t.mediumMaxM]],
+    heavy: [['greaterThan', t.mediumMaxM], ['lessThanOrEqualTo', t.heavyMaxM]],
+    articulated: [['greaterThan', t.heavyMaxM]],
+  };
+  return { lengthCharacteristic: bounds[lc].map(([op, m]) => ({ comparisonOperator: enumG(op), vehicleLength: m })) };
+}
+
+function quantity(index: number, basicData: Json): Json {
+  return { index, physicalQuantity: { roaSinglePhysicalQuantity: { basicData } } };
+}
+
+function laneMeasurements(d: LaneIntervalData, o: DatexOptions): Json {
+  const lang = o.lang ?? 'en';
+  const b = d.binSeconds;
+  const q = quality(d, lang);
+  const flows = d.counts
+    .filter((c) => VEHICLE_TYPE[c.cls] !== undefined)
+    .map((c) =>
+      quantity(laneValueIndex(b, c.cls), {
+        roaTrafficFlow: { forVehiclesWithCharacteristicsOf: { vehicleType: [enumG(VEHICLE_TYPE[c.cls] as string)] }, vehicleFlow: flowValue(c.count, d, lang) },
+      }),
+    );
+  const physicalQuantity: Json[] = [quantity(laneValueIndex(b, 'all'), { roaTrafficFlow: { vehicleFlow: flowValue(d.volume, d, lang) } }), ...flows];
+  for (const lc of d.lengthClasses) {
+    physicalQuantity.push(quantity(laneValueIndex(b, lc.lengthClass), { roaTrafficFlow: { vehicleFlow: flowValue(lc.count, d, lang) } }));
+  }
+  if (d.meanSpeedKmh !== null) {
+    physicalQuantity.push(
+      quantity(laneValueIndex(b, 'speed'), {
+        roaTrafficSpeed: {
+          averageVehicleSpeed: { ...q, numberOfInputValuesUsed: d.volume, speed: round1(d.meanSpeedKmh) },
+          ...(d.p85SpeedKmh !== null ? { speedPercentile: [{ vehiclePercentage: { percentage: 85 }, speedPercentile: { ...q, speed: round1(d.p85SpeedKmh) } }] } : {}),
+        },
+      }),
+    );
+  }
+  if (d.occupancyPct !== null) physicalQuantity.push(quantity(laneValueIndex(b, 'occupancy'), { roaTrafficConcentration: { occupancy: { ...q, percentage: d.occupancyPct } } }));
+  if (d.meanHeadwayS !== null) physicalQuantity.push(quantity(laneValueIndex(b, 'headway'), { roaTrafficHeadway: { averageTimeHeadway: { ...q, duration: d.meanHeadwayS } } }));
+  if (d.meanGapS !== null) physicalQuantity.push(quantity(laneValueIndex(b, 'gap'), { roaTrafficGap: { averageTimeGap: { ...q, duration: d.meanGapS } } }));
+  const flags = flagsOf(d);
+  return {
+    measurementSiteReference: siteRef(laneSiteId(o.applianceId, d.cameraId, d.laneId)),
+    measurementTimeDefault: measurementTime(d),
+    physicalQuantity,
+    siteMeasurementsExtensionG: {
+      roadside: {
+        cameraId: d.cameraId,
+        laneId: d.laneId,
+        binSeconds: b,
+        ...(d.meanLengthM !== null ? { meanLengthM: d.meanLengthM } : {}),
+        ...(d.queueLengthM !== null ? { queueLengthM: d.queueLengthM } : {}),
+        ...(flags.length ? { flags } : {}),
+      },
+    },
+  };
+}
+
+function laneSites(s: SiteSource, camLoc: DatexLocation | undefined, o: DatexOptions): Json[] {
+  const lang = o.lang ?? 'en';
+  return (s.lanes ?? []).map((l) => {
+    const b = l.intervalSeconds;
+    const lane = { specificLane: [{ laneNumber: l.laneNumber }] };
+    const ch = (index: number, type: string, vehicle?: Json): Json => ({
+      index,
+      measurementSpecificCharacteristics: { period: b, specificMeasurementValueType: enumG(type), ...lane, ...(vehicle ? { specificVehicleCharacteristics: vehicle } : {}) },
+    });
+    const characteristics = [
+      ch(laneValueIndex(b, 'all'), 'trafficFlow'),
+      ...FLOW_CLASSES.map((c) => ch(laneValueIndex(b, c), 'trafficFlow', { vehicleType: [enumG(VEHICLE_TYPE[c] as string)] })),
+      ...(l.lengthClassesM ? LENGTH_CLASSES.map((lc) => ch(laneValueIndex(b, lc), 'trafficFlow', lengthCharacteristics(lc, l.lengthClassesM as NonNullable<LaneSiteSource['lengthClassesM']>))) : []),
+      ch(laneValueIndex(b, 'speed'), 'trafficSpeed'),
+      ch(laneValueIndex(b, 'occupancy'), 'trafficConcentration'),
+      ch(laneValueIndex(b, 'headway'), 'trafficHeadway'),
+      ch(laneValueIndex(b, 'gap'), 'trafficGap'),
+    ];
+    return {
+      idG: laneSiteId(o.applianceId, s.cameraId, l.laneId),
+      versionG: '1',
+      measurementEquipmentTypeUsed: text(lang, 'video detection, virtual loop (Roadside appliance)'),
+      measurementSiteName: text(lang, `${l.name ?? l.laneId} (lane ${l.laneNumber})`),
+      measurementSiteNumberOfLanes: 1,
+      measurementSpecificCharacteristics: characteristics,
+      measurementSiteLocation: pointLocation(lang, `camera ${s.cameraId}, lane ${l.laneId}`, camLoc),
+      measurementSiteExtensionG: { roadside: { cameraId: s.cameraId, laneId: l.laneId, laneNumber: l.laneNumber } },
+    };
   });
 }
 

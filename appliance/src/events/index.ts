@@ -11,6 +11,7 @@ export { MqttSink, mqttTopic, type MqttSinkOptions } from './sinks/mqtt.js';
 export { NatsSink, natsSubject, subjectToken, type NatsSinkOptions } from './sinks/nats.js';
 export { createEventPipeline, sinksFromConfig, type EventPipeline, type EventPipelineOptions } from './pipeline.js';
 export { aggregateCounts, CountAggregator, type CountsFilter, type CountRow, type CountsResult } from './counts.js';
+export { LaneIntervalSelector, LanesQuery, LanesBody } from './lanes-query.js';
 export * from './datex.js';
 export { LiveFeed, resumePoint, sseEvent, type FeedSource, type FeedOutput, type LiveFeedOptions } from './live-feed.js';
 export { latestPerSite, selectMeasuredData, measurementSiteKey, type IntervalEvent, type MeasuredDataSelection } from './latest-per-site.js';

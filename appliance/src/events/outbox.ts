@@ -16,6 +16,7 @@ import { Level } from 'level';
 import type { Logger } from '../core/log.js';
 import { cloudEventType, eventTypeOf, type CloudEvent, type DomainEvent, type EventType } from '../core/types.js';
 import type { Metrics } from '../metrics/registry.js';
+import { observeLaneEvent } from '../metrics/lanes.js';
 import { isCloudEvent, schemaUri, toCloudEvent } from './cloudevent.js';
 
 export interface RetentionPolicy {
@@ -268,7 +269,12 @@ export class Outbox {
     this.count += added;
     const m = this.opts.metrics;
     if (m) {
-      for (const r of results) for (const s of r) m.eventsProduced.inc({ type: eventTypeOf(s.event) });
+      for (const r of results) {
+        for (const s of r) {
+          m.eventsProduced.inc({ type: eventTypeOf(s.event) });
+          observeLaneEvent(m, s.event);
+        }
+      }
       m.outboxStoredEvents.set(this.count);
     }
     this.updateBacklog();

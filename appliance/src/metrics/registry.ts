@@ -7,6 +7,7 @@
 //   as soon as it is known (cameras: initCamera; sinks: initSink), so increase() sees the first event.
 // - Base units: seconds, bytes, and frames per second for rates.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { laneMetrics } from './lanes.js';
 import { ANONYMIZATION_REASONS, EVENT_TYPES } from '../core/types.js';
 
 /** Outbox drop reasons (retention by age or count, unreadable records). */
@@ -130,6 +131,7 @@ export function createMetrics() {
     authFailures: new Counter({ name: 'roadside_auth_failures_total', help: 'Requests refused for a missing or wrong token', registers: [registry] }),
     dataDiskFreeBytes: new Gauge({ name: 'roadside_data_disk_free_bytes', help: 'Free bytes on the data volume', registers: [registry] }),
     dataDiskSizeBytes: new Gauge({ name: 'roadside_data_disk_size_bytes', help: 'Size of the data volume', registers: [registry] }),
+    ...laneMetrics(registry),
   };
   for (const type of EVENT_TYPES) m.eventsProduced.inc({ type }, 0);
   for (const reason of OUTBOX_DROP_REASONS) m.outboxDropped.inc({ reason }, 0);

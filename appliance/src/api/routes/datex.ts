@@ -6,8 +6,9 @@ import type { Config } from '../../config/schema.js';
 import { isEventOf } from '../../core/event-data.js';
 import { errorBody } from '../../core/errors.js';
 import { eventTypeOf, type CloudEvent } from '../../core/types.js';
-import { siteIds, siteTableVersion, toMeasuredData, toMeasurementSiteTable, toSituations, type DatexOptions, type SiteSource } from '../../events/datex.js';
+import { laneSiteSources, latestLaneIntervals, siteIds, siteTableVersion, toMeasuredData, toMeasurementSiteTable, toSituations, type DatexOptions, type SiteSource } from '../../events/datex.js';
 import { selectMeasuredData } from '../../events/latest-per-site.js';
+import { overlapsWindow } from '../../events/counts.js';
 import type { Outbox } from '../../events/outbox.js';
 import { collect, maxBinSeconds, overlapScan, timeRange } from '../outbox-reads.js';
 import { DatexMeasuredQuery, DatexPayloadRef, DatexSituationsQuery, ErrorBody } from '../schemas.js';
@@ -43,9 +44,9 @@ export function datexSettings(cfg: Config): DatexSettings {
   };
 }
 
-/** The measurement sites of a config: one per camera, with its counting lines. */
+/** The measurement sites of a config: one per camera, with its counting lines and its lanes. */
 export function configSites(cfg: Config): SiteSource[] {
-  return cfg.cameras.map((c) => ({ cameraId: c.id, cameraName: c.name, lines: c.lines.map((l) => ({ lineId: l.id, name: l.name, classes: l.classes })) }));
+  return cfg.cameras.map((c) => ({ cameraId: c.id, cameraName: c.name, lines: c.lines.map((l) => ({ lineId: l.id, name: l.name, classes: l.classes })), lanes: laneSiteSources(c) }));
 }
 
 export const datexRoutes: FastifyPluginAsyncTypebox<DatexRoutesOptions> = async (app, o) => {
@@ -75,7 +76,7 @@ export const datexRoutes: FastifyPluginAsyncTypebox<DatexRoutesOptions> = async 
       schema: {
         tags: TAGS,
         summary:
-          'DATEX II v3 MeasuredDataPublication (D2Payload JSON): flows per line and direction, speeds per camera; without from/to the latest interval per site, with them every interval that overlaps [from, to)',
+          'DATEX II v3 MeasuredDataPublication (D2Payload JSON): flows per line and direction, speeds per camera, lane data per lane; without from/to the latest interval per site, with them every interval that overlaps [from, to)',
         querystring: DatexMeasuredQuery,
         response: { 200: DatexPayloadRef, 404: ErrorBody },
       },
@@ -87,12 +88,20 @@ export const datexRoutes: FastifyPluginAsyncTypebox<DatexRoutesOptions> = async 
       const counts = await collect(outbox, { camera: q.camera, type: q.camera ? undefined : 'count.interval', ...filter }, o.maxScan);
       const speeds = q.camera ? { events: [] as CloudEvent[] } : await collect(outbox, { type: 'speed.interval', ...filter }, o.maxScan);
       const events = selectMeasuredData([...counts.events, ...speeds.events], { binSeconds: q.binSeconds, ...timeRange(q) });
+      // Lane data has its own interval (20/30/60 s): selected by binSeconds only when asked for.
+      const window = timeRange(q);
+      const latestOnly = window.fromMs === undefined && window.toMs === undefined;
+      const laneScan = q.camera ? counts : await collect(outbox, { type: 'lane.interval', ...filter }, o.maxScan);
+      const lanes = latestLaneIntervals(
+        laneScan.events.filter((e) => isEventOf(e, 'lane.interval')).filter((e) => (q.binSeconds === undefined || e.data.binSeconds === q.binSeconds) && (latestOnly || overlapsWindow(e.data, window.fromMs, window.toMs))),
+        latestOnly,
+      );
       const all = await siteSources();
       const sources = all.filter((s) => q.camera === undefined || s.cameraId === q.camera);
       // v3 needs at least one SiteMeasurements; with no site at all there is nothing to publish.
-      if (events.length === 0 && sources.length === 0) return reply.code(404).send(errorBody('ROADSIDE_ERR_NOT_FOUND', 'no measurement site and no measured data'));
+      if (events.length === 0 && lanes.length === 0 && sources.length === 0) return reply.code(404).send(errorBody('ROADSIDE_ERR_NOT_FOUND', 'no measurement site and no measured data'));
       const opts = options();
-      return toMeasuredData(events, { ...opts, emptySites: siteIds(outbox.applianceId, sources), siteTableVersion: siteTableVersion(all, o.binSeconds(), opts) });
+      return toMeasuredData([...events, ...lanes], { ...opts, emptySites: siteIds(outbox.applianceId, sources), siteTableVersion: siteTableVersion(all, o.binSeconds(), opts) });
     },
   );
 
@@ -102,7 +111,7 @@ export const datexRoutes: FastifyPluginAsyncTypebox<DatexRoutesOptions> = async 
       config: { access: 'read' },
       schema: {
         tags: TAGS,
-        summary: 'DATEX II v3 MeasurementSiteTablePublication (D2Payload JSON): one site per counting line and direction, one speed site per camera',
+        summary: 'DATEX II v3 MeasurementSiteTablePublication (D2Payload JSON): one site per counting line and direction, one speed site per camera, one site per lane',
         response: { 200: DatexPayloadRef, 404: ErrorBody },
       },
     },

@@ -1,0 +1,138 @@
+// cdnet-highway lane occupancy: Roadside's lane data over the recorded detections against the
+// occupancy of the same virtual loops computed from the clip's ground-truth masks
+// (bench/ground-truth/lanes/tools/occupancy-from-masks.ts). Shared by the unit test and the bench.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CameraAnalytics } from '../../appliance/src/analytics/index.js';
+import type { LaneConfig } from '../../appliance/src/config/schema.js';
+import type { LaneIntervalData } from '../../appliance/src/core/event-data.js';
+import type { Recording } from '../../appliance/src/core/recording.js';
+import { MultiObjectTracker } from '../../appliance/src/track/index.js';
+import { replayCameraConfig } from './replay.js';
+
+const GT = resolve('bench/ground-truth/lanes');
+
+interface MaskOccupancy {
+  fps: number;
+  firstFrame: number;
+  lanes: Array<{ id: string; presence: string }>;
+}
+
+/** The lanes drawn by eye for a dev-set clip (bench/ground-truth/lanes/<clip>.lanes.json). */
+export function clipLanes(clip: string): LaneConfig[] {
+  return (JSON.parse(readFileSync(resolve(GT, `${clip}.lanes.json`), 'utf8')) as { lanes: LaneConfig[] }).lanes;
+}
+
+export function highwayLanes(): LaneConfig[] {
+  return clipLanes('cdnet-highway');
+}
+
+export interface LaneOccupancyRow {
+  laneId: string;
+  /** Roadside's lane.interval occupancy (%). */
+  measuredPct: number;
+  /** From the masks over the same time window (%). */
+  maskPct: number;
+  volume: number;
+  windowS: [number, number];
+}
+
+/**
+ * Replays the recording through the tracker; the analytics see only the frames inside the masks'
+ * annotated span, in one 60 s lane interval (partial on both ends), and the masks are read over
+ * exactly the interval's observed period. Clip time 0 is the recording's first frame.
+ */
+export function highwayLaneOccupancy(rec: Recording): LaneOccupancyRow[] {
+  const gt = JSON.parse(readFileSync(resolve(GT, 'cdnet-highway.mask-occupancy.json'), 'utf8')) as MaskOccupancy;
+  const first = rec.frames[0];
+  if (!first) throw new Error('empty recording');
+  const t0 = first.timestampMs;
+  const frameMs = 1000 / gt.fps;
+  // Mask frame n (1-based) shows clip time (n - 1) / fps.
+  const annotatedFromMs = t0 + (gt.firstFrame - 1) * frameMs;
+  const lastMask = gt.firstFrame + (gt.lanes[0]?.presence.length ?? 0) - 1;
+  const annotatedToMs = t0 + lastMask * frameMs;
+  const cam = replayCameraConfig('highway', rec.header.width, rec.header.height, rec.header.fps, { lanes: highwayLanes(), laneData: { intervalSeconds: 60, lengthClasses: { lightMaxM: 6, mediumMaxM: 9, heavyMaxM: 13 } } });
+  const trk = new MultiObjectTracker();
+  const an = new CameraAnalytics({ camera: cam, binSeconds: [60], calibration: null });
+  const data: LaneIntervalData[] = [];
+  let lastMs = annotatedFromMs;
+  for (const f of rec.frames) {
+    const ft = trk.process({ cameraId: 'highway', seq: f.seq, timestampMs: f.timestampMs, width: cam.width, height: cam.height, detections: f.detections });
+    if (f.timestampMs < annotatedFromMs || f.timestampMs >= annotatedToMs) continue;
+    lastMs = f.timestampMs;
+    for (const e of an.process(ft)) if (e.type === 'lane.interval') data.push(e.data as LaneIntervalData);
+  }
+  for (const e of an.close(Math.min(annotatedToMs, lastMs + 1000 / rec.header.fps))) if (e.type === 'lane.interval') data.push(e.data as LaneIntervalData);
+  return data.map((d) => {
+    const s = Date.parse(d.intervalStart);
+    const e = Date.parse(d.intervalEnd);
+    const presence = gt.lanes.find((l) => l.id === d.laneId)?.presence ?? '';
+    let on = 0;
+    let n = 0;
+    for (let i = 0; i < presence.length; i++) {
+      const t = t0 + (gt.firstFrame - 1 + i) * frameMs;
+      if (t < s || t >= e) continue;
+      n++;
+      if (presence[i] === '1') on++;
+    }
+    return { laneId: d.laneId, measuredPct: d.occupancyPct ?? NaN, maskPct: n ? (100 * on) / n : NaN, volume: d.volume, windowS: [(s - t0) / 1000, (e - t0) / 1000] };
+  });
+}
+
+interface LaneLabel {
+  index: number;
+  line: string;
+  tS: number;
+  lane: string;
+}
+
+/** The by-eye lane labels of a dev-set clip's hand-counted crossings (bench/ground-truth/lanes/<clip>.crossings.json). */
+export function laneLabels(clip: string): LaneLabel[] {
+  return (JSON.parse(readFileSync(resolve(GT, `${clip}.crossings.json`), 'utf8')) as { crossings: LaneLabel[] }).crossings;
+}
+
+export interface LaneAgreement {
+  labelled: number;
+  /** Labelled crossings we counted (matched within ±matchS on the same line). */
+  matched: number;
+  /** Matched crossings we put in the labelled lane. */
+  correct: number;
+  wrong: Array<{ tS: number; lane: string; ours: string | null }>;
+}
+
+/** Greedy nearest-in-time matching of our crossings (with their lane) to the labelled ones, per line. */
+export function laneAgreement(labels: LaneLabel[], ours: Array<{ line: string; tS: number; laneId: string | null }>, matchS = 1.5): LaneAgreement {
+  const pairs: Array<{ g: LaneLabel; o: (typeof ours)[number]; d: number }> = [];
+  for (const g of labels) for (const o of ours) if (o.line === g.line && Math.abs(o.tS - g.tS) <= matchS) pairs.push({ g, o, d: Math.abs(o.tS - g.tS) });
+  pairs.sort((a, b) => a.d - b.d);
+  const usedG = new Set<LaneLabel>();
+  const usedO = new Set<(typeof ours)[number]>();
+  const r: LaneAgreement = { labelled: labels.length, matched: 0, correct: 0, wrong: [] };
+  for (const p of pairs) {
+    if (usedG.has(p.g) || usedO.has(p.o)) continue;
+    usedG.add(p.g);
+    usedO.add(p.o);
+    r.matched++;
+    if (p.o.laneId === p.g.lane) r.correct++;
+    else r.wrong.push({ tS: p.g.tS, lane: p.g.lane, ours: p.o.laneId });
+  }
+  return r;
+}
+
+/** A dev-set clip's hand-counted lines (bench/ground-truth/counts) with its lanes, over recorded detections: every crossing with its lane. */
+export function laneCrossings(clip: string, rec: Recording, epochMs: number): Array<{ line: string; tS: number; laneId: string | null }> {
+  const counts = JSON.parse(readFileSync(resolve(`bench/ground-truth/counts/${clip}.json`), 'utf8')) as { lines: Array<{ id: string; from: { x: number; y: number }; to: { x: number; y: number }; direction: { x: number; y: number } }> };
+  const lines = counts.lines.map((l) => ({ id: l.id, from: l.from, to: l.to, direction: l.direction, minTravel: 0.02 }));
+  const cam = replayCameraConfig('gt', rec.header.width, rec.header.height, rec.header.fps, { lines, lanes: clipLanes(clip) });
+  const ours: Array<{ line: string; tS: number; laneId: string | null }> = [];
+  const trk = new MultiObjectTracker();
+  const an = new CameraAnalytics({ camera: cam, binSeconds: [60], calibration: null, onCrossing: (c) => ours.push({ line: c.lineId, tS: (c.tMs - epochMs) / 1000, laneId: c.laneId }) });
+  for (const f of rec.frames) an.process(trk.process({ cameraId: 'gt', seq: f.seq, timestampMs: f.timestampMs, width: cam.width, height: cam.height, detections: f.detections }));
+  an.close((rec.frames.at(-1)?.timestampMs ?? epochMs) + 1);
+  return ours;
+}
+
+export function highwayLaneCrossings(rec: Recording, epochMs: number): Array<{ line: string; tS: number; laneId: string | null }> {
+  return laneCrossings('cdnet-highway', rec, epochMs);
+}
