@@ -560,6 +560,38 @@ function renderStopLines() {
         h('td', {}, [h('input', { value: line.name ?? '', 'aria-label': `Stop line ${n} name`, oninput: (e) => edit(() => setOptional(line, 'name', e.target.value.trim())) })]),
         h('td', { class: 'coords', text: `${fmtPt(line.from)} → ${fmtPt(line.to)}` }),
         h('td', {}, [h('button', { type: 'button', class: 'small-btn danger', 'aria-label': `Delete stop line ${n}`, text: 'Delete', onclick: () => edit(() => deleteStopLine(i), true) })]),
+      ]);
+    }),
+  );
+}
+
+function deleteStopLine(i) {
+  const cfg = state.current.config;
+  cfg.stopLines?.splice(i, 1);
+  if (cfg.stopLines?.length === 0) delete cfg.stopLines;
+}
+
+/** A click of the stop-line tool: the first is one end, the second the other end. True when the line is done. */
+function addStopLinePoint(p) {
+  state.pending.push(p);
+  if (state.pending.length < 2) return false;
+  const [from, to] = state.pending;
+  const cfg = state.current.config;
+  cfg.stopLines = cfg.stopLines ?? [];
+  cfg.stopLines.push({ id: nextId('stop', cfg.stopLines), from, to });
+  return true;
+}
+
+/** Stop lines: a solid white bar (as painted on the road), its id above. */
+function drawStopLines(ctx, P, bad) {
+  (state.current.config.stopLines ?? []).forEach((l, i) => {
+    const color = bad(`/stopLines/${i}`) ? COLORS.invalid : COLORS.stop;
+    const [x1, y1] = P(l.from);
+    outlinedSegment(ctx, [x1, y1], P(l.to), 4, color, 'butt');
+    label(ctx, l.id, [x1, y1 - 12], color);
+  });
+}
+
 // ---- lanes (lane data like loop detectors: a polygon, a direction of travel, a virtual loop)
 
 const LANE_INTERVALS = [20, 30, 60];
@@ -639,30 +671,6 @@ function renderLanes() {
   );
 }
 
-function deleteStopLine(i) {
-  const cfg = state.current.config;
-  cfg.stopLines?.splice(i, 1);
-  if (cfg.stopLines?.length === 0) delete cfg.stopLines;
-}
-
-/** A click of the stop-line tool: the first is one end, the second the other end. True when the line is done. */
-function addStopLinePoint(p) {
-  state.pending.push(p);
-  if (state.pending.length < 2) return false;
-  const [from, to] = state.pending;
-  const cfg = state.current.config;
-  cfg.stopLines = cfg.stopLines ?? [];
-  cfg.stopLines.push({ id: nextId('stop', cfg.stopLines), from, to });
-  return true;
-}
-
-/** Stop lines: a solid white bar (as painted on the road), its id above. */
-function drawStopLines(ctx, P, bad) {
-  (state.current.config.stopLines ?? []).forEach((l, i) => {
-    const color = bad(`/stopLines/${i}`) ? COLORS.invalid : COLORS.stop;
-    const [x1, y1] = P(l.from);
-    outlinedSegment(ctx, [x1, y1], P(l.to), 4, color, 'butt');
-    label(ctx, l.id, [x1, y1 - 12], color);
 function drawPolygon(ctx, P, poly, rgb, fillAlpha, dashed) {
   ctx.beginPath();
   poly.forEach((p, k) => (k === 0 ? ctx.moveTo(...P(p)) : ctx.lineTo(...P(p))));
@@ -876,6 +884,7 @@ function onCanvasClick(ev) {
         renderAll();
         return;
       }
+      break;
     case 'trafficlane':
     case 'loop':
       if (onLaneClick(p)) return;
@@ -966,6 +975,7 @@ function draw() {
   });
 
   drawStopLines(ctx, P, bad);
+
   drawLanes(ctx, P, bad, W, H);
 
   cfg.lines.forEach((l, i) => {
