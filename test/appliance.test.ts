@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { stringify, parse } from 'yaml';
 import { pino } from 'pino';
 import { Appliance } from '../appliance/src/app.js';
+import { validateConfig } from '../appliance/src/config/load.js';
 import { registeredRoutes } from '../appliance/src/api/auth.js';
 import { TestRtspServer, freePort, waitFor } from './helpers/rtsp-server.js';
 import { allTokens, startAppliance, testConfig, TOKENS, type TestAppliance } from './helpers/appliance.js';
@@ -202,14 +203,17 @@ describe('start-up refuses bad input with a clear message', () => {
     (cfg.models as { dir: string }).dir = dir;
     const path = join(dir, 'c.yaml');
     writeFileSync(path, stringify(cfg));
-    await assert.rejects(Appliance.start({ configPath: path, log: pino({ level: 'silent' }) }), /yolox_nano.*weight file missing at .*yolox_nano\.onnx.*MODELS_DIR/);
+    // The config names no model: the error names the shipped default's file.
+    const model = validateConfig(cfg).detector.model;
+    const missing = new RegExp(`${model}.*weight file missing at .*${model}\\.onnx.*MODELS_DIR`);
+    await assert.rejects(Appliance.start({ configPath: path, log: pino({ level: 'silent' }) }), missing);
   });
 
   test('a model file with the wrong checksum is refused', async () => {
     const fs = await import('node:fs');
     const dir = fs.mkdtempSync(join((await import('node:os')).tmpdir(), 'roadside-badmodel-'));
-    fs.writeFileSync(join(dir, 'yolox_nano.onnx'), 'not a model');
     const cfg = testConfig(dir, []);
+    fs.writeFileSync(join(dir, `${validateConfig(cfg).detector.model}.onnx`), 'not a model');
     (cfg.models as { dir: string }).dir = dir;
     const path = join(dir, 'c.yaml');
     writeFileSync(path, stringify(cfg));
