@@ -50,7 +50,7 @@ function analytics(rules: RulesOverride = {}, calibration: CalibrationFile | nul
 }
 
 /** An actor's anchor position (relative coords) as a function of time in seconds (undefined = absent). */
-type Script = { id: number; cls: ObjectClass; at: (t: number) => { x: number; y: number } | undefined };
+type Script = { id: number; cls: ObjectClass; at: (t: number) => { x: number; y: number } | undefined; score?: number };
 
 function run(a: CameraAnalytics, scripts: Script[], seconds: number, jitterPx = 0.8): DomainEvent<IncidentData>[] {
   const rnd = seededRandom(42);
@@ -69,7 +69,7 @@ function run(a: CameraAnalytics, scripts: Script[], seconds: number, jitterPx = 
         id: s.id,
         cls: s.cls,
         box: { x: p.x * W - w / 2 + (rnd() - 0.5) * 2 * jitterPx, y: p.y * H - h + (rnd() - 0.5) * 2 * jitterPx, w, h },
-        score: 0.9,
+        score: s.score ?? 0.9,
         status: 'confirmed',
         velocity: { x: (q.x - p.x) * W * FPS, y: (q.y - p.y) * H * FPS },
         age: i,
@@ -288,6 +288,16 @@ describe('PedestrianOnCarriagewayRule', () => {
     assert.equal(ev[1]!.data.endedAt, new Date(T0 + 5800).toISOString());
   });
 
+  test('evidence gate: a person only ever seen faintly (a rider the detector half-sees at dusk) raises nothing; the same person seen once clearly does', () => {
+    const at = (t: number) => (t < 6 ? { x: 0.5, y: 0.5 } : undefined);
+    const faint = run(analytics({ pedestrian: { minSeconds: 2 } }), [{ id: 9, cls: 'person', at, score: 0.3 }], 15);
+    assert.deepEqual(faint, []);
+    const clear = run(analytics({ pedestrian: { minSeconds: 2 } }), [{ id: 9, cls: 'person', at, score: 0.55 }], 15);
+    assert.deepEqual(clear.map((e) => e.type), ['incident.opened', 'incident.closed']);
+    const ungated = run(analytics({ pedestrian: { minSeconds: 2 }, minEvidenceScore: 0 }), [{ id: 9, cls: 'person', at, score: 0.3 }], 15);
+    assert.deepEqual(ungated.map((e) => e.type), ['incident.opened', 'incident.closed']);
+  });
+
   test('near misses: on the sidewalk (also where it overlaps the road edge), a quick crossing, a car', () => {
     const a = analytics({ pedestrian: { minSeconds: 2 } });
     const ev = run(
@@ -362,12 +372,19 @@ describe('incident scenarios on recorded real detections (bench/ground-truth/inc
     assert.equal(ev[0]?.data.measures.queueBehind, 2);
   });
 
-  test('controls: the roll-back is real backward travel: with a minimum distance of 0.02 of the frame it would be a wrong-way alarm', async () => {
+  test('controls: the roll-back is real backward travel: with a minimum distance of 0.02 of the frame and no pace floor it would be a wrong-way alarm', async () => {
     const s = spec('roll-back-at-stop-line');
-    s.camera.incidents = { wrongWay: { minDistanceRel: 0.02, minSeconds: 0 } } as CameraConfig['incidents'];
+    s.camera.incidents = { wrongWay: { minDistanceRel: 0.02, minSeconds: 0, minLengthsPerSec: 0 } } as CameraConfig['incidents'];
     const ww = (await opened(s)).ev.filter((e) => e.data.kind === 'wrong-way');
     assert.equal(ww.length, 1);
     assert.ok((ww[0]?.data.measures.distanceRel ?? 1) < 0.15, 'shorter than the default minimum distance');
+  });
+
+  test('controls: the pace floor alone keeps the creeping roll-back quiet (distance and time relaxed as above)', async () => {
+    const s = spec('roll-back-at-stop-line');
+    s.camera.incidents = { wrongWay: { minDistanceRel: 0.02, minSeconds: 0 } } as CameraConfig['incidents'];
+    const ww = (await opened(s)).ev.filter((e) => e.data.kind === 'wrong-way');
+    assert.equal(ww.length, 0);
   });
 
   test('controls: the same hard brake side by side with the boxes touching is a collision', async () => {

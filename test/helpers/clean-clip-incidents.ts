@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { recordDetections } from '../../appliance/src/cli/record-detections.js';
 import { parseRecording, type RecordedFrame, type Recording } from '../../appliance/src/core/recording.js';
+import { loadConfigFile } from '../../appliance/src/config/load.js';
 import { modelsDirFromEnv } from '../../appliance/src/core/models.js';
 import { Value } from '@sinclair/typebox/value';
 import { CameraSchema, type CameraConfig, type StopLineConfig, type ZoneConfig } from '../../appliance/src/config/schema.js';
@@ -18,10 +19,11 @@ import { replayCamera } from '../../appliance/src/pipeline/replay.js';
 import { MultiObjectTracker } from '../../appliance/src/track/index.js';
 import { CLEAN_CLIPS } from './clips.js';
 
-/** The demo camera's analysed rate and the demo config's detector (appliance/config/roadside.demo.yaml). */
-export const DEMO_FPS = 5;
-export const DEMO_MODEL = 'yolox_nano';
-export const DEMO_SCORE = 0.3;
+/** The demo camera's analysed rate and detector, read from the shipped demo config (the defaults we ship). */
+const DEMO_CONFIG = loadConfigFile(resolve('appliance/config/roadside.demo.yaml'));
+export const DEMO_FPS = DEMO_CONFIG.cameras[0]?.fps ?? 5;
+export const DEMO_MODEL = DEMO_CONFIG.detector.model;
+export const DEMO_SCORE = DEMO_CONFIG.detector.scoreThreshold;
 export const CACHE_DIR = resolve('var/bench-recordings');
 const SHARED = resolve('../shared/data/traffic');
 

@@ -44,7 +44,8 @@ export class CollisionRule implements IncidentRule {
     const groups = this.contactGroups(sharp);
     for (const s of sharp) {
       if (groups.some((g) => g.includes(s))) continue;
-      if (this.acrossLane(s)) groups.push([s]);
+      // A lone vehicle at an angle that stopped in a queue is jam traffic (and a small far box's heading is noise), not a crash.
+      if (s.stop.queuedAtMs === null && this.acrossLane(s)) groups.push([s]);
     }
     const out: ActiveCondition[] = [];
     const keys = new Set<string>();

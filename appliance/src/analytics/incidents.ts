@@ -262,7 +262,7 @@ export class WrongWayRule implements IncidentRule {
         const cos = norm(travel) > 0 ? dot(unit(travel), lane) : 1;
         const minDist = g ? this.cfg.minDistanceM : this.cfg.minDistanceRel;
         const seconds = (ctx.tMs - ls.refMs) / 1000;
-        if (back >= minDist && cos <= this.cfg.maxCosine && seconds >= this.cfg.minSeconds) {
+        if (back >= minDist && cos <= this.cfg.maxCosine && seconds >= this.cfg.minSeconds && this.atDrivingPace(travel, seconds, tv, ctx, g !== null)) {
           ls.sinceMs ??= ls.refMs;
           out.push({
             key: `wrong-way:${tv.id}:${z.id}`,
@@ -282,6 +282,15 @@ export class WrongWayRule implements IncidentRule {
       }
     }
     return out;
+  }
+
+  /** Mean speed of `travel` (ground metres, or relative frame units) over `seconds` is a driving pace. */
+  private atDrivingPace(travel: Point, seconds: number, tv: TrackView, ctx: FrameContext, calibrated: boolean): boolean {
+    if (seconds <= 0) return false;
+    if (calibrated) return (norm(travel) / seconds) * 3.6 >= this.cfg.minSpeedKmh;
+    const lengthPx = Math.max(tv.boxPx.w, tv.boxPx.h, 1);
+    const px = Math.hypot(travel.x * ctx.width, travel.y * ctx.height);
+    return px / lengthPx / seconds >= this.cfg.minLengthsPerSec;
   }
 
   /** The track's state after this frame's position; reset when the step is a jump. */

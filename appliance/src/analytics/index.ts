@@ -76,6 +76,9 @@ export class CameraAnalytics implements AnalyticsStage {
   private readonly speeds = new SpeedStats();
   private readonly motion: TrackMotion;
   private readonly lastMotion = new Map<number, MotionEstimate>();
+  /** Best detection score each track has had (the incident rules' evidence gate). */
+  private readonly peakScore = new Map<number, number>();
+  private readonly minEvidenceScore: number;
   private readonly incidents: IncidentManager;
   private readonly calibration: CalibrationFile | null;
   private mapper: { w: number; h: number; m: GroundMapper } | null = null;
@@ -100,6 +103,7 @@ export class CameraAnalytics implements AnalyticsStage {
     this.movements = new MovementCounter(new Set(this.zones.filter((z) => z.kind === 'area').map((z) => z.id)));
     this.motion = new TrackMotion({ ...DEFAULT_MOTION_OPTIONS, windowSeconds: opts.speedWindowSeconds ?? DEFAULT_MOTION_OPTIONS.windowSeconds });
     const rules = withDefaults(cam.incidents);
+    this.minEvidenceScore = rules.minEvidenceScore;
     const traffic = new TrafficState(rules.stoppedVehicle, this.zones, cam.stopLines ?? []);
     const list: IncidentRule[] = [];
     if (rules.collision.enabled) list.push(new CollisionRule(rules.collision, this.zones, traffic));
@@ -133,6 +137,7 @@ export class CameraAnalytics implements AnalyticsStage {
       const anchorRel = { x: anchorPx.x / ft.width, y: anchorPx.y / ft.height };
       const ground = mapper ? mapper.toGround(anchorPx) : null;
       let est: MotionEstimate;
+      if (t.status === 'confirmed') this.peakScore.set(t.id, Math.max(t.score, this.peakScore.get(t.id) ?? 0));
       if (t.status === 'confirmed') {
         est = this.motion.observe(t.id, tMs, anchorPx, ground);
         this.lastMotion.set(t.id, est);
@@ -181,7 +186,7 @@ export class CameraAnalytics implements AnalyticsStage {
       width: ft.width,
       height: ft.height,
       groundOfRel: mapper ? (rel: Point) => mapper.toGround({ x: rel.x * ft.width, y: rel.y * ft.height }) : null,
-      tracks: views,
+      tracks: views.filter((v) => (this.peakScore.get(v.id) ?? 0) >= this.minEvidenceScore),
     };
     const incidentEvents = this.incidents.step(ctx);
     events.push(...incidentEvents);
@@ -280,6 +285,7 @@ export class CameraAnalytics implements AnalyticsStage {
       for (const l of this.lines) l.endTrack(id);
       this.motion.forget(id);
       this.lastMotion.delete(id);
+      this.peakScore.delete(id);
     }
     this.lanes.endTracks(ids);
     this.incidents.forget(ids);

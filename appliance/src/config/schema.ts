@@ -191,6 +191,13 @@ export const IncidentRulesSchema = Type.Object(
         smoothSeconds: Type.Number({ minimum: 0, maximum: 5, default: 0.6 }),
         /** A step this far (vehicle lengths) from where the track's own motion predicts is an identity jump: the evidence starts over. */
         maxJumpLengths: Type.Number({ minimum: 0.1, maximum: 20, default: 1.2 }),
+        /**
+         * ...at a driving pace: mean speed against the lane of at least this (km/h with calibration, vehicle
+         * lengths per second without). A track creeping backwards as its box slides from one queued vehicle
+         * to the next is not a wrong-way driver; a car at 20 km/h does ~1.2 lengths/s, a cyclist ~2.
+         */
+        minSpeedKmh: Type.Number({ minimum: 0, default: 8 }),
+        minLengthsPerSec: Type.Number({ minimum: 0, default: 0.5 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -229,6 +236,12 @@ export const IncidentRulesSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /**
+     * A track takes part in the incident rules only once one of its detections scored at least this.
+     * The counting detector runs at a low threshold to keep faint vehicles tracked (rain, night);
+     * an alarm needs confident evidence (faint 'person' boxes on riders, jittery far boxes).
+     */
+    minEvidenceScore: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
     /** An incident closes after its condition has been false this long. */
     clearSeconds: Type.Number({ minimum: 0, default: 5 }),
     /** An open incident emits incident.updated at most this often. */
