@@ -13,9 +13,9 @@ import { DetectorQueue } from '../appliance/src/pipeline/detector-queue.js';
 import { LoadMonitor } from '../appliance/src/pipeline/load-monitor.js';
 import { QuietObserver } from '../appliance/src/pipeline/observer.js';
 import { MultiObjectTracker } from '../appliance/src/track/index.js';
-import type { DetectorStage, FrameSink, FrameSource } from '../appliance/src/core/stages.js';
+import type { DetectorStage, FrameSource } from '../appliance/src/core/stages.js';
 import type { Detection, Frame, RgbImage } from '../appliance/src/core/types.js';
-import { HIGHWAY_LINES, loadFixtureRecording, replayCameraConfig } from './helpers/replay.js';
+import { HIGHWAY_LINES, PushSource, loadFixtureRecording, replayCameraConfig } from './helpers/replay.js';
 
 const rec = loadFixtureRecording('cdnet-highway.10fps.jsonl');
 const FRAME_MS = 1000 / rec.header.fps;
@@ -112,17 +112,6 @@ test('detector queue: cameras take turns, so a camera with many frames waiting c
   await q.close();
 });
 
-/** A live-like source: the test pushes frames and never waits for their analysis (as the RTSP source). */
-class PushSource implements FrameSource {
-  sink: FrameSink | null = null;
-  start(sink: FrameSink): void {
-    this.sink = sink;
-  }
-  status() {
-    return { state: 'streaming' as const, since: 0, reason: '', restarts: 0, framesDecoded: 0, lastFrameAt: null };
-  }
-  async close(): Promise<void> {}
-}
 
 /**
  * The real model's answers (ReplayDetector on the recording), each taking costMs of simulated time: the

@@ -11,9 +11,8 @@ import { LatestFrameSlot } from '../appliance/src/pipeline/frame-slot.js';
 import { QuietObserver } from '../appliance/src/pipeline/observer.js';
 import { replayCamera } from '../appliance/src/pipeline/replay.js';
 import { MultiObjectTracker } from '../appliance/src/track/index.js';
-import type { FrameSink, FrameSource } from '../appliance/src/core/stages.js';
 import type { Detection, DomainEvent, Frame, RgbImage } from '../appliance/src/core/types.js';
-import { HIGHWAY_LINES, lineTotals, loadFixtureRecording, replayCameraConfig } from './helpers/replay.js';
+import { HIGHWAY_LINES, PushSource, lineTotals, loadFixtureRecording, replayCameraConfig } from './helpers/replay.js';
 
 const rec = loadFixtureRecording('cdnet-highway.10fps.jsonl');
 const cam = replayCameraConfig('highway', rec.header.width, rec.header.height, rec.header.fps, { lines: HIGHWAY_LINES });
@@ -63,17 +62,6 @@ test('LatestFrameSlot keeps only the newest frame and settles the ones it drops'
   assert.deepEqual(settled, [1, 3]);
 });
 
-/** A live-like source (does not wait for analysis) that the test pushes frames into. */
-class PushSource implements FrameSource {
-  sink: FrameSink | null = null;
-  start(sink: FrameSink): void {
-    this.sink = sink;
-  }
-  status() {
-    return { state: 'streaming' as const, since: 0, reason: '', restarts: 0, framesDecoded: 0, lastFrameAt: null };
-  }
-  async close(): Promise<void> {}
-}
 
 /** A detector the test releases frame by frame (a stand-in for a slow model; named as such). */
 class GatedDetector {

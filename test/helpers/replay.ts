@@ -6,6 +6,7 @@ import { CameraSchema, type CameraConfig, type CountingLineConfig } from '../../
 import { parseRecording, type Recording } from '../../appliance/src/core/recording.js';
 import type { CountIntervalData } from '../../appliance/src/core/event-data.js';
 import type { DomainEvent } from '../../appliance/src/core/types.js';
+import type { FrameSink, FrameSource } from '../../appliance/src/core/stages.js';
 
 export function replayCameraConfig(id: string, width: number, height: number, fps: number, extra: Partial<CameraConfig> = {}): CameraConfig {
   const cam = Value.Default(CameraSchema, { id, url: 'rtsp://127.0.0.1/replay', fps, width, height, ...extra }) as CameraConfig;
@@ -35,4 +36,16 @@ export function lineTotals(events: readonly DomainEvent[]): Record<string, numbe
     }
   }
   return out;
+}
+
+/** A live-like source (as the RTSP source, it never waits for analysis): the test pushes frames into `sink`. */
+export class PushSource implements FrameSource {
+  sink: FrameSink | null = null;
+  start(sink: FrameSink): void {
+    this.sink = sink;
+  }
+  status() {
+    return { state: 'streaming' as const, since: 0, reason: '', restarts: 0, framesDecoded: 0, lastFrameAt: null };
+  }
+  async close(): Promise<void> {}
 }

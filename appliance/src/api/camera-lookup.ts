@@ -2,6 +2,7 @@
 import type { CameraConfig } from '../config/schema.js';
 import { safeUrl } from '../core/redact.js';
 import type { CameraManager } from '../pipeline/camera-manager.js';
+import { errorBody, type ErrorResponse } from '../core/errors.js';
 import { httpError } from './errors.js';
 import type { CameraStatusBody } from './schemas.js';
 
@@ -10,6 +11,11 @@ export function cameraOr404(id: string, cameras: readonly CameraConfig[]): Camer
   const cam = cameras.find((c) => c.id === id);
   if (!cam) throw httpError(404, `no camera '${id}'`, 'ROADSIDE_ERR_NOT_FOUND');
   return cam;
+}
+
+/** The 404 body of a route that needs the camera's running pipeline (snapshot, health). */
+export function noRunningCamera(id: string): ErrorResponse {
+  return errorBody('ROADSIDE_ERR_NOT_FOUND', `no running camera '${id}'`);
 }
 
 /** The status of a configured camera: its pipeline's while it runs, a stopped one otherwise. */

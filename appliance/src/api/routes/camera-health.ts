@@ -5,6 +5,7 @@ import { errorBody } from '../../core/errors.js';
 import type { CameraManager } from '../../pipeline/camera-manager.js';
 import type { Anonymizer } from '../../privacy/index.js';
 import { anonymizedJpeg } from '../anonymized-jpeg.js';
+import { noRunningCamera } from '../camera-lookup.js';
 import { CameraIdParams, contentResponse, ErrorBody, HealthConfirmBody } from '../schemas.js';
 
 export interface CameraHealthRoutesOptions {
@@ -13,7 +14,6 @@ export interface CameraHealthRoutesOptions {
 }
 
 export const cameraHealthRoutes: FastifyPluginAsyncTypebox<CameraHealthRoutesOptions> = async (app, o) => {
-  const noCamera = (id: string) => errorBody('ROADSIDE_ERR_NOT_FOUND', `no running camera '${id}'`);
 
   app.post(
     '/api/v1/cameras/:id/health/confirm',
@@ -28,7 +28,7 @@ export const cameraHealthRoutes: FastifyPluginAsyncTypebox<CameraHealthRoutesOpt
     },
     async (req, reply) => {
       const p = o.cameras.get(req.params.id);
-      if (!p) return reply.code(404).send(noCamera(req.params.id));
+      if (!p) return reply.code(404).send(noRunningCamera(req.params.id));
       p.retakeHealthReference();
       req.log.info({ camera: req.params.id }, 'health reference retaken on installer confirm');
       return { cameraId: req.params.id, health: p.status().health };
@@ -48,7 +48,7 @@ export const cameraHealthRoutes: FastifyPluginAsyncTypebox<CameraHealthRoutesOpt
     },
     async (req, reply) => {
       const p = o.cameras.get(req.params.id);
-      if (!p) return reply.code(404).send(noCamera(req.params.id));
+      if (!p) return reply.code(404).send(noRunningCamera(req.params.id));
       const h = p.healthMonitor();
       if (!h) return reply.code(503).send(errorBody('ROADSIDE_ERR_NO_FRAME', 'this camera runs no health checks'));
       let jpeg = h.anonymizedReference();

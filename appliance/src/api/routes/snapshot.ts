@@ -4,6 +4,7 @@ import { errorBody } from '../../core/errors.js';
 import type { CameraManager } from '../../pipeline/camera-manager.js';
 import type { Anonymizer } from '../../privacy/index.js';
 import { anonymizedJpeg } from '../anonymized-jpeg.js';
+import { noRunningCamera } from '../camera-lookup.js';
 import { CameraIdParams, contentResponse, ErrorBody } from '../schemas.js';
 
 export interface SnapshotRoutesOptions {
@@ -26,7 +27,7 @@ export const snapshotRoutes: FastifyPluginAsyncTypebox<SnapshotRoutesOptions> = 
     },
     async (req, reply) => {
       const p = o.cameras.get(req.params.id);
-      if (!p) return reply.code(404).send(errorBody('ROADSIDE_ERR_NOT_FOUND', `no running camera '${req.params.id}'`));
+      if (!p) return reply.code(404).send(noRunningCamera(req.params.id));
       const last = p.lastAnalysed();
       if (!last) return reply.code(503).send(errorBody('ROADSIDE_ERR_NO_FRAME', 'no frame analysed yet'));
       const out = await anonymizedJpeg(o.anonymizer(), reply, last.frame, last.detections);
