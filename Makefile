@@ -34,7 +34,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@touch $@
 
 # The cameras' decoder: a lean, static ffmpeg from Debian's current security-patched source (docs/ingest.md),
-# built once (~LEAN_MIN min on 2 cores); the binary is the stamp. The system ffmpeg stays for encoding test clips
+# built once (~4 min of CPU: ~2 min on a quiet 2-core box); the binary is the stamp. The system ffmpeg stays for encoding test clips
 # and for CUDA decode. Rebuild with `rm -rf var/ffmpeg-lean` (e.g. after a Debian security update of ffmpeg).
 LEAN_FFMPEG := var/ffmpeg-lean/bin/ffmpeg
 ffmpeg-lean: $(LEAN_FFMPEG)
