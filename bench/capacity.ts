@@ -10,7 +10,8 @@
 //   5. The real CameraManager (RTSP source, shared DetectorQueue, tracker, analytics, health checks, metrics)
 //      with N = 1, 2, 4, 6, 8 cameras at 5 and 10 fps: analysed fps per camera, % dropped, lag p95, CPU cores of
 //      node and of the ffmpeg children (/proc), RSS and PSS of each. Held = the most cameras with ≤ 2 %
-//      dropped, lag p95 < 1 s and ≥ 97 % of the fps asked; held/bound.
+//      dropped, lag p95 < 1 s and ≥ 97 % of the fps asked (each count between the sweep's steps is tried
+//      where the steps skip it); held/bound.
 //   6. Native fps asked (25) from 4 cameras (an overloaded box): lag, drops, max/min analysed fps; the same
 //      again with inference inline on the main thread (what the worker host buys), and one camera at native
 //      fps against the detector alone (pipeline/detector).
@@ -442,7 +443,18 @@ export async function runCapacityBench(given: CapacityOptions = {}) {
           // 1080p at 10 fps past 6 cameras: skipped to keep the section short (the 720p sweep shows the shape).
           const list = res === '1080p' && fps >= 10 ? ns.filter((n) => n <= 6) : ns;
           await sweep({ manager, base, res, fps, ns: list, urls: urls[res], onPoint: (p) => void r.points.push(p) });
-          r.held[key] = Math.max(0, ...r.points.filter((p) => p.res === res && p.fps === fps && p.held).map((p) => p.cameras));
+          const heldAt = () => Math.max(0, ...r.points.filter((p) => p.res === res && p.fps === fps && p.held).map((p) => p.cameras));
+          // The sweep's steps (…, 6, 8) cap what it can show: between the most held and the first N
+          // that failed, each count is tried too, so held is the real count and not the step below it.
+          const failed = r.points.filter((p) => p.res === res && p.fps === fps && !p.held && p.cameras > heldAt()).map((p) => p.cameras);
+          const firstFailed = failed.length ? Math.min(...failed) : heldAt() + 1;
+          const between = Array.from({ length: Math.max(0, firstFailed - heldAt() - 1) }, (_, i) => heldAt() + 1 + i);
+          if (between.length) {
+            await sweep({ manager, base, res, fps, ns: between, urls: urls[res], onPoint: (p) => void r.points.push(p) });
+            const mine = (p: Point) => p.res === res && p.fps === fps;
+            r.points = [...r.points.filter((p) => !mine(p)), ...r.points.filter(mine).sort((a, b) => a.cameras - b.cameras)];
+          }
+          r.held[key] = heldAt();
         }
       }
       if (full) {

@@ -7,8 +7,8 @@
 # FFmpeg's own libraries are linked in; libc, libm and OpenSSL stay shared (patched by apt as usual).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PREFIX=$ROOT/var/ffmpeg-lean
-SRC=$ROOT/var/ffmpeg-src
+PREFIX=${LEAN_PREFIX:-$ROOT/var/ffmpeg-lean}
+SRC=${LEAN_SRC:-$ROOT/var/ffmpeg-src}
 SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
 JOBS=${JOBS:-$(nproc)}
 
