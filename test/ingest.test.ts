@@ -1,6 +1,8 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { CameraStream, backoffDelay, FrameAssembler, ffmpegArgs, ffmpegVersion, leanFfmpegPath, redactUrl, resolveFfmpeg, safeUrl } from '../appliance/src/ingest/index.js';
@@ -158,6 +160,20 @@ describe('ingest against a real RTSP server on 127.0.0.1', () => {
     assert.equal(readlinkSync(`/proc/${pid}/exe`), lean);
     assert.equal(frames[0]!.data.length, 160 * 90 * 3);
     await cam.stop();
+  });
+
+  test('the lean decoder gives the very frames Debian\'s ffmpeg gives (same source, same scaler): recordings stay valid', () => {
+    const lean = leanFfmpegPath();
+    assert.ok(lean, 'make deps builds var/ffmpeg-lean/bin/ffmpeg');
+    const args = ffmpegArgs({ url: CLIPS.cdnet, fps: 5, width: 320, height: 180, socketTimeoutMs: 5000 });
+    // The first 3 s of the clip (the same args as the cameras', with a duration limit before the output).
+    const limited = [...args.slice(0, -1), '-t', '3', args.at(-1)!];
+    const digest = (bin: string) => {
+      const out = execFileSync(bin, limited, { maxBuffer: 1 << 26 });
+      assert.equal(out.length, 15 * 320 * 180 * 3);
+      return createHash('sha256').update(out).digest('hex');
+    };
+    assert.equal(digest(lean), digest('ffmpeg'));
   });
 
   test('a decoder binary that is missing: the error code in the log, and the camera keeps retrying', async () => {
