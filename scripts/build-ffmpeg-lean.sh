@@ -44,7 +44,7 @@ echo "building lean ffmpeg from Debian source $version"
 # rgb24 rawvideo on a pipe. No audio, no devices, no autodetected libraries, no hardware decode
 # (ingest.hwaccel: cuda uses the system ffmpeg).
 cd "$dir"
-./configure --prefix="$PREFIX" \
+./configure --prefix="$PREFIX.tmp" \
   --disable-everything --disable-autodetect --disable-shared --enable-static \
   --disable-doc --disable-ffplay --disable-ffprobe --disable-avdevice --disable-postproc \
   --disable-debug --enable-pic \
@@ -57,9 +57,12 @@ cd "$dir"
   --enable-muxer=rawvideo --enable-encoder=rawvideo \
   --extra-version="roadside-lean" > "$SRC/configure.log" 2>&1 || { tail -n 30 "$SRC/configure.log"; exit 1; }
 make -j"$JOBS" > "$SRC/make.log" 2>&1 || { grep -E 'error|Error' "$SRC/make.log" | tail -n 30; exit 1; }
+# Installed beside, then moved into place: an interrupted build never leaves a binary that `make` takes for done.
+rm -rf "$PREFIX.tmp"
 make install > /dev/null 2>&1
-strip "$PREFIX/bin/ffmpeg"
-echo "$version" > "$PREFIX/DEBIAN_VERSION"
-rm -rf "$PREFIX/include" "$PREFIX/lib" "$PREFIX/share"
-"$PREFIX/bin/ffmpeg" -hide_banner -version | head -n 1
+strip "$PREFIX.tmp/bin/ffmpeg"
+echo "$version" > "$PREFIX.tmp/DEBIAN_VERSION"
+rm -rf "$PREFIX.tmp/include" "$PREFIX.tmp/lib" "$PREFIX.tmp/share"
+"$PREFIX.tmp/bin/ffmpeg" -hide_banner -version | head -n 1
+rm -rf "$PREFIX" && mv "$PREFIX.tmp" "$PREFIX"
 rm -rf "$SRC"
