@@ -17,6 +17,7 @@ import { createMetrics } from '../appliance/src/metrics/registry.js';
 import { observeLaneEvent } from '../appliance/src/metrics/lanes.js';
 import { highwayLaneCrossings, highwayLaneOccupancy, laneAgreement, laneLabels } from './helpers/lanes.js';
 import { loadFixtureRecording } from './helpers/replay.js';
+import { matchByTime } from './helpers/match-crossings.js';
 
 const W = 1000;
 const H = 1000;
@@ -444,5 +445,57 @@ describe('lane data query', () => {
       { laneId: 'l1', laneNumber: 1, intervalSeconds: 20, lengthClassesM: { lightMaxM: 6, mediumMaxM: 9, heavyMaxM: 13 } },
       { laneId: 'l2', laneNumber: 2, intervalSeconds: 20, lengthClassesM: { lightMaxM: 6, mediumMaxM: 9, heavyMaxM: 13 } },
     ]);
+  });
+});
+
+describe('matching counted crossings to hand-counted ones (lane-blind, by time only)', () => {
+  const at = (line: string, ...ts: number[]) => ts.map((tS) => ({ line, direction: 'forward', tS }));
+
+  test('keeps the time order of near-simultaneous crossings (greedy nearest-first would swap them)', () => {
+    // Hand counts 8.5 and 8.6 s, ours 8.4 and 8.5 s: nearest-first takes 8.5-8.5, then 8.6-8.4.
+    assert.deepEqual(matchByTime(at('towards', 8.5, 8.6), at('towards', 8.4, 8.5), 1.5), [
+      [0, 0],
+      [1, 1],
+    ]);
+  });
+
+  test('a missed vehicle and an extra one do not shift every crossing in between onto its neighbour', () => {
+    // Hand counts at 10, 11, 12 s; we missed the 10 s one and counted an extra at 13 s.
+    assert.deepEqual(matchByTime(at('in', 10, 11, 12), at('in', 11.05, 12.05, 13), 1.5), [
+      [1, 0],
+      [2, 1],
+    ]);
+  });
+
+  test('a lone pair anywhere within the tolerance is matched; beyond it, never', () => {
+    assert.deepEqual(matchByTime(at('in', 5), at('in', 6.45), 1.5), [[0, 0]]);
+    assert.deepEqual(matchByTime(at('in', 5), at('in', 6.55), 1.5), []);
+  });
+
+  test('pairs need the same line, and the same direction where both give one', () => {
+    const gt = [{ line: 'a', direction: 'forward', tS: 1 }, { line: 'b', tS: 2 }];
+    const ours = [
+      { line: 'a', direction: 'backward', tS: 1 },
+      { line: 'b', direction: 'forward', tS: 2.1 },
+      { line: 'a', direction: 'forward', tS: 1.2 },
+    ];
+    assert.deepEqual(matchByTime(gt, ours, 1.5), [
+      [0, 2],
+      [1, 1],
+    ]);
+  });
+
+  test('lane agreement compares lanes only after matching: a crossing in the wrong lane is still matched by time', () => {
+    const labels = [
+      { index: 0, line: 'in', tS: 1, lane: 'left' },
+      { index: 1, line: 'in', tS: 1.1, lane: 'right' },
+    ];
+    const r = laneAgreement(labels, [
+      { line: 'in', direction: 'forward', tS: 0.95, laneId: 'right' },
+      { line: 'in', direction: 'forward', tS: 1.05, laneId: 'left' },
+    ]);
+    // Order-keeping pairs 1.0-0.95 and 1.1-1.05: both lanes wrong. Choosing pairs by lane would have scored 2/2.
+    assert.equal(r.matched, 2);
+    assert.equal(r.correct, 0);
   });
 });

@@ -8,6 +8,7 @@ import type { LaneConfig } from '../../appliance/src/config/schema.js';
 import type { LaneIntervalData } from '../../appliance/src/core/event-data.js';
 import type { Recording } from '../../appliance/src/core/recording.js';
 import { MultiObjectTracker } from '../../appliance/src/track/index.js';
+import { matchByTime } from './match-crossings.js';
 import { replayCameraConfig } from './replay.js';
 
 const GT = resolve('bench/ground-truth/lanes');
@@ -83,6 +84,7 @@ export function highwayLaneOccupancy(rec: Recording): LaneOccupancyRow[] {
 interface LaneLabel {
   index: number;
   line: string;
+  direction?: string;
   tS: number;
   lane: string;
 }
@@ -92,47 +94,53 @@ export function laneLabels(clip: string): LaneLabel[] {
   return (JSON.parse(readFileSync(resolve(GT, `${clip}.crossings.json`), 'utf8')) as { crossings: LaneLabel[] }).crossings;
 }
 
+/** Our crossing of a hand-counted line, with the lane we put it in. */
+export interface LaneCrossing {
+  line: string;
+  direction: string;
+  tS: number;
+  laneId: string | null;
+}
+
 export interface LaneAgreement {
   labelled: number;
-  /** Labelled crossings we counted (matched within ±matchS on the same line). */
+  /** Labelled crossings we counted (matched within ±matchS on the same line and direction). */
   matched: number;
   /** Matched crossings we put in the labelled lane. */
   correct: number;
-  wrong: Array<{ tS: number; lane: string; ours: string | null }>;
+  wrong: Array<{ tS: number; lane: string; ours: string | null; oursTS: number }>;
 }
 
-/** Greedy nearest-in-time matching of our crossings (with their lane) to the labelled ones, per line. */
-export function laneAgreement(labels: LaneLabel[], ours: Array<{ line: string; tS: number; laneId: string | null }>, matchS = 1.5): LaneAgreement {
-  const pairs: Array<{ g: LaneLabel; o: (typeof ours)[number]; d: number }> = [];
-  for (const g of labels) for (const o of ours) if (o.line === g.line && Math.abs(o.tS - g.tS) <= matchS) pairs.push({ g, o, d: Math.abs(o.tS - g.tS) });
-  pairs.sort((a, b) => a.d - b.d);
-  const usedG = new Set<LaneLabel>();
-  const usedO = new Set<(typeof ours)[number]>();
+/**
+ * Our crossings matched one-to-one to the labelled ones by time only (test/helpers/match-crossings.ts:
+ * the most pairs within ±matchS, then the least total Δt²; lane-blind), then the lanes compared.
+ */
+export function laneAgreement(labels: LaneLabel[], ours: LaneCrossing[], matchS = 1.5): LaneAgreement {
   const r: LaneAgreement = { labelled: labels.length, matched: 0, correct: 0, wrong: [] };
-  for (const p of pairs) {
-    if (usedG.has(p.g) || usedO.has(p.o)) continue;
-    usedG.add(p.g);
-    usedO.add(p.o);
+  for (const [gi, oj] of matchByTime(labels, ours, matchS)) {
+    const g = labels[gi];
+    const o = ours[oj];
+    if (!g || !o) continue;
     r.matched++;
-    if (p.o.laneId === p.g.lane) r.correct++;
-    else r.wrong.push({ tS: p.g.tS, lane: p.g.lane, ours: p.o.laneId });
+    if (o.laneId === g.lane) r.correct++;
+    else r.wrong.push({ tS: g.tS, lane: g.lane, ours: o.laneId, oursTS: Math.round(o.tS * 100) / 100 });
   }
   return r;
 }
 
 /** A dev-set clip's hand-counted lines (bench/ground-truth/counts) with its lanes, over recorded detections: every crossing with its lane. */
-export function laneCrossings(clip: string, rec: Recording, epochMs: number): Array<{ line: string; tS: number; laneId: string | null }> {
+export function laneCrossings(clip: string, rec: Recording, epochMs: number): LaneCrossing[] {
   const counts = JSON.parse(readFileSync(resolve(`bench/ground-truth/counts/${clip}.json`), 'utf8')) as { lines: Array<{ id: string; from: { x: number; y: number }; to: { x: number; y: number }; direction: { x: number; y: number } }> };
   const lines = counts.lines.map((l) => ({ id: l.id, from: l.from, to: l.to, direction: l.direction, minTravel: 0.02 }));
   const cam = replayCameraConfig('gt', rec.header.width, rec.header.height, rec.header.fps, { lines, lanes: clipLanes(clip) });
-  const ours: Array<{ line: string; tS: number; laneId: string | null }> = [];
+  const ours: LaneCrossing[] = [];
   const trk = new MultiObjectTracker();
-  const an = new CameraAnalytics({ camera: cam, binSeconds: [60], calibration: null, onCrossing: (c) => ours.push({ line: c.lineId, tS: (c.tMs - epochMs) / 1000, laneId: c.laneId }) });
+  const an = new CameraAnalytics({ camera: cam, binSeconds: [60], calibration: null, onCrossing: (c) => ours.push({ line: c.lineId, direction: c.direction, tS: (c.tMs - epochMs) / 1000, laneId: c.laneId }) });
   for (const f of rec.frames) an.process(trk.process({ cameraId: 'gt', seq: f.seq, timestampMs: f.timestampMs, width: cam.width, height: cam.height, detections: f.detections }));
   an.close((rec.frames.at(-1)?.timestampMs ?? epochMs) + 1);
   return ours;
 }
 
-export function highwayLaneCrossings(rec: Recording, epochMs: number): Array<{ line: string; tS: number; laneId: string | null }> {
+export function highwayLaneCrossings(rec: Recording, epochMs: number): LaneCrossing[] {
   return laneCrossings('cdnet-highway', rec, epochMs);
 }
