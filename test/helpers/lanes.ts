@@ -86,7 +86,8 @@ interface LaneLabel {
   line: string;
   direction?: string;
   tS: number;
-  lane: string;
+  /** null: no lane could be given by eye (a motorbike riding on the divider); matched like the others, left out of the figure. */
+  lane: string | null;
 }
 
 /** The by-eye lane labels of a dev-set clip's hand-counted crossings (bench/ground-truth/lanes/<clip>.crossings.json). */
@@ -103,6 +104,7 @@ export interface LaneCrossing {
 }
 
 export interface LaneAgreement {
+  /** Hand-counted crossings with a lane label (those labelled "no lane" are not counted here). */
   labelled: number;
   /** Labelled crossings we counted (matched within ±matchS on the same line and direction). */
   matched: number;
@@ -116,11 +118,12 @@ export interface LaneAgreement {
  * the most pairs within ±matchS, then the least total Δt²; lane-blind), then the lanes compared.
  */
 export function laneAgreement(labels: LaneLabel[], ours: LaneCrossing[], matchS = 1.5): LaneAgreement {
-  const r: LaneAgreement = { labelled: labels.length, matched: 0, correct: 0, wrong: [] };
+  const r: LaneAgreement = { labelled: labels.filter((l) => l.lane !== null).length, matched: 0, correct: 0, wrong: [] };
+  // Crossings labelled "no lane" take part in the matching (so that they keep their partner), not in the figure.
   for (const [gi, oj] of matchByTime(labels, ours, matchS)) {
     const g = labels[gi];
     const o = ours[oj];
-    if (!g || !o) continue;
+    if (!g || !o || g.lane === null) continue;
     r.matched++;
     if (o.laneId === g.lane) r.correct++;
     else r.wrong.push({ tS: g.tS, lane: g.lane, ours: o.laneId, oursTS: Math.round(o.tS * 100) / 100 });
