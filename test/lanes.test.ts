@@ -506,6 +506,16 @@ describe('matching counted crossings to hand-counted ones (lane-blind, by time o
     ]);
   });
 
+  test('a crossing labelled "no lane" keeps its partner but is left out of the figure', () => {
+    const labels = [
+      { index: 0, line: 'in', tS: 1, lane: null },
+      { index: 1, line: 'in', tS: 1.3, lane: 'b' },
+    ];
+    const r = laneAgreement(labels, [{ line: 'in', direction: 'forward', tS: 1, laneId: 'a' }]);
+    // Dropping the unlabelled crossing before matching would hand its partner (lane a) to the 1.3 s one.
+    assert.deepEqual({ labelled: r.labelled, matched: r.matched, correct: r.correct }, { labelled: 1, matched: 0, correct: 0 });
+  });
+
   test('lane agreement compares lanes only after matching: a crossing in the wrong lane is still matched by time', () => {
     const labels = [
       { index: 0, line: 'in', tS: 1, lane: 'left' },
