@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigSchema, type Config } from '../appliance/src/config/schema.js';
 import type { Recording } from '../appliance/src/core/recording.js';
-import { highwayLaneOccupancy, laneAgreement, laneCrossings, laneLabels } from '../test/helpers/lanes.js';
+import { highwayLaneOccupancy, laneAgreement, laneCrossings, laneLabels, laneVolumes } from '../test/helpers/lanes.js';
 import { loadGroundTruth, recordingOf } from './counts.js';
 
 const RECORD_FPS = 10;
@@ -46,6 +46,7 @@ export async function runLanesBench() {
     '| clip | lines labelled | fps | matched / labelled | in the right lane | share | wrong (labelled → ours, at s) |',
     '|---|---|---|---|---|---|---|',
   ];
+  const volumes: string[] = ['', 'Volume per lane, no matching: hand-counted (labelled) → ours, on the labelled lines inside the counted window', '', '| clip | fps | line: lane labelled → ours |', '|---|---|---|'];
   const runs: Array<Record<string, unknown>> = [];
   for (const fps of fpsList) {
     let correct = 0;
@@ -55,7 +56,10 @@ export async function runLanesBench() {
       const rec = atFps(await recordingOf(clip, model), fps, score);
       const epoch = rec.frames[0]?.timestampMs ?? 0;
       const labels = laneLabels(clip.name);
-      const lanes = laneAgreement(labels, laneCrossings(clip.name, rec, epoch));
+      const ours = laneCrossings(clip.name, rec, epoch);
+      const lanes = laneAgreement(labels, ours);
+      const vol = laneVolumes(labels, ours, clip.window);
+      volumes.push(`| ${clip.name} | ${fps} | ${vol.map((v) => `${v.line}: ${v.lane} ${v.labelled} → ${v.ours}`).join('; ')} |`);
       correct += lanes.correct;
       matched += lanes.matched;
       labelled += lanes.labelled;
@@ -67,12 +71,13 @@ export async function runLanesBench() {
         const diff = Math.round((r.measuredPct - r.maskPct) * 100) / 100;
         summary.push(`| ${fps} | ${r.laneId} | ${r.measuredPct} | ${r.maskPct.toFixed(2)} | ${diff > 0 ? '+' : ''}${diff} | ${r.volume} |`);
       }
-      runs.push({ clip: clip.name, fps, occupancy: occ, laneAssignment: lanes });
+      runs.push({ clip: clip.name, fps, occupancy: occ, laneAssignment: lanes, laneVolumes: vol });
     }
     assignment.push(`| all | | ${fps} | ${matched} / ${labelled} | ${correct} | ${pct(correct, matched)} % | |`);
   }
   summary.push(
     ...assignment,
+    ...volumes,
     '',
     'Acceptance: each lane within 3 pp of the masks over the interval; ≥ 95 % of the matched hand-counted crossings in the lane labelled by eye.',
   );

@@ -15,7 +15,7 @@ import { LaneIntervalSelector, LanesBody, laneSiteId, laneSiteSources, laneValue
 import { explain, validateD2Payload } from './helpers/datex-validator.js';
 import { createMetrics } from '../appliance/src/metrics/registry.js';
 import { observeLaneEvent } from '../appliance/src/metrics/lanes.js';
-import { highwayLaneCrossings, highwayLaneOccupancy, laneAgreement, laneCrossings, laneLabels } from './helpers/lanes.js';
+import { highwayLaneCrossings, highwayLaneOccupancy, laneAgreement, laneCrossings, laneLabels, laneVolumes } from './helpers/lanes.js';
 import { loadFixtureRecording } from './helpers/replay.js';
 import { matchByTime } from './helpers/match-crossings.js';
 
@@ -516,6 +516,26 @@ describe('matching counted crossings to hand-counted ones (lane-blind, by time o
     const r = laneAgreement(labels, [{ line: 'in', direction: 'forward', tS: 1, laneId: 'a' }]);
     // Dropping the unlabelled crossing before matching would hand its partner (lane a) to the 1.3 s one.
     assert.deepEqual({ labelled: r.labelled, matched: r.matched, correct: r.correct }, { labelled: 1, matched: 0, correct: 0 });
+  });
+
+  test('volume per lane counts our crossings on the labelled lines inside the window, without matching', () => {
+    const labels = [
+      { index: 0, line: 'in', direction: 'forward', tS: 1, lane: 'a' },
+      { index: 1, line: 'in', direction: 'forward', tS: 2, lane: 'b' },
+      { index: 2, line: 'in', direction: 'forward', tS: 3, lane: null },
+    ];
+    const ours = [
+      { line: 'in', direction: 'forward', tS: 0.8, laneId: 'b' },
+      { line: 'in', direction: 'forward', tS: 9, laneId: 'b' }, // outside the window
+      { line: 'in', direction: 'backward', tS: 2, laneId: 'a' }, // other direction
+      { line: 'other', direction: 'forward', tS: 2, laneId: 'a' }, // unlabelled line
+      { line: 'in', direction: 'forward', tS: 2.9, laneId: null },
+    ];
+    assert.deepEqual(laneVolumes(labels, ours, { fromS: 0, toS: 5 }), [
+      { line: 'in', lane: 'a', labelled: 1, ours: 0 },
+      { line: 'in', lane: 'b', labelled: 1, ours: 1 },
+      { line: 'in', lane: 'none', labelled: 0, ours: 1 },
+    ]);
   });
 
   test('lane agreement compares lanes only after matching: a crossing in the wrong lane is still matched by time', () => {

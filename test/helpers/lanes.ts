@@ -131,6 +131,29 @@ export function laneAgreement(labels: LaneLabel[], ours: LaneCrossing[], matchS 
   return r;
 }
 
+/**
+ * Volume per lane without any matching: on each labelled line, how many hand-counted crossings each
+ * lane got and how many of ours (inside the counted window, ±0.5 s as in the counts bench) we put
+ * in it. Shows where the lanes are right in bulk even when the time-only pairing is ambiguous.
+ */
+export function laneVolumes(labels: LaneLabel[], ours: LaneCrossing[], window: { fromS: number; toS: number }): Array<{ line: string; lane: string; labelled: number; ours: number }> {
+  const rows = new Map<string, { line: string; lane: string; labelled: number; ours: number }>();
+  const row = (line: string, lane: string) => {
+    const k = `${line}\u0000${lane}`;
+    let r = rows.get(k);
+    if (!r) rows.set(k, (r = { line, lane, labelled: 0, ours: 0 }));
+    return r;
+  };
+  for (const l of labels) if (l.lane !== null) row(l.line, l.lane).labelled++;
+  const lines = new Set(labels.map((l) => l.line));
+  const dirs = new Set(labels.flatMap((l) => (l.direction ? [l.direction] : [])));
+  for (const o of ours) {
+    if (!lines.has(o.line) || (dirs.size && !dirs.has(o.direction)) || o.tS < window.fromS - 0.5 || o.tS > window.toS + 0.5) continue;
+    row(o.line, o.laneId ?? 'none').ours++;
+  }
+  return [...rows.values()].sort((a, b) => a.line.localeCompare(b.line) || a.lane.localeCompare(b.lane));
+}
+
 /** A dev-set clip's hand-counted lines (bench/ground-truth/counts) with its lanes, over recorded detections: every crossing with its lane. */
 export function laneCrossings(clip: string, rec: Recording, epochMs: number): LaneCrossing[] {
   const counts = JSON.parse(readFileSync(resolve(`bench/ground-truth/counts/${clip}.json`), 'utf8')) as { lines: Array<{ id: string; from: { x: number; y: number }; to: { x: number; y: number }; direction: { x: number; y: number } }> };
