@@ -4,7 +4,7 @@
 // score threshold, analysed fps, optional class second opinion, tracker settings) replays the real
 // CameraPipeline (tracker, rider fusion, class vote, counting lines) over those detections. 5 fps is
 // every other 10 fps frame (the same frames ffmpeg's fps filter gives). Each of our crossings is
-// matched to a hand-counted one on the same line and direction within ±1.5 s.
+// matched to a hand-counted one on the same line and direction within ±1.5 s (bench/crossing-match.ts).
 // Prints per candidate: totals, per line and direction, per clip, per class (like a sensor validation
 // report), two-wheelers, heavy vehicles, extra counts; and the CPU cost per analysed frame of each
 // detector and input size, measured apart on frames held in memory.
@@ -22,10 +22,10 @@ import { parseRecording, type Recording } from '../appliance/src/core/recording.
 import { MultiObjectTracker, type TrackerOptions } from '../appliance/src/track/tracker.js';
 import type { LineCrossing } from '../appliance/src/analytics/index.js';
 import type { Frame, ObjectClass } from '../appliance/src/core/types.js';
+import { MATCH_S, matchCrossings } from './crossing-match.js';
 
 const SHARED = resolve(process.env.ROADSIDE_SHARED ?? '../shared');
 const GT_DIR = resolve(process.env.ROADSIDE_GT_DIR ?? 'bench/ground-truth/counts');
-const MATCH_S = 1.5;
 
 interface GtLine {
   id: string;
@@ -87,31 +87,18 @@ export function loadGroundTruth(dir = GT_DIR): Array<GtClip & { name: string }> 
     .map((f) => ({ name: f.replace(/\.json$/, ''), ...(JSON.parse(readFileSync(resolve(dir, f), 'utf8')) as GtClip) }));
 }
 
-interface Ours {
+export interface Ours {
   line: string;
   tS: number;
   direction: 'forward' | 'backward';
   cls: ObjectClass;
+  /** the tracker's id (to find an extra count in the frames) */
+  trackId?: number;
 }
 
 interface Match {
   gt: GtCrossing;
   ours: Ours | null;
-}
-
-/** Greedy nearest-in-time matching per line and direction; returns the matches and our unmatched crossings. */
-export function matchCrossings(gt: GtCrossing[], ours: Ours[]): { matches: Match[]; extra: Ours[] } {
-  const free = new Set(ours);
-  const pairs: Array<{ g: GtCrossing; o: Ours; d: number }> = [];
-  for (const g of gt) for (const o of ours) if (o.line === g.line && o.direction === g.direction && Math.abs(o.tS - g.tS) <= MATCH_S) pairs.push({ g, o, d: Math.abs(o.tS - g.tS) });
-  pairs.sort((a, b) => a.d - b.d);
-  const byGt = new Map<GtCrossing, Ours>();
-  for (const p of pairs) {
-    if (byGt.has(p.g) || !free.has(p.o)) continue;
-    free.delete(p.o);
-    byGt.set(p.g, p.o);
-  }
-  return { matches: gt.map((g) => ({ gt: g, ours: byGt.get(g) ?? null })), extra: [...free] };
 }
 
 const TWO_WHEEL = new Set<ObjectClass>(['bicycle', 'motorcycle']);
@@ -174,7 +161,7 @@ async function replayClip(clip: Clip, c: Candidate, fps: number): Promise<Ours[]
     source: new RecordedFrameSource('gt', rec),
     detector: new ReplayDetector(rec),
     tracker: () => new MultiObjectTracker(c.tracker ?? {}),
-    onCrossing: (x: LineCrossing) => ours.push({ line: x.lineId, tS: (x.tMs - REPLAY_EPOCH_MS) / 1000, direction: x.direction, cls: x.cls }),
+    onCrossing: (x: LineCrossing) => ours.push({ line: x.lineId, tS: (x.tMs - REPLAY_EPOCH_MS) / 1000, direction: x.direction, cls: x.cls, trackId: x.trackId }),
   });
   return ours.filter((o) => o.tS >= clip.window.fromS - 0.5 && o.tS <= clip.window.toS + 0.5);
 }
@@ -193,6 +180,10 @@ export interface CountsResult {
   twoWheelersAsTwoWheelerPct: number;
   twoWheelersAsPedestrian: number;
   extraCounts: number;
+  /** our counted crossings that match no hand count (clip, time, track id, line): where to look in the frames */
+  extras: Array<Ours & { clip: string }>;
+  /** hand-counted crossings with what we counted for them (class, track id), for looking at the misses */
+  matches: Array<{ clip: string; gt: GtCrossing; ours: Ours | null }>;
   /** vehicles crossing matched to a hand count (recall) */
   matchedPct: number;
   /** hand-counted class → the class we counted it as ('missed' when unmatched) */
@@ -204,7 +195,8 @@ export async function evaluate(c: Candidate, fps: number, clips: Clip[] = loadGr
   const perClip: CountsResult['perClip'] = [];
   const allMatches: Match[] = [];
   const allOurs: Ours[] = [];
-  let extra = 0;
+  const extras: CountsResult['extras'] = [];
+  const clipMatches: CountsResult['matches'] = [];
   for (const clip of clips) {
     const ours = await replayClip(clip, c, fps);
     const gt = clip.crossings.filter((x) => x.tS >= clip.window.fromS && x.tS <= clip.window.toS);
@@ -214,7 +206,8 @@ export async function evaluate(c: Candidate, fps: number, clips: Clip[] = loadGr
     const m = matchCrossings(gtVeh, oursVeh);
     allMatches.push(...m.matches);
     allOurs.push(...ours);
-    extra += m.extra.length;
+    extras.push(...m.extra.map((o) => ({ ...o, clip: clip.name })));
+    clipMatches.push(...m.matches.map((x) => ({ clip: clip.name, ...x })));
     perClip.push({ clip: clip.name, gt: gtVeh.length, counted: oursVeh.length, matched: m.matches.filter((x) => x.ours).length, errorPct: gtVeh.length ? pct((oursVeh.length - gtVeh.length) / gtVeh.length) : 0 });
     for (const l of clip.lines) {
       for (const dir of ['forward', 'backward'] as const) {
@@ -248,7 +241,9 @@ export async function evaluate(c: Candidate, fps: number, clips: Clip[] = loadGr
     heavyFoundPct: heavy.length ? pct(heavy.filter((m) => m.ours && HEAVY.has(m.ours.cls)).length / heavy.length) : 0,
     twoWheelersAsTwoWheelerPct: two.length ? pct(two.filter((m) => m.ours && TWO_WHEEL.has(m.ours.cls)).length / two.length) : 0,
     twoWheelersAsPedestrian: allOurs.filter((o) => o.cls === 'person').filter((o) => two.some((m) => m.gt.line === o.line && Math.abs(m.gt.tS - o.tS) <= MATCH_S)).length,
-    extraCounts: extra,
+    extraCounts: extras.length,
+    extras,
+    matches: clipMatches,
     matchedPct: totalGt ? pct(allMatches.filter((m) => m.ours).length / totalGt) : 0,
     confusion: confusionOf(allMatches),
   };
@@ -354,6 +349,7 @@ export async function runCountsBench(runs = countRuns()) {
   for (const r of shipped) {
     summary.push('', `per line and direction, ${r.candidate} at ${r.fps} fps:`, '| clip | line | direction | hand count | counted | error |', '|---|---|---|---|---|---|');
     summary.push(...r.perLine.map((l) => `| ${l.clip} | ${l.line} | ${l.direction} | ${l.gt} | ${l.counted} | ${l.errorPct} % |`));
+    summary.push(`extra counts (no hand count on that line and direction within ${MATCH_S} s; clip time, track id): ` + (r.extras.map((e) => `${e.clip} ${e.line} ${e.direction} ${e.tS.toFixed(1)} s #${e.trackId ?? '?'} ${e.cls}`).join('; ') || 'none'));
   }
   for (const r of results) {
     summary.push(`per clip, ${r.candidate} at ${r.fps} fps: ` + r.perClip.map((c) => `${c.clip} ${c.gt}→${c.counted} (${c.matched} matched)`).join(', '));
