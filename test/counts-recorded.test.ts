@@ -162,3 +162,10 @@ test('identity switches: a lost track is not handed a detection more than a box 
   assert.equal(on.backward, 0);
   assert.ok(off.backward >= 2, `without the gate: ${off.backward}`);
 });
+
+test('record-detections records with the shipped detector unless told otherwise (the demo config, same as the schema default)', async () => {
+  const { shippedDetector } = await import('../appliance/src/cli/record-detections.js');
+  const { validateConfig } = await import('../appliance/src/config/load.js');
+  const d = validateConfig({ cameras: [] }).detector;
+  assert.deepEqual(shippedDetector(), { model: d.model, scoreThreshold: d.scoreThreshold });
+});
