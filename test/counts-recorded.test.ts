@@ -71,16 +71,33 @@ test('a lane cut by the frame edge: vehicles that come in through the side edge 
   assert.equal(crossings.filter((c) => c.lineId === 'out' && c.direction === 'backward').length <= 1, true);
 });
 
-test('side by side: vehicles crossing abreast (hand-counted within 0.2 s of each other) are each counted, by a track of their own (sf-freeway-night, opendatacam)', async () => {
-  for (const [clip, line] of [['sf-freeway-night', 'towards'], ['sf-freeway-night', 'away'], ['opendatacam', 'in']] as const) {
-    const { crossings, gt } = await replay(`${clip}.pvb2003.10fps.jsonl`, clip);
-    const onLine = gt.crossings.filter((c) => c.line === line).sort((a, b) => a.tS - b.tS);
-    const abreast = onLine.filter((c, i) => Math.abs((onLine[i + 1]?.tS ?? Infinity) - c.tS) <= 0.2 || Math.abs((onLine[i - 1]?.tS ?? -Infinity) - c.tS) <= 0.2);
-    assert.ok(abreast.length >= 6, `${clip}/${line}: abreast crossings in the hand count: ${abreast.length}`);
-    const found = match(abreast, crossings).filter((x) => x.ours);
-    assert.ok(found.length >= abreast.length - 1, `${clip}/${line}: abreast vehicles counted: ${found.length}/${abreast.length}`);
-    assert.equal(new Set(found.map((x) => x.ours?.trackId)).size, found.length, `${clip}/${line}: each by its own track`);
-  }
+test('side by side: vehicles crossing abreast (hand-counted within 0.2 s of each other) are each counted, by a track of their own, because only near-identical boxes are suppressed (sf-freeway-night, opendatacam, jakarta-scooters)', async (t) => {
+  // On this data abreast vehicles' boxes overlap little (IoU at most ~0.2 over their tracks' lives),
+  // so what could merge them is suppression of overlapping boxes: the tracker drops a box only when
+  // it is near-identical to a stronger one (duplicateIou 0.7; the detector's NMS is at 0.45). Greedy
+  // instead of Hungarian assignment, the association gate and rider fusion made no difference here.
+  const abreastFound = async (tracker: Partial<TrackerOptions>) => {
+    const perLine: string[] = [];
+    let abreastTotal = 0;
+    let foundTotal = 0;
+    for (const [clip, line] of [['sf-freeway-night', 'towards'], ['sf-freeway-night', 'away'], ['opendatacam', 'in'], ['jakarta-scooters', 'in']] as const) {
+      const { crossings, gt } = await replay(`${clip}.pvb2003.10fps.jsonl`, clip, { tracker });
+      const onLine = gt.crossings.filter((c) => c.line === line).sort((a, b) => a.tS - b.tS);
+      const abreast = new Set(onLine.filter((c, i) => Math.abs((onLine[i + 1]?.tS ?? Infinity) - c.tS) <= 0.2 || Math.abs((onLine[i - 1]?.tS ?? -Infinity) - c.tS) <= 0.2));
+      const found = match(gt.crossings, crossings).filter((x) => abreast.has(x.gt) && x.ours);
+      assert.equal(new Set(found.map((x) => x.ours?.trackId)).size, found.length, `${clip}/${line}: each by its own track`);
+      perLine.push(`${clip}/${line} ${found.length}/${abreast.size}`);
+      abreastTotal += abreast.size;
+      foundTotal += found.length;
+    }
+    return { perLine, abreastTotal, foundTotal };
+  };
+  const on = await abreastFound({});
+  const merged = await abreastFound({ duplicateIou: 0.1 });
+  t.diagnostic(`abreast counted: ${on.perLine.join(', ')}; suppressing every box overlapping a stronger one by IoU 0.1: ${merged.perLine.join(', ')}`);
+  assert.ok(on.abreastTotal >= 18, `abreast crossings in the hand counts: ${on.abreastTotal}`);
+  assert.ok(on.foundTotal >= 0.9 * on.abreastTotal, `abreast vehicles counted: ${on.foundTotal}/${on.abreastTotal}`);
+  assert.ok(on.foundTotal - merged.foundTotal >= 4, `with overlapping boxes suppressed: ${merged.foundTotal}/${merged.abreastTotal}`);
 });
 
 test('lorries by size: hand-counted lorries and the coach are named truck from their box height against the usual car there; cars stay cars (uk-motorway-rain)', async () => {
