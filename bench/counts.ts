@@ -26,6 +26,8 @@ import { MATCH_S, matchCrossings } from './crossing-match.js';
 
 const SHARED = resolve(process.env.ROADSIDE_SHARED ?? '../shared');
 const GT_DIR = resolve(process.env.ROADSIDE_GT_DIR ?? 'bench/ground-truth/counts');
+/** Hand counts never looked at while tuning (counted before anything was run on them): reported apart. */
+const HELDOUT_DIR = resolve('bench/ground-truth/counts-heldout');
 
 interface GtLine {
   id: string;
@@ -354,7 +356,15 @@ export async function runCountsBench(runs = countRuns()) {
   for (const r of results) {
     summary.push(`per clip, ${r.candidate} at ${r.fps} fps: ` + r.perClip.map((c) => `${c.clip} ${c.gt}→${c.counted} (${c.matched} matched)`).join(', '));
   }
-  return { clips: clips.map((c) => c.name), results, cpu, summary };
+  // Held out: the shipped default only, on clips not used while tuning.
+  const heldClips = loadGroundTruth(HELDOUT_DIR);
+  const heldOut: CountsResult[] = [];
+  const { candidate: shippedCandidate, fps: shippedFps } = shippedDefault();
+  for (const fps of heldClips.length ? [shippedFps, 10] : []) heldOut.push(await evaluate(shippedCandidate, fps, heldClips));
+  for (const r of heldOut) {
+    summary.push(`held out (${heldClips.map((c) => c.name).join(', ')}; counted by eye before anything was run on them), ${r.candidate} at ${r.fps} fps: ${r.totalGt} → ${r.totalCounted}, matched ${r.matchedPct} %, extra ${r.extraCounts}; ` + r.perLine.map((l) => `${l.clip}/${l.line} ${l.direction} ${l.gt}→${l.counted}`).join(', '));
+  }
+  return { clips: clips.map((c) => c.name), results, heldOut, cpu, summary };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
