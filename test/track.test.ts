@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { MultiObjectTracker, assign } from '../appliance/src/track/index.js';
 import { DEFAULT_TRACKER_OPTIONS } from '../appliance/src/track/tracker.js';
-import { DEFAULT_SIZE_CLASS, VehicleSizeModel, heavyBySize } from '../appliance/src/track/size-class.js';
+import { DEFAULT_SIZE_CLASS, VehicleSizeModel, heavyBySize, narrowBySize } from '../appliance/src/track/size-class.js';
 import { SyntheticScene, seededRandom } from '../appliance/src/track/synthetic.js';
 import type { Box, Detection, FrameDetections, ObjectClass } from '../appliance/src/core/types.js';
 
@@ -280,6 +280,33 @@ describe('heavy vehicles by size and tracks leaving the picture', () => {
     let cls: string | undefined;
     for (let i = 0; i < 10; i++) cls = plain.process({ cameraId: 'c', seq: i, timestampMs: 1000 + i * 200, width: 640, height: 360, detections: [{ box: { x: 300, y: 140, w: 70, h: 60 }, cls: 'car', score: 0.8 }] }).tracks[0]?.cls ?? cls;
     assert.equal(cls, 'car');
+  });
+
+  test('a scooter boxed as a vehicle: a track much narrower than the cars at its row and taller than wide is a motorcycle; a narrow but wide-aspect car and a box cut by the frame edge are not', () => {
+    const m = new VehicleSizeModel(DEFAULT_SIZE_CLASS);
+    const car = (x: number, w: number): Detection => ({ box: { x, y: 150, w, h: 30 }, cls: 'car', score: 0.8 });
+    for (let i = 0; i < 12; i++) m.learn([car(100 + i, 40)], 360, 640);
+    assert.ok(Math.abs((m.widthRatio(car(300, 16), 640, 360) ?? 0) - 0.4) < 1e-9);
+    assert.equal(m.widthRatio(car(0, 16), 640, 360), null, 'cut by the left edge');
+    assert.equal(m.widthRatio({ ...car(300, 16), cls: 'person' }, 640, 360), null);
+    assert.ok(narrowBySize([0.4, 0.45, 0.5], [0.5, 0.55, 0.6], DEFAULT_SIZE_CLASS));
+    assert.ok(!narrowBySize([0.6, 0.65, 0.6], [1.3, 1.4, 1.3], DEFAULT_SIZE_CLASS), 'narrow for its row but wider than tall: a car on a far lane');
+    assert.ok(!narrowBySize([0.9, 1, 1.1], [0.8, 0.8, 0.8], DEFAULT_SIZE_CLASS), 'as wide as the cars');
+    assert.ok(!narrowBySize([0.4, 0.4], [0.5, 0.5], DEFAULT_SIZE_CLASS), 'too few frames');
+    assert.ok(!narrowBySize([0.4, 0.45, 0.5], [0.5, 0.55, 0.6], { ...DEFAULT_SIZE_CLASS, narrowRatio: null }), 'off');
+    // Through the tracker: cars teach the row, then a narrow upright 'vehicle' passes.
+    const trk = new MultiObjectTracker();
+    let scooter: string | undefined;
+    for (let i = 0; i < 30; i++) {
+      const dets: Detection[] = [
+        { box: { x: 20 + i * 10, y: 170, w: 36, h: 30 }, cls: 'car', score: 0.8 },
+        { box: { x: 600 - i * 10, y: 172, w: 36, h: 28 }, cls: 'car', score: 0.8 },
+      ];
+      if (i >= 15) dets.push({ box: { x: 300, y: 160 + (i - 15), w: 14, h: 30 }, cls: 'car', score: 0.6 });
+      const out = trk.process({ cameraId: 'c', seq: i, timestampMs: 1000 + i * 200, width: 640, height: 360, detections: dets });
+      scooter = out.tracks.find((t) => t.box.w < 20 && t.status === 'confirmed')?.cls ?? scooter;
+    }
+    assert.equal(scooter, 'motorcycle');
   });
 
   test('a lost track predicted out of the picture is dropped at once (it would take the next vehicle entering there)', () => {
