@@ -55,7 +55,7 @@ export interface TrackerOptions {
   sizeClass: SizeClassOptions | null;
   /**
    * A lost track (matched at least 3 times) is not matched to a detection whose centre is more than
-   * this many box heights from its predicted centre; null disables.
+   * this many box heights (the smaller of the two boxes) from its predicted centre; null disables.
    */
   maxJump: number | null;
   /** Remove a lost track as soon as its predicted box centre is outside the frame. */
@@ -239,14 +239,16 @@ export class MultiObjectTracker implements TrackerStage {
 
   /**
    * A lost track with a known motion whose predicted box is far from the detection: another vehicle
-   * (the buffered gate reaches one box size around a track lost for a while), not this one.
+   * (the buffered gate reaches one box size around a track lost for a while), not this one. Measured
+   * in the smaller of the two heights, so a small far track cannot leap onto a big near vehicle
+   * passing over it (nor the other way round).
    */
   private jumps(t: TrackState, predicted: Box, d: Box): boolean {
     const o = this.opts;
     if (o.maxJump === null || t.missed === 0 || t.hits < 3) return false;
     const dx = d.x + d.w / 2 - (predicted.x + predicted.w / 2);
     const dy = d.y + d.h / 2 - (predicted.y + predicted.h / 2);
-    return Math.hypot(dx, dy) > o.maxJump * Math.max(predicted.h, d.h);
+    return Math.hypot(dx, dy) > o.maxJump * Math.min(predicted.h, d.h);
   }
 
   private bufferOf(t: TrackState): number {
