@@ -195,8 +195,7 @@ export interface CountsResult {
 export async function evaluate(c: Candidate, fps: number, clips: Clip[] = loadGroundTruth()): Promise<CountsResult> {
   const perLine: CountsResult['perLine'] = [];
   const perClip: CountsResult['perClip'] = [];
-  const allMatches: Match[] = [];
-  const allOurs: Ours[] = [];
+  const allOurs: Array<Ours & { clip: string }> = [];
   const extras: CountsResult['extras'] = [];
   const clipMatches: CountsResult['matches'] = [];
   for (const clip of clips) {
@@ -206,8 +205,7 @@ export async function evaluate(c: Candidate, fps: number, clips: Clip[] = loadGr
     const gtVeh = gt.filter((x) => VEHICLE.has(x.cls));
     const oursVeh = ours.filter((o) => VEHICLE.has(o.cls));
     const m = matchCrossings(gtVeh, oursVeh);
-    allMatches.push(...m.matches);
-    allOurs.push(...ours);
+    allOurs.push(...ours.map((o) => ({ ...o, clip: clip.name })));
     extras.push(...m.extra.map((o) => ({ ...o, clip: clip.name })));
     clipMatches.push(...m.matches.map((x) => ({ clip: clip.name, ...x })));
     perClip.push({ clip: clip.name, gt: gtVeh.length, counted: oursVeh.length, matched: m.matches.filter((x) => x.ours).length, errorPct: gtVeh.length ? pct((oursVeh.length - gtVeh.length) / gtVeh.length) : 0 });
@@ -222,13 +220,13 @@ export async function evaluate(c: Candidate, fps: number, clips: Clip[] = loadGr
   }
   const classes: ObjectClass[] = ['car', 'truck', 'bus', 'motorcycle', 'bicycle'];
   const perClass = classes.map((cls) => {
-    const gt = allMatches.filter((m) => m.gt.cls === cls).length;
+    const gt = clipMatches.filter((m) => m.gt.cls === cls).length;
     const counted = allOurs.filter((o) => o.cls === cls).length;
     return { cls, gt, counted, errorPct: gt ? pct((counted - gt) / gt) : counted ? 100 : 0 };
   });
-  const heavy = allMatches.filter((m) => HEAVY.has(m.gt.cls));
-  const two = allMatches.filter((m) => TWO_WHEEL.has(m.gt.cls));
-  const totalGt = allMatches.length;
+  const heavy = clipMatches.filter((m) => HEAVY.has(m.gt.cls));
+  const two = clipMatches.filter((m) => TWO_WHEEL.has(m.gt.cls));
+  const totalGt = clipMatches.length;
   const totalCounted = perLine.reduce((s, l) => s + l.counted, 0);
   return {
     candidate: candidateLabel(c),
@@ -242,12 +240,12 @@ export async function evaluate(c: Candidate, fps: number, clips: Clip[] = loadGr
     perClass,
     heavyFoundPct: heavy.length ? pct(heavy.filter((m) => m.ours && HEAVY.has(m.ours.cls)).length / heavy.length) : 0,
     twoWheelersAsTwoWheelerPct: two.length ? pct(two.filter((m) => m.ours && TWO_WHEEL.has(m.ours.cls)).length / two.length) : 0,
-    twoWheelersAsPedestrian: allOurs.filter((o) => o.cls === 'person').filter((o) => two.some((m) => m.gt.line === o.line && Math.abs(m.gt.tS - o.tS) <= MATCH_S)).length,
+    twoWheelersAsPedestrian: allOurs.filter((o) => o.cls === 'person').filter((o) => two.some((m) => m.clip === o.clip && m.gt.line === o.line && Math.abs(m.gt.tS - o.tS) <= MATCH_S)).length,
     extraCounts: extras.length,
     extras,
     matches: clipMatches,
-    matchedPct: totalGt ? pct(allMatches.filter((m) => m.ours).length / totalGt) : 0,
-    confusion: confusionOf(allMatches),
+    matchedPct: totalGt ? pct(clipMatches.filter((m) => m.ours).length / totalGt) : 0,
+    confusion: confusionOf(clipMatches),
   };
 }
 
