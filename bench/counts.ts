@@ -203,8 +203,14 @@ export async function evaluate(c: Candidate, fps: number, clips: Clip[] = loadGr
     const gt = clip.crossings.filter((x) => x.tS >= clip.window.fromS && x.tS <= clip.window.toS);
     // Vehicles only in the totals; people crossing are reported apart.
     const gtVeh = gt.filter((x) => VEHICLE.has(x.cls));
-    const oursVeh = ours.filter((o) => VEHICLE.has(o.cls));
-    const m = matchCrossings(gtVeh, oursVeh);
+    const near = ours.filter((o) => VEHICLE.has(o.cls));
+    const m0 = matchCrossings(gtVeh, near);
+    // Ours within 0.5 s outside the window count when they match a hand count inside it (timing);
+    // unmatched, they are the vehicles the hand count left out at the window's edges on purpose.
+    const inWindow = (o: Ours) => o.tS >= clip.window.fromS && o.tS <= clip.window.toS;
+    const outside = new Set(m0.extra.filter((o) => !inWindow(o)));
+    const oursVeh = near.filter((o) => !outside.has(o));
+    const m = { matches: m0.matches, extra: m0.extra.filter(inWindow) };
     allOurs.push(...ours.map((o) => ({ ...o, clip: clip.name })));
     extras.push(...m.extra.map((o) => ({ ...o, clip: clip.name })));
     clipMatches.push(...m.matches.map((x) => ({ clip: clip.name, ...x })));
