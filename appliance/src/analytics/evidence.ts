@@ -2,7 +2,8 @@
 // that faint, distant vehicles are counted; the price is faint boxes on things that are not vehicles
 // at all (a tree's shadow on the carriageway, a sign, a road marking), which never move. Data that a
 // vehicle merely *being there* produces (loop occupancy, incidents) needs evidence beyond one faint box:
-// a confident detection once, or travel. Crossing counts need neither: a crossing is travel.
+// a confident detection once, or travel. Counting lines ask it too: a faint static box whose height
+// flickers swings its bottom edge over a line without going anywhere (analytics/counting-line.ts).
 import type { Point } from '../core/types.js';
 
 interface Seen {

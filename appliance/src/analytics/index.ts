@@ -166,7 +166,7 @@ export class CameraAnalytics implements AnalyticsStage {
     for (const tv of views) {
       if (tv.status !== 'confirmed') continue;
       for (const line of this.lines) {
-        const crossing = line.observe(tv, tMs);
+        const crossing = line.observe(tv, tMs, this.evidence.isTraffic(tv.id));
         if (!crossing) continue;
         this.lanes.onCrossing({ ...crossing, anchor: tv.anchorRel });
         this.onCrossing?.({ ...crossing, laneId: this.lanes.laneAt(tv.anchorRel) });
