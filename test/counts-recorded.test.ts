@@ -11,11 +11,13 @@ import { RecordedFrameSource } from '../appliance/src/ingest/recorded-source.js'
 import { REPLAY_EPOCH_MS } from '../appliance/src/ingest/clip-source.js';
 import { ReplayDetector } from '../appliance/src/detect/replay-detector.js';
 import { MultiObjectTracker, type TrackerOptions } from '../appliance/src/track/tracker.js';
+import { DEFAULT_SIZE_CLASS } from '../appliance/src/track/size-class.js';
 import type { Recording } from '../appliance/src/core/recording.js';
 import type { CountingLineConfig, ZoneConfig } from '../appliance/src/config/schema.js';
 import type { LineCrossing } from '../appliance/src/analytics/index.js';
 import type { DomainEvent, ObjectClass } from '../appliance/src/core/types.js';
 import { loadFixtureRecording, replayCameraConfig } from './helpers/replay.js';
+import { matchCrossings } from '../bench/crossing-match.js';
 
 interface HandCounts {
   lines: Array<CountingLineConfig & { note?: string }>;
@@ -26,8 +28,9 @@ function handCounts(clip: string): HandCounts {
   return JSON.parse(readFileSync(resolve('bench/ground-truth/counts', `${clip}.json`), 'utf8')) as HandCounts;
 }
 
-/** Every other frame of a 10 fps recording: what the pipeline analyses at 5 fps. */
+/** Every other frame of a 10 fps recording: what the pipeline analyses at 5 fps (a 5 fps one as it is). */
 function at5fps(rec: Recording): Recording {
+  if (rec.header.fps === 5) return rec;
   return { header: { ...rec.header, fps: 5 }, frames: rec.frames.filter((f) => f.seq % 2 === 0).map((f, i) => ({ ...f, seq: i })) };
 }
 
@@ -53,15 +56,10 @@ async function replay(fixture: string, clip: string, o: ReplayOptions = {}) {
   return { crossings, events: run.events, gt };
 }
 
-/** Our crossing nearest in time (±1.5 s, same line and direction) to each hand-counted one, each used once. */
+/** Each hand-counted crossing with ours (same line and direction, ±1.5 s; bench/crossing-match.ts), or null. */
 function match(gt: HandCounts['crossings'], ours: Array<LineCrossing & { tS: number }>) {
-  const free = new Set(ours);
-  return gt.map((g) => {
-    let best: (LineCrossing & { tS: number }) | null = null;
-    for (const o of free) if (o.lineId === g.line && o.direction === g.direction && Math.abs(o.tS - g.tS) <= 1.5 && (!best || Math.abs(o.tS - g.tS) < Math.abs(best.tS - g.tS))) best = o;
-    if (best) free.delete(best);
-    return { gt: g, ours: best };
-  });
+  const mine = ours.map((o) => ({ ...o, line: o.lineId }));
+  return matchCrossings(gt, mine).matches;
 }
 
 test('a lane cut by the frame edge: vehicles that come in through the side edge already past the line are counted (opendatacam "out")', async () => {
@@ -73,16 +71,33 @@ test('a lane cut by the frame edge: vehicles that come in through the side edge 
   assert.equal(crossings.filter((c) => c.lineId === 'out' && c.direction === 'backward').length <= 1, true);
 });
 
-test('side by side: vehicles crossing abreast (hand-counted within 0.2 s of each other) are each counted, by a track of their own (sf-freeway-night, opendatacam)', async () => {
-  for (const [clip, line] of [['sf-freeway-night', 'towards'], ['sf-freeway-night', 'away'], ['opendatacam', 'in']] as const) {
-    const { crossings, gt } = await replay(`${clip}.pvb2003.10fps.jsonl`, clip);
-    const onLine = gt.crossings.filter((c) => c.line === line).sort((a, b) => a.tS - b.tS);
-    const abreast = onLine.filter((c, i) => Math.abs((onLine[i + 1]?.tS ?? Infinity) - c.tS) <= 0.2 || Math.abs((onLine[i - 1]?.tS ?? -Infinity) - c.tS) <= 0.2);
-    assert.ok(abreast.length >= 6, `${clip}/${line}: abreast crossings in the hand count: ${abreast.length}`);
-    const found = match(abreast, crossings).filter((x) => x.ours);
-    assert.ok(found.length >= abreast.length - 1, `${clip}/${line}: abreast vehicles counted: ${found.length}/${abreast.length}`);
-    assert.equal(new Set(found.map((x) => x.ours?.trackId)).size, found.length, `${clip}/${line}: each by its own track`);
-  }
+test('side by side: vehicles crossing abreast (hand-counted within 0.2 s of each other) are each counted, by a track of their own, because only near-identical boxes are suppressed (sf-freeway-night, opendatacam, jakarta-scooters)', async (t) => {
+  // On this data abreast vehicles' boxes overlap little (IoU at most ~0.2 over their tracks' lives),
+  // so what could merge them is suppression of overlapping boxes: the tracker drops a box only when
+  // it is near-identical to a stronger one (duplicateIou 0.7; the detector's NMS is at 0.45). Greedy
+  // instead of Hungarian assignment, the association gate and rider fusion made no difference here.
+  const abreastFound = async (tracker: Partial<TrackerOptions>) => {
+    const perLine: string[] = [];
+    let abreastTotal = 0;
+    let foundTotal = 0;
+    for (const [clip, line] of [['sf-freeway-night', 'towards'], ['sf-freeway-night', 'away'], ['opendatacam', 'in'], ['jakarta-scooters', 'in']] as const) {
+      const { crossings, gt } = await replay(`${clip}.pvb2003.10fps.jsonl`, clip, { tracker });
+      const onLine = gt.crossings.filter((c) => c.line === line).sort((a, b) => a.tS - b.tS);
+      const abreast = new Set(onLine.filter((c, i) => Math.abs((onLine[i + 1]?.tS ?? Infinity) - c.tS) <= 0.2 || Math.abs((onLine[i - 1]?.tS ?? -Infinity) - c.tS) <= 0.2));
+      const found = match(gt.crossings, crossings).filter((x) => abreast.has(x.gt) && x.ours);
+      assert.equal(new Set(found.map((x) => x.ours?.trackId)).size, found.length, `${clip}/${line}: each by its own track`);
+      perLine.push(`${clip}/${line} ${found.length}/${abreast.size}`);
+      abreastTotal += abreast.size;
+      foundTotal += found.length;
+    }
+    return { perLine, abreastTotal, foundTotal };
+  };
+  const on = await abreastFound({});
+  const merged = await abreastFound({ duplicateIou: 0.1 });
+  t.diagnostic(`abreast counted: ${on.perLine.join(', ')}; suppressing every box overlapping a stronger one by IoU 0.1: ${merged.perLine.join(', ')}`);
+  assert.ok(on.abreastTotal >= 18, `abreast crossings in the hand counts: ${on.abreastTotal}`);
+  assert.ok(on.foundTotal >= 0.9 * on.abreastTotal, `abreast vehicles counted: ${on.foundTotal}/${on.abreastTotal}`);
+  assert.ok(on.foundTotal - merged.foundTotal >= 4, `with overlapping boxes suppressed: ${merged.foundTotal}/${merged.abreastTotal}`);
 });
 
 test('lorries by size: hand-counted lorries and the coach are named truck from their box height against the usual car there; cars stay cars (uk-motorway-rain)', async () => {
@@ -117,4 +132,57 @@ test('exclusion zones on real detections: the cars parked at the kerb all clip l
   const plain = await replay('opendatacam.pvb2003.10fps.jsonl', 'opendatacam', { zones: [road, bay('area')], incidents });
   // A car queueing in the zone outside the bay may still be (rightly) reported in both.
   assert.ok(stopped(plain.events) - stopped(parked.events) >= 2, `stopped-vehicle incidents: ${stopped(plain.events)} without a parking zone, ${stopped(parked.events)} with it`);
+});
+
+test('two-wheelers by width: scooters the model boxes as a vehicle, much narrower than the cars at their row and taller than wide, are counted as motorcycles; cars stay cars (jakarta-scooters, sf-freeway-night)', async (t) => {
+  const classes = async (clip: string, tracker: Partial<TrackerOptions>) => {
+    const { crossings, gt } = await replay(`${clip}.pvb2003.10fps.jsonl`, clip, { tracker });
+    const m = match(gt.crossings, crossings);
+    return {
+      motoAsMoto: m.filter((x) => x.gt.cls === 'motorcycle' && x.ours?.cls === 'motorcycle').length,
+      motoAsCar: m.filter((x) => x.gt.cls === 'motorcycle' && x.ours?.cls === 'car').length,
+      carsAsMoto: m.filter((x) => x.gt.cls === 'car' && x.ours?.cls === 'motorcycle').length,
+    };
+  };
+  const narrowOff = { sizeClass: { ...DEFAULT_SIZE_CLASS, narrowRatio: null } };
+  const on = await classes('jakarta-scooters', {});
+  const off = await classes('jakarta-scooters', narrowOff);
+  const night = await classes('sf-freeway-night', {});
+  t.diagnostic(`jakarta motorcycles as motorcycle: ${on.motoAsMoto} (as car ${on.motoAsCar}), without the width rule ${off.motoAsMoto} (as car ${off.motoAsCar}); cars as motorcycle: jakarta ${on.carsAsMoto}, sf ${night.carsAsMoto}`);
+  assert.ok(on.motoAsMoto - off.motoAsMoto >= 2, `motorcycles as motorcycle: ${on.motoAsMoto} with, ${off.motoAsMoto} without the width rule`);
+  assert.ok(on.carsAsMoto + night.carsAsMoto <= 1, `cars named motorcycle: ${on.carsAsMoto} + ${night.carsAsMoto}`);
+});
+
+test('a faint static box whose height flickers (a tree shadow) swings its bottom edge over the line but is not counted: a crossing needs travel or a confident detection (cdnet-highway)', async (t) => {
+  const counts = async (incidents?: Record<string, unknown>) => {
+    const { crossings, gt } = await replay('cdnet-highway.pvb2003.5fps.jsonl', 'cdnet-highway', incidents ? { incidents } : {});
+    const m = match(gt.crossings, crossings);
+    return { forward: crossings.filter((c) => c.direction === 'forward').length, backward: crossings.filter((c) => c.direction === 'backward').length, matched: m.filter((x) => x.ours).length, hand: gt.crossings.length };
+  };
+  const on = await counts();
+  // Every track is 'traffic' when no score is needed for evidence: the gate is off.
+  const off = await counts({ minEvidenceScore: 0 });
+  t.diagnostic(`hand ${on.hand}; with the gate ${on.forward} forward + ${on.backward} backward (${on.matched} matched); without ${off.forward} + ${off.backward} (${off.matched} matched)`);
+  assert.equal(on.backward, 0);
+  assert.ok(off.forward + off.backward - (on.forward + on.backward) >= 2, 'the shadow track counts without the gate');
+  assert.ok(on.matched >= off.matched - 1, 'no vehicle lost to the gate');
+});
+
+test('identity switches: a lost track is not handed a detection more than a box height from its prediction, so no vehicle is counted backwards on the one-way lines (uk-motorway-rain)', async (t) => {
+  const backward = async (tracker: Partial<TrackerOptions>) => {
+    const { crossings, gt } = await replay('uk-motorway-rain.pvb2003.10fps.jsonl', 'uk-motorway-rain', { tracker });
+    return { backward: crossings.filter((c) => c.direction === 'backward').length, matched: match(gt.crossings, crossings).filter((x) => x.ours).length };
+  };
+  const on = await backward({});
+  const off = await backward({ maxJump: null });
+  t.diagnostic(`backward counts ${on.backward} (${on.matched} matched), without the jump gate ${off.backward} (${off.matched} matched)`);
+  assert.equal(on.backward, 0);
+  assert.ok(off.backward >= 2, `without the gate: ${off.backward}`);
+});
+
+test('record-detections records with the shipped detector unless told otherwise (the demo config, same as the schema default)', async () => {
+  const { shippedDetector } = await import('../appliance/src/cli/record-detections.js');
+  const { validateConfig } = await import('../appliance/src/config/load.js');
+  const d = validateConfig({ cameras: [] }).detector;
+  assert.deepEqual(shippedDetector(), { model: d.model, scoreThreshold: d.scoreThreshold });
 });

@@ -427,3 +427,26 @@ describe('incident scenarios on recorded real detections (bench/ground-truth/inc
     assert.ok(!r.events.some((e) => e.type === 'incident.opened' && (e.data as IncidentData).kind === 'stopped-vehicle'), 'the crashed cars are the collision, not also stopped vehicles');
   });
 });
+
+describe('CollisionRule: a lone vehicle across its lane', () => {
+  /** Drives diagonally (45° off the lane axis) and stops sharply at (0.5, 0.45) at t = 4 s. */
+  const angled: Script = {
+    id: 2,
+    cls: 'car',
+    at: (t) => (t <= 4 ? { x: 0.3 + 0.05 * t, y: 0.1 + 0.0875 * t } : t <= 20 ? { x: 0.5, y: 0.45 } : undefined),
+  };
+  /** Stands ahead of it in the same lane from t = 2 s, and drives on at t = 6 s. */
+  const ahead: Script = { id: 1, cls: 'car', at: path(0.5, [[0, 0.1], [2, 0.6], [6, 0.6], [7.5, 1.2]]) };
+  const collisions = (evs: DomainEvent<IncidentData>[]) => evs.filter((e) => e.type === 'incident.opened' && e.data.kind === 'collision');
+
+  test('stopping at an angle alone on the carriageway is a collision (across-lane cue)', () => {
+    const evs = collisions(run(analytics(), [angled], 12));
+    assert.equal(evs.length, 1);
+    assert.equal(evs[0]?.data.collisionCue, 'across-lane');
+  });
+
+  test('the same sharp angled stop behind a stopped vehicle is queue traffic, also once the vehicle ahead has driven on', () => {
+    const evs = run(analytics(), [ahead, angled], 12);
+    assert.deepEqual(collisions(evs), [], JSON.stringify(evs.map((e) => [e.type, e.data.kind, sec(e)])));
+  });
+});

@@ -6,22 +6,14 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { sha256Hex } from '../appliance/src/api/auth.js';
+import type { Page } from 'playwright-core';
 import type { LaneConfig } from '../appliance/src/config/schema.js';
 import { CLIPS } from './helpers/paths.js';
-import { startAppliance, type TestAppliance } from './helpers/appliance.js';
-import { TestRtspServer, freePort } from './helpers/rtsp-server.js';
-import { installerContext, launchChromium } from './helpers/browser.js';
+import { InstallerSession, type Pt } from './helpers/installer.js';
 
 const TOKEN = 'installer-lanes-test-token-7d2e4b';
 const CAMERA = 'highway';
 const SCREENSHOT = resolve('test/artifacts/installer-lanes.png');
-
-interface Pt {
-  x: number;
-  y: number;
-}
 
 const near = (actual: number, expected: number, tol: number, what: string) =>
   assert.ok(Math.abs(actual - expected) <= tol, `${what}: ${actual} is not within ${tol} of ${expected}`);
@@ -41,48 +33,20 @@ const LANES: Array<{ corners: Pt[]; loop: Pt[]; lengthM: string }> = [
 ];
 
 describe('installer page: lanes', { timeout: 120_000 }, () => {
-  let rtsp: TestRtspServer;
-  let ui: TestAppliance;
-  let browser: Browser;
-  let context: BrowserContext;
+  const session = new InstallerSession({ clip: CLIPS.cdnet, token: TOKEN, camera: { id: CAMERA, name: 'Highway', fps: 5, width: 640, height: 480 } });
   let page: Page;
-  const pageErrors: string[] = [];
-
-  const cameraConfig = async () => {
-    const res = await fetch(`${ui.base}/api/v1/cameras/${CAMERA}/config`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    assert.equal(res.status, 200);
-    return (await res.json()) as { lanes?: LaneConfig[]; laneData?: { intervalSeconds: number } };
-  };
-  const clickCanvas = async (p: Pt) => {
-    const canvas = page.getByLabel('Drawing area over the snapshot');
-    await canvas.scrollIntoViewIfNeeded();
-    const box = await canvas.boundingBox();
-    assert.ok(box && box.width > 100 && box.height > 50, 'the canvas has a size');
-    await page.mouse.click(box.x + box.width * p.x, box.y + box.height * p.y);
-  };
+  const cameraConfig = () => session.cameraConfig<{ lanes?: LaneConfig[]; laneData?: { intervalSeconds: number } }>();
+  const clickCanvas = (p: Pt) => session.clickCanvas(p);
 
   before(async () => {
-    rtsp = new TestRtspServer(CLIPS.cdnet);
-    const url = await rtsp.start(await freePort());
-    ui = await startAppliance([{ id: CAMERA, name: 'Highway', url, fps: 5, width: 640, height: 480 }], {
-      auth: { enabled: true, tokens: [{ name: 'inst', sha256: sha256Hex(TOKEN), role: 'installer' }] },
-      // This test is about drawing, not the anonymizer's speed: a busy shared 2-core box needs more than 5 s.
-      privacy: { timeoutMs: 30_000 },
-    });
-    browser = await launchChromium();
-    context = await installerContext(browser, TOKEN);
-    page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await session.start();
+    page = session.page;
   });
 
-  after(async () => {
-    await browser?.close();
-    await ui?.stop();
-    await rtsp?.stop();
-  });
+  after(() => session.stop());
 
   test('two lanes with their loops are drawn on the anonymized snapshot, edited and saved', async () => {
-    await page.goto(`${ui.base}/ui/`);
+    await page.goto(`${session.ui.base}/ui/`);
     const row = page.locator(`#camera-table tr[data-id="${CAMERA}"]`);
     await row.locator('.badge', { hasText: 'streaming' }).waitFor({ timeout: 60_000 });
     await page.getByRole('button', { name: `Open camera ${CAMERA}` }).click();
@@ -138,6 +102,6 @@ describe('installer page: lanes', { timeout: 120_000 }, () => {
     assert.ok(existsSync(SCREENSHOT));
     assert.deepEqual([...readFileSync(SCREENSHOT).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
     assert.ok(statSync(SCREENSHOT).size > 20_000, `a real picture, ${statSync(SCREENSHOT).size} bytes`);
-    assert.deepEqual(pageErrors, [], 'no script errors on the page');
+    assert.deepEqual(session.pageErrors, [], 'no script errors on the page');
   });
 });

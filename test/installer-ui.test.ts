@@ -4,22 +4,15 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { Appliance } from '../appliance/src/app.js';
-import { sha256Hex } from '../appliance/src/api/auth.js';
 import { CLIPS } from './helpers/paths.js';
-import { startAppliance, type TestAppliance } from './helpers/appliance.js';
-import { TestRtspServer, freePort } from './helpers/rtsp-server.js';
-import { installerContext, launchChromium } from './helpers/browser.js';
+import { InstallerSession, type Pt } from './helpers/installer.js';
 
 const TOKEN = 'installer-ui-test-token-5f1c9a';
 const CAMERA = 'cam1';
 const SCREENSHOT = resolve('test/artifacts/installer-ui.png');
 
-interface Pt {
-  x: number;
-  y: number;
-}
 interface LineCfg {
   id: string;
   from: Pt;
@@ -39,30 +32,17 @@ const near = (actual: number, expected: number, tol: number, what: string) =>
   assert.ok(Math.abs(actual - expected) <= tol, `${what}: ${actual} is not within ${tol} of ${expected}`);
 
 describe('installer page', { timeout: 90_000 }, () => {
-  let rtsp: TestRtspServer;
+  const session = new InstallerSession({ clip: CLIPS.opendatacam, token: TOKEN, camera: { id: CAMERA, name: 'Test junction', fps: 5, width: 640, height: 360 } });
   let app: Appliance;
   let base: string;
-  let ui: TestAppliance;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let rtspUrl: string;
-  const pageErrors: string[] = [];
 
   const api = (path: string) => fetch(base + path, { headers: { authorization: `Bearer ${TOKEN}` } });
-  const cameraConfig = async (): Promise<CameraCfg> => {
-    const res = await api(`/api/v1/cameras/${CAMERA}/config`);
-    assert.equal(res.status, 200);
-    return (await res.json()) as CameraCfg;
-  };
+  const cameraConfig = () => session.cameraConfig<CameraCfg>();
   /** Clicks on the drawing canvas at relative image coordinates. */
-  const clickCanvas = async (x: number, y: number) => {
-    const canvas = page.getByLabel('Drawing area over the snapshot');
-    await canvas.scrollIntoViewIfNeeded();
-    const box = await canvas.boundingBox();
-    assert.ok(box && box.width > 100 && box.height > 50, 'the canvas has a size');
-    await page.mouse.click(box.x + box.width * x, box.y + box.height * y);
-  };
+  const clickCanvas = (x: number, y: number) => session.clickCanvas({ x, y });
   const save = () => page.getByRole('button', { name: 'Save', exact: true }).click();
   /** Saves and waits until the page says `expected` or shows errors; fails with what the page says. */
   const saveExpecting = async (expected: string) => {
@@ -79,24 +59,13 @@ describe('installer page', { timeout: 90_000 }, () => {
   const authFailures = async () => (await app.metrics.authFailures.get()).values.reduce((s, v) => s + v.value, 0);
 
   before(async () => {
-    rtsp = new TestRtspServer(CLIPS.opendatacam);
-    rtspUrl = await rtsp.start(await freePort());
-    ui = await startAppliance([{ id: CAMERA, name: 'Test junction', url: rtspUrl, fps: 5, width: 640, height: 360 }], {
-      auth: { enabled: true, tokens: [{ name: 'inst', sha256: sha256Hex(TOKEN), role: 'installer' }] },
-    });
-    app = ui.app;
+    await session.start();
+    ({ browser, page, rtspUrl } = session);
+    app = session.ui.app;
     base = app.address();
-    browser = await launchChromium();
-    context = await installerContext(browser, TOKEN);
-    page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(err.message));
   });
 
-  after(async () => {
-    await browser?.close();
-    await ui?.stop();
-    await rtsp?.stop();
-  });
+  after(() => session.stop());
 
   test('without credentials the page answers 401 with a Basic challenge', async () => {
     const anonymous = await browser.newContext();
@@ -317,6 +286,6 @@ describe('installer page', { timeout: 90_000 }, () => {
     const png = readFileSync(SCREENSHOT);
     assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG');
     assert.ok(statSync(SCREENSHOT).size > 50_000, `a real picture, ${statSync(SCREENSHOT).size} bytes`);
-    assert.deepEqual(pageErrors, [], 'no script errors on the page');
+    assert.deepEqual(session.pageErrors, [], 'no script errors on the page');
   });
 });

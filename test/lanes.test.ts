@@ -15,8 +15,9 @@ import { LaneIntervalSelector, LanesBody, laneSiteId, laneSiteSources, laneValue
 import { explain, validateD2Payload } from './helpers/datex-validator.js';
 import { createMetrics } from '../appliance/src/metrics/registry.js';
 import { observeLaneEvent } from '../appliance/src/metrics/lanes.js';
-import { highwayLaneCrossings, highwayLaneOccupancy, laneAgreement, laneLabels } from './helpers/lanes.js';
+import { highwayLaneCrossings, highwayLaneOccupancy, laneAgreement, laneCrossings, laneLabels, laneVolumes } from './helpers/lanes.js';
 import { loadFixtureRecording } from './helpers/replay.js';
+import { matchByTime } from './helpers/match-crossings.js';
 
 const W = 1000;
 const H = 1000;
@@ -396,6 +397,29 @@ describe('lane assignment on the hand-counted dev set (lanes labelled by eye)', 
     // Both lanes carry labelled traffic, so putting everything in one lane cannot pass.
     assert.ok(new Set(laneLabels('cdnet-highway').map((l) => l.lane)).size === 2);
   });
+
+  // The shipped detector's recorded boxes (10 fps). sf-freeway-night at night (four lanes, headlights)
+  // and opendatacam by day (three lanes): every labelled lane carries traffic, so one lane for all
+  // cannot pass. sf's four vehicles abreast at 14.5-14.7 s cross within 0.2 s of each other: the
+  // time-only matching cannot tell them apart, hence ≥ 90 % there. opendatacam's 'out' line is left
+  // to the bench: vehicles entering at the frame edge in its third lane (not drawn) add crossings
+  // that the time-only matching pairs with neighbours (bench/ground-truth/lanes/README.md).
+  for (const { clip, fixture, line, min } of [
+    { clip: 'sf-freeway-night', fixture: 'sf-freeway-night.pvb2003.10fps.jsonl', line: 'towards', min: 0.9 },
+    { clip: 'opendatacam', fixture: 'opendatacam.pvb2003.10fps.jsonl', line: 'in', min: 0.95 },
+  ]) {
+    test(`${clip} '${line}': the matched crossings are in the labelled lane (≥ ${min * 100} %)`, (t) => {
+      const rec = loadFixtureRecording(fixture);
+      const first = rec.frames[0];
+      assert.ok(first);
+      const labels = laneLabels(clip).filter((l) => l.line === line);
+      const r = laneAgreement(labels, laneCrossings(clip, rec, first.timestampMs));
+      t.diagnostic(`${r.correct}/${r.matched} matched crossings in the right lane (${r.labelled} labelled); wrong: ${JSON.stringify(r.wrong)}`);
+      assert.ok(r.matched >= 0.9 * r.labelled, `most labelled crossings are counted (${r.matched}/${r.labelled})`);
+      assert.ok(r.correct >= min * r.matched, `${r.correct}/${r.matched}`);
+      assert.ok(new Set(labels.flatMap((l) => (l.lane === null ? [] : [l.lane]))).size >= 3, 'three or more labelled lanes carry traffic');
+    });
+  }
 });
 
 describe('lane metrics', () => {
@@ -444,5 +468,87 @@ describe('lane data query', () => {
       { laneId: 'l1', laneNumber: 1, intervalSeconds: 20, lengthClassesM: { lightMaxM: 6, mediumMaxM: 9, heavyMaxM: 13 } },
       { laneId: 'l2', laneNumber: 2, intervalSeconds: 20, lengthClassesM: { lightMaxM: 6, mediumMaxM: 9, heavyMaxM: 13 } },
     ]);
+  });
+});
+
+describe('matching counted crossings to hand-counted ones (lane-blind, by time only)', () => {
+  const at = (line: string, ...ts: number[]) => ts.map((tS) => ({ line, direction: 'forward', tS }));
+
+  test('keeps the time order of near-simultaneous crossings (greedy nearest-first would swap them)', () => {
+    // Hand counts 8.5 and 8.6 s, ours 8.4 and 8.5 s: nearest-first takes 8.5-8.5, then 8.6-8.4.
+    assert.deepEqual(matchByTime(at('towards', 8.5, 8.6), at('towards', 8.4, 8.5), 1.5), [
+      [0, 0],
+      [1, 1],
+    ]);
+  });
+
+  test('a missed vehicle and an extra one do not shift every crossing in between onto its neighbour', () => {
+    // Hand counts at 10, 11, 12 s; we missed the 10 s one and counted an extra at 13 s.
+    assert.deepEqual(matchByTime(at('in', 10, 11, 12), at('in', 11.05, 12.05, 13), 1.5), [
+      [1, 0],
+      [2, 1],
+    ]);
+  });
+
+  test('a lone pair anywhere within the tolerance is matched; beyond it, never', () => {
+    assert.deepEqual(matchByTime(at('in', 5), at('in', 6.45), 1.5), [[0, 0]]);
+    assert.deepEqual(matchByTime(at('in', 5), at('in', 6.55), 1.5), []);
+  });
+
+  test('pairs need the same line, and the same direction where both give one', () => {
+    const gt = [{ line: 'a', direction: 'forward', tS: 1 }, { line: 'b', tS: 2 }];
+    const ours = [
+      { line: 'a', direction: 'backward', tS: 1 },
+      { line: 'b', direction: 'forward', tS: 2.1 },
+      { line: 'a', direction: 'forward', tS: 1.2 },
+    ];
+    assert.deepEqual(matchByTime(gt, ours, 1.5), [
+      [0, 2],
+      [1, 1],
+    ]);
+  });
+
+  test('a crossing labelled "no lane" keeps its partner but is left out of the figure', () => {
+    const labels = [
+      { index: 0, line: 'in', tS: 1, lane: null },
+      { index: 1, line: 'in', tS: 1.3, lane: 'b' },
+    ];
+    const r = laneAgreement(labels, [{ line: 'in', direction: 'forward', tS: 1, laneId: 'a' }]);
+    // Dropping the unlabelled crossing before matching would hand its partner (lane a) to the 1.3 s one.
+    assert.deepEqual({ labelled: r.labelled, matched: r.matched, correct: r.correct }, { labelled: 1, matched: 0, correct: 0 });
+  });
+
+  test('volume per lane counts our crossings on the labelled lines inside the window, without matching', () => {
+    const labels = [
+      { index: 0, line: 'in', direction: 'forward', tS: 1, lane: 'a' },
+      { index: 1, line: 'in', direction: 'forward', tS: 2, lane: 'b' },
+      { index: 2, line: 'in', direction: 'forward', tS: 3, lane: null },
+    ];
+    const ours = [
+      { line: 'in', direction: 'forward', tS: 0.8, laneId: 'b' },
+      { line: 'in', direction: 'forward', tS: 9, laneId: 'b' }, // outside the window
+      { line: 'in', direction: 'backward', tS: 2, laneId: 'a' }, // other direction
+      { line: 'other', direction: 'forward', tS: 2, laneId: 'a' }, // unlabelled line
+      { line: 'in', direction: 'forward', tS: 2.9, laneId: null },
+    ];
+    assert.deepEqual(laneVolumes(labels, ours, { fromS: 0, toS: 5 }), [
+      { line: 'in', lane: 'a', labelled: 1, ours: 0 },
+      { line: 'in', lane: 'b', labelled: 1, ours: 1 },
+      { line: 'in', lane: 'none', labelled: 0, ours: 1 },
+    ]);
+  });
+
+  test('lane agreement compares lanes only after matching: a crossing in the wrong lane is still matched by time', () => {
+    const labels = [
+      { index: 0, line: 'in', tS: 1, lane: 'left' },
+      { index: 1, line: 'in', tS: 1.1, lane: 'right' },
+    ];
+    const r = laneAgreement(labels, [
+      { line: 'in', direction: 'forward', tS: 0.95, laneId: 'right' },
+      { line: 'in', direction: 'forward', tS: 1.05, laneId: 'left' },
+    ]);
+    // Order-keeping pairs 1.0-0.95 and 1.1-1.05: both lanes wrong. Choosing pairs by lane would have scored 2/2.
+    assert.equal(r.matched, 2);
+    assert.equal(r.correct, 0);
   });
 });

@@ -2,9 +2,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { MultiObjectTracker, assign } from '../appliance/src/track/index.js';
 import { DEFAULT_TRACKER_OPTIONS } from '../appliance/src/track/tracker.js';
-import { DEFAULT_SIZE_CLASS, VehicleSizeModel, heavyBySize } from '../appliance/src/track/size-class.js';
+import { DEFAULT_SIZE_CLASS, VehicleSizeModel, heavyBySize, narrowBySize } from '../appliance/src/track/size-class.js';
 import { SyntheticScene, seededRandom } from '../appliance/src/track/synthetic.js';
-import type { Box, Detection, FrameDetections, ObjectClass } from '../appliance/src/core/types.js';
+import type { Box, Detection, FrameDetections, ObjectClass, Track } from '../appliance/src/core/types.js';
 
 function frame(seq: number, tMs: number, detections: Detection[], width = 640, height = 360): FrameDetections {
   return { cameraId: 'cam1', seq, timestampMs: tMs, width, height, detections };
@@ -253,9 +253,28 @@ test('one object reported under two classes (per-class NMS) gives one track', ()
   assert.equal(trk.stateSize(), 1);
 });
 
+/**
+ * Cars in two lanes teach the tracker the usual car size at rows 170-200 for 15 frames; then `other(i)`
+ * passes beside them for 15 more. Returns the last class of the confirmed track `which` picks out.
+ */
+function classAmongCars(other: (i: number) => Detection, which: (t: Track) => boolean): string | undefined {
+  const trk = new MultiObjectTracker();
+  let cls: string | undefined;
+  for (let i = 0; i < 30; i++) {
+    const dets: Detection[] = [
+      { box: { x: 20 + i * 10, y: 170, w: 36, h: 30 }, cls: 'car', score: 0.8 },
+      { box: { x: 600 - i * 10, y: 172, w: 36, h: 28 }, cls: 'car', score: 0.8 },
+    ];
+    if (i >= 15) dets.push(other(i - 15));
+    const out = trk.process({ cameraId: 'c', seq: i, timestampMs: 1000 + i * 200, width: 640, height: 360, detections: dets });
+    cls = out.tracks.find((t) => which(t) && t.status === 'confirmed')?.cls ?? cls;
+  }
+  return cls;
+}
+
 describe('heavy vehicles by size and tracks leaving the picture', () => {
   test('a car box 2x taller than the usual car at its row makes a truck track; a 1.2x one stays a car; nothing before the row is learnt', () => {
-    const m = new VehicleSizeModel({ heavyRatio: 1.7, bands: 10, memory: 50, minSamples: 5, learnScore: 0.3 });
+    const m = new VehicleSizeModel({ heavyRatio: 1.7, narrowRatio: 0.7, bands: 10, memory: 50, minSamples: 5, learnScore: 0.3 });
     const car = (h: number): Detection => ({ box: { x: 10, y: 200 - h, w: h * 1.2, h }, cls: 'car', score: 0.8 });
     assert.equal(m.ratio(car(40), 360), null, 'no cars seen at that row yet');
     for (let i = 0; i < 6; i++) m.learn([car(38 + i)], 360);
@@ -264,22 +283,29 @@ describe('heavy vehicles by size and tracks leaving the picture', () => {
     assert.ok(!heavyBySize([1.2, 1.3, 2.5], DEFAULT_SIZE_CLASS), 'the median, not one swollen box');
     assert.ok(!heavyBySize([2, 2], DEFAULT_SIZE_CLASS), 'too few frames');
     // Through the tracker: cars in one lane teach the row, then a lorry twice as tall passes.
-    const trk = new MultiObjectTracker();
-    let lorry: string | undefined;
-    for (let i = 0; i < 30; i++) {
-      const dets: Detection[] = [
-        { box: { x: 20 + i * 10, y: 170, w: 36, h: 30 }, cls: 'car', score: 0.8 },
-        { box: { x: 600 - i * 10, y: 172, w: 36, h: 28 }, cls: 'car', score: 0.8 },
-      ];
-      if (i >= 15) dets.push({ box: { x: 300, y: 140 + (i - 15), w: 70, h: 60 }, cls: 'car', score: 0.8 });
-      const out = trk.process({ cameraId: 'c', seq: i, timestampMs: 1000 + i * 200, width: 640, height: 360, detections: dets });
-      lorry = out.tracks.find((t) => t.box.h > 50 && t.status === 'confirmed')?.cls ?? lorry;
-    }
+    const lorry = classAmongCars((i) => ({ box: { x: 300, y: 140 + i, w: 70, h: 60 }, cls: 'car', score: 0.8 }), (t) => t.box.h > 50);
     assert.equal(lorry, 'truck');
     const plain = new MultiObjectTracker({ sizeClass: null });
     let cls: string | undefined;
     for (let i = 0; i < 10; i++) cls = plain.process({ cameraId: 'c', seq: i, timestampMs: 1000 + i * 200, width: 640, height: 360, detections: [{ box: { x: 300, y: 140, w: 70, h: 60 }, cls: 'car', score: 0.8 }] }).tracks[0]?.cls ?? cls;
     assert.equal(cls, 'car');
+  });
+
+  test('a scooter boxed as a vehicle: a track much narrower than the cars at its row and taller than wide is a motorcycle; a narrow but wide-aspect car and a box cut by the frame edge are not', () => {
+    const m = new VehicleSizeModel(DEFAULT_SIZE_CLASS);
+    const car = (x: number, w: number): Detection => ({ box: { x, y: 150, w, h: 30 }, cls: 'car', score: 0.8 });
+    for (let i = 0; i < 12; i++) m.learn([car(100 + i, 40)], 360, 640);
+    assert.ok(Math.abs((m.widthRatio(car(300, 16), 640, 360) ?? 0) - 0.4) < 1e-9);
+    assert.equal(m.widthRatio(car(0, 16), 640, 360), null, 'cut by the left edge');
+    assert.equal(m.widthRatio({ ...car(300, 16), cls: 'person' }, 640, 360), null);
+    assert.ok(narrowBySize([0.4, 0.45, 0.5], [0.5, 0.55, 0.6], DEFAULT_SIZE_CLASS));
+    assert.ok(!narrowBySize([0.6, 0.65, 0.6], [1.3, 1.4, 1.3], DEFAULT_SIZE_CLASS), 'narrow for its row but wider than tall: a car on a far lane');
+    assert.ok(!narrowBySize([0.9, 1, 1.1], [0.8, 0.8, 0.8], DEFAULT_SIZE_CLASS), 'as wide as the cars');
+    assert.ok(!narrowBySize([0.4, 0.4], [0.5, 0.5], DEFAULT_SIZE_CLASS), 'too few frames');
+    assert.ok(!narrowBySize([0.4, 0.45, 0.5], [0.5, 0.55, 0.6], { ...DEFAULT_SIZE_CLASS, narrowRatio: null }), 'off');
+    // Through the tracker: cars teach the row, then a narrow upright 'vehicle' passes.
+    const scooter = classAmongCars((i) => ({ box: { x: 300, y: 160 + i, w: 14, h: 30 }, cls: 'car', score: 0.6 }), (t) => t.box.w < 20);
+    assert.equal(scooter, 'motorcycle');
   });
 
   test('a lost track predicted out of the picture is dropped at once (it would take the next vehicle entering there)', () => {

@@ -8,6 +8,7 @@ import type { LaneConfig } from '../../appliance/src/config/schema.js';
 import type { LaneIntervalData } from '../../appliance/src/core/event-data.js';
 import type { Recording } from '../../appliance/src/core/recording.js';
 import { MultiObjectTracker } from '../../appliance/src/track/index.js';
+import { matchByTime } from './match-crossings.js';
 import { replayCameraConfig } from './replay.js';
 
 const GT = resolve('bench/ground-truth/lanes');
@@ -83,8 +84,10 @@ export function highwayLaneOccupancy(rec: Recording): LaneOccupancyRow[] {
 interface LaneLabel {
   index: number;
   line: string;
+  direction?: string;
   tS: number;
-  lane: string;
+  /** null: no lane could be given by eye (a motorbike riding on the divider); matched like the others, left out of the figure. */
+  lane: string | null;
 }
 
 /** The by-eye lane labels of a dev-set clip's hand-counted crossings (bench/ground-truth/lanes/<clip>.crossings.json). */
@@ -92,47 +95,78 @@ export function laneLabels(clip: string): LaneLabel[] {
   return (JSON.parse(readFileSync(resolve(GT, `${clip}.crossings.json`), 'utf8')) as { crossings: LaneLabel[] }).crossings;
 }
 
+/** Our crossing of a hand-counted line, with the lane we put it in. */
+export interface LaneCrossing {
+  line: string;
+  direction: string;
+  tS: number;
+  laneId: string | null;
+}
+
 export interface LaneAgreement {
+  /** Hand-counted crossings with a lane label (those labelled "no lane" are not counted here). */
   labelled: number;
-  /** Labelled crossings we counted (matched within ±matchS on the same line). */
+  /** Labelled crossings we counted (matched within ±matchS on the same line and direction). */
   matched: number;
   /** Matched crossings we put in the labelled lane. */
   correct: number;
-  wrong: Array<{ tS: number; lane: string; ours: string | null }>;
+  wrong: Array<{ tS: number; lane: string; ours: string | null; oursTS: number }>;
 }
 
-/** Greedy nearest-in-time matching of our crossings (with their lane) to the labelled ones, per line. */
-export function laneAgreement(labels: LaneLabel[], ours: Array<{ line: string; tS: number; laneId: string | null }>, matchS = 1.5): LaneAgreement {
-  const pairs: Array<{ g: LaneLabel; o: (typeof ours)[number]; d: number }> = [];
-  for (const g of labels) for (const o of ours) if (o.line === g.line && Math.abs(o.tS - g.tS) <= matchS) pairs.push({ g, o, d: Math.abs(o.tS - g.tS) });
-  pairs.sort((a, b) => a.d - b.d);
-  const usedG = new Set<LaneLabel>();
-  const usedO = new Set<(typeof ours)[number]>();
-  const r: LaneAgreement = { labelled: labels.length, matched: 0, correct: 0, wrong: [] };
-  for (const p of pairs) {
-    if (usedG.has(p.g) || usedO.has(p.o)) continue;
-    usedG.add(p.g);
-    usedO.add(p.o);
+/**
+ * Our crossings matched one-to-one to the labelled ones by time only (test/helpers/match-crossings.ts:
+ * the most pairs within ±matchS, then the least total Δt²; lane-blind), then the lanes compared.
+ */
+export function laneAgreement(labels: LaneLabel[], ours: LaneCrossing[], matchS = 1.5): LaneAgreement {
+  const r: LaneAgreement = { labelled: labels.filter((l) => l.lane !== null).length, matched: 0, correct: 0, wrong: [] };
+  // Crossings labelled "no lane" take part in the matching (so that they keep their partner), not in the figure.
+  for (const [gi, oj] of matchByTime(labels, ours, matchS)) {
+    const g = labels[gi];
+    const o = ours[oj];
+    if (!g || !o || g.lane === null) continue;
     r.matched++;
-    if (p.o.laneId === p.g.lane) r.correct++;
-    else r.wrong.push({ tS: p.g.tS, lane: p.g.lane, ours: p.o.laneId });
+    if (o.laneId === g.lane) r.correct++;
+    else r.wrong.push({ tS: g.tS, lane: g.lane, ours: o.laneId, oursTS: Math.round(o.tS * 100) / 100 });
   }
   return r;
 }
 
+/**
+ * Volume per lane without any matching: on each labelled line, how many hand-counted crossings each
+ * lane got and how many of ours (inside the counted window, ±0.5 s as in the counts bench) we put
+ * in it. Shows where the lanes are right in bulk even when the time-only pairing is ambiguous.
+ */
+export function laneVolumes(labels: LaneLabel[], ours: LaneCrossing[], window: { fromS: number; toS: number }): Array<{ line: string; lane: string; labelled: number; ours: number }> {
+  const rows = new Map<string, { line: string; lane: string; labelled: number; ours: number }>();
+  const row = (line: string, lane: string) => {
+    const k = `${line}\u0000${lane}`;
+    let r = rows.get(k);
+    if (!r) rows.set(k, (r = { line, lane, labelled: 0, ours: 0 }));
+    return r;
+  };
+  for (const l of labels) if (l.lane !== null) row(l.line, l.lane).labelled++;
+  const lines = new Set(labels.map((l) => l.line));
+  const dirs = new Set(labels.flatMap((l) => (l.direction ? [l.direction] : [])));
+  for (const o of ours) {
+    if (!lines.has(o.line) || (dirs.size && !dirs.has(o.direction)) || o.tS < window.fromS - 0.5 || o.tS > window.toS + 0.5) continue;
+    row(o.line, o.laneId ?? 'none').ours++;
+  }
+  return [...rows.values()].sort((a, b) => a.line.localeCompare(b.line) || a.lane.localeCompare(b.lane));
+}
+
 /** A dev-set clip's hand-counted lines (bench/ground-truth/counts) with its lanes, over recorded detections: every crossing with its lane. */
-export function laneCrossings(clip: string, rec: Recording, epochMs: number): Array<{ line: string; tS: number; laneId: string | null }> {
+export function laneCrossings(clip: string, rec: Recording, epochMs: number): LaneCrossing[] {
   const counts = JSON.parse(readFileSync(resolve(`bench/ground-truth/counts/${clip}.json`), 'utf8')) as { lines: Array<{ id: string; from: { x: number; y: number }; to: { x: number; y: number }; direction: { x: number; y: number } }> };
   const lines = counts.lines.map((l) => ({ id: l.id, from: l.from, to: l.to, direction: l.direction, minTravel: 0.02 }));
   const cam = replayCameraConfig('gt', rec.header.width, rec.header.height, rec.header.fps, { lines, lanes: clipLanes(clip) });
-  const ours: Array<{ line: string; tS: number; laneId: string | null }> = [];
+  const ours: LaneCrossing[] = [];
   const trk = new MultiObjectTracker();
-  const an = new CameraAnalytics({ camera: cam, binSeconds: [60], calibration: null, onCrossing: (c) => ours.push({ line: c.lineId, tS: (c.tMs - epochMs) / 1000, laneId: c.laneId }) });
+  const an = new CameraAnalytics({ camera: cam, binSeconds: [60], calibration: null, onCrossing: (c) => ours.push({ line: c.lineId, direction: c.direction, tS: (c.tMs - epochMs) / 1000, laneId: c.laneId }) });
   for (const f of rec.frames) an.process(trk.process({ cameraId: 'gt', seq: f.seq, timestampMs: f.timestampMs, width: cam.width, height: cam.height, detections: f.detections }));
   an.close((rec.frames.at(-1)?.timestampMs ?? epochMs) + 1);
   return ours;
 }
 
-export function highwayLaneCrossings(rec: Recording, epochMs: number): Array<{ line: string; tS: number; laneId: string | null }> {
+export function highwayLaneCrossings(rec: Recording, epochMs: number): LaneCrossing[] {
   return laneCrossings('cdnet-highway', rec, epochMs);
 }

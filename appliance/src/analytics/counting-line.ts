@@ -4,6 +4,10 @@
 // hysteresis band absorbs box flicker and stop-and-go; near a frame edge the band is narrowed to the
 // room that is left, and a track first seen between the edge and the line while heading across it
 // is taken to come from that edge, so edge lines neither miss nor double count.
+// A crossing is travel: it counts only once the track has moved one box height from where the line
+// first saw it (analytics/evidence.ts). A faint static box on the background (a tree's shadow at
+// cdnet-highway) whose height flickers swings its bottom edge back and forth over a line without
+// going anywhere; a vehicle that crosses before it has moved that far is counted when it has.
 import type { CountingLineConfig } from '../config/schema.js';
 import { OBJECT_CLASSES, type DomainEvent, type ObjectClass, type Point } from '../core/types.js';
 import type { CountIntervalData } from '../core/event-data.js';
@@ -21,6 +25,8 @@ interface LineTrackState {
   /** Position along the segment (0..1) where the anchor's path last changed side. */
   lastCrossT: number | null;
   counted: Set<Direction>;
+  /** A crossing made before the track had travelled: counted when it has, dropped if it goes back first. */
+  pending: Direction | null;
 }
 
 export interface LineCrossing {
@@ -74,8 +80,11 @@ export class CountingLine {
     this.classes = cfg.classes ? new Set(cfg.classes) : null;
   }
 
-  /** Feed one observation of a confirmed track; returns the crossing if this one counts. */
-  observe(tv: TrackView, tMs: number): LineCrossing | null {
+  /**
+   * Feed one observation of a confirmed track; returns the crossing if this one counts. `traffic`:
+   * the track has shown it is a vehicle, not a faint box on the background (analytics/evidence.ts).
+   */
+  observe(tv: TrackView, tMs: number, traffic = true): LineCrossing | null {
     if (this.pendingSpeed.has(tv.id) && tv.speedKmh !== null) {
       this.pendingSpeed.delete(tv.id);
       for (const acc of this.acc.values()) acc.speeds.push(tv.speedKmh);
@@ -83,7 +92,7 @@ export class CountingLine {
     const p = tv.anchorRel;
     let st = this.tracks.get(tv.id);
     if (!st) {
-      st = { side: 0, prev: null, lastCrossT: null, counted: new Set() };
+      st = { side: 0, prev: null, lastCrossT: null, counted: new Set(), pending: null };
       this.tracks.set(tv.id, st);
     }
     const rel = sub(p, this.a);
@@ -101,7 +110,7 @@ export class CountingLine {
     if (d === 0) return null;
     const raw: -1 | 1 = d > 0 ? 1 : -1;
     const foot = { x: this.a.x + this.u.x * t * this.len, y: this.a.y + this.u.y * t * this.len };
-    if (Math.abs(d) < this.threshold(foot, raw)) return null;
+    if (Math.abs(d) < this.threshold(foot, raw)) return this.settlePending(st, tv, tMs, traffic);
 
     if (st.side === 0) {
       // First sure sighting. An object that just came into the frame on the line's other side and is
@@ -114,13 +123,28 @@ export class CountingLine {
       st.side = (-raw) as -1 | 1;
       st.lastCrossT = entryT;
     }
-    if (raw === st.side) return null;
+    if (raw === st.side) return this.settlePending(st, tv, tMs, traffic);
     st.side = raw;
     const direction: Direction = raw > 0 ? 'forward' : 'backward';
+    // Back over the line before it had travelled: the pending crossing was jitter.
+    if (st.pending !== null && st.pending !== direction) {
+      st.pending = null;
+      return null;
+    }
     const crossT = st.lastCrossT ?? t;
     if (crossT < -0.01 || crossT > 1.01) return null;
     if (st.counted.has(direction)) return null;
     if (this.classes && !this.classes.has(tv.cls)) return null;
+    st.pending = direction;
+    return this.settlePending(st, tv, tMs, traffic);
+  }
+
+  /** Counts the pending crossing once the track has travelled. */
+  private settlePending(st: LineTrackState, tv: TrackView, tMs: number, traffic: boolean): LineCrossing | null {
+    if (st.pending === null || !traffic) return null;
+    const direction = st.pending;
+    st.pending = null;
+    if (st.counted.has(direction)) return null;
     st.counted.add(direction);
     const crossing: LineCrossing = { lineId: this.id, trackId: tv.id, direction, cls: tv.cls, tMs, speedKmh: tv.speedKmh };
     this.record(crossing);

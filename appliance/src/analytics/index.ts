@@ -23,6 +23,7 @@ import { DEFAULT_MOTION_OPTIONS, TrackMotion, type MotionEstimate } from './moti
 import { SpeedStats } from './speed.js';
 import type { FrameContext, GroundMapper, TrackView } from './types.js';
 import { MovementCounter, ZoneCounter, ZoneShape } from './zones.js';
+import { TrackEvidence } from './evidence.js';
 import { LaneAnalytics, type LaneTrack } from './lanes.js';
 
 export { loadCalibration, buildCalibration, rescaleCalibration, groundMapper, type CalibrationFile } from '../../../calibration/file.js';
@@ -76,9 +77,8 @@ export class CameraAnalytics implements AnalyticsStage {
   private readonly speeds = new SpeedStats();
   private readonly motion: TrackMotion;
   private readonly lastMotion = new Map<number, MotionEstimate>();
-  /** Best detection score each track has had (the incident rules' evidence gate). */
-  private readonly peakScore = new Map<number, number>();
-  private readonly minEvidenceScore: number;
+  /** What each track has shown of being traffic (the incident rules' and the loops' evidence gate). */
+  private readonly evidence: TrackEvidence;
   private readonly incidents: IncidentManager;
   private readonly calibration: CalibrationFile | null;
   private mapper: { w: number; h: number; m: GroundMapper } | null = null;
@@ -103,7 +103,7 @@ export class CameraAnalytics implements AnalyticsStage {
     this.movements = new MovementCounter(new Set(this.zones.filter((z) => z.kind === 'area').map((z) => z.id)));
     this.motion = new TrackMotion({ ...DEFAULT_MOTION_OPTIONS, windowSeconds: opts.speedWindowSeconds ?? DEFAULT_MOTION_OPTIONS.windowSeconds });
     const rules = withDefaults(cam.incidents);
-    this.minEvidenceScore = rules.minEvidenceScore;
+    this.evidence = new TrackEvidence(rules.minEvidenceScore);
     const traffic = new TrafficState(rules.stoppedVehicle, this.zones, cam.stopLines ?? []);
     const list: IncidentRule[] = [];
     if (rules.collision.enabled) list.push(new CollisionRule(rules.collision, this.zones, traffic));
@@ -137,8 +137,8 @@ export class CameraAnalytics implements AnalyticsStage {
       const anchorRel = { x: anchorPx.x / ft.width, y: anchorPx.y / ft.height };
       const ground = mapper ? mapper.toGround(anchorPx) : null;
       let est: MotionEstimate;
-      if (t.status === 'confirmed') this.peakScore.set(t.id, Math.max(t.score, this.peakScore.get(t.id) ?? 0));
       if (t.status === 'confirmed') {
+        this.evidence.observe(t.id, t.score, anchorPx, t.box.h);
         est = this.motion.observe(t.id, tMs, anchorPx, ground);
         this.lastMotion.set(t.id, est);
       } else {
@@ -166,7 +166,7 @@ export class CameraAnalytics implements AnalyticsStage {
     for (const tv of views) {
       if (tv.status !== 'confirmed') continue;
       for (const line of this.lines) {
-        const crossing = line.observe(tv, tMs);
+        const crossing = line.observe(tv, tMs, this.evidence.isTraffic(tv.id));
         if (!crossing) continue;
         this.lanes.onCrossing({ ...crossing, anchor: tv.anchorRel });
         this.onCrossing?.({ ...crossing, laneId: this.lanes.laneAt(tv.anchorRel) });
@@ -186,14 +186,14 @@ export class CameraAnalytics implements AnalyticsStage {
       width: ft.width,
       height: ft.height,
       groundOfRel: mapper ? (rel: Point) => mapper.toGround({ x: rel.x * ft.width, y: rel.y * ft.height }) : null,
-      tracks: views.filter((v) => (this.peakScore.get(v.id) ?? 0) >= this.minEvidenceScore),
+      tracks: views.filter((v) => this.evidence.confident(v.id)),
     };
     const incidentEvents = this.incidents.step(ctx);
     events.push(...incidentEvents);
 
     // 6. Lanes (after incidents: a queue detected in this frame has its length in the lanes).
     this.noteQueues(incidentEvents);
-    events.push(...this.lanes.process({ tMs, tracks: laneTracks(present, views, ft.width, ft.height), groundOfRel: ctx.groundOfRel, queuedTrackIds: new Set([...this.queued.values()].flat()) }));
+    events.push(...this.lanes.process({ tMs, tracks: laneTracks(present.filter((t) => this.evidence.isTraffic(t.id)), views, ft.width, ft.height), groundOfRel: ctx.groundOfRel, queuedTrackIds: new Set([...this.queued.values()].flat()) }));
     this.last = { tMs, tracks: views };
     return events;
   }
@@ -273,7 +273,8 @@ export class CameraAnalytics implements AnalyticsStage {
       this.zoneCounters.reduce((s, z) => s + z.stateSize(), 0) +
       this.movements.stateSize() +
       this.incidents.stateSize() +
-      this.lanes.stateSize()
+      this.lanes.stateSize() +
+      this.evidence.size()
     );
   }
 
@@ -285,7 +286,7 @@ export class CameraAnalytics implements AnalyticsStage {
       for (const l of this.lines) l.endTrack(id);
       this.motion.forget(id);
       this.lastMotion.delete(id);
-      this.peakScore.delete(id);
+      this.evidence.forget(id);
     }
     this.lanes.endTracks(ids);
     this.incidents.forget(ids);

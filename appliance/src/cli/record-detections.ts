@@ -1,5 +1,5 @@
-// `npm run record-detections -- <clip.mp4> [--fps 10] [--width W --height H] [--model yolox_nano]
-//   [--score 0.3] [--out file.jsonl]`
+// `npm run record-detections -- <clip.mp4> [--fps 10] [--width W --height H] [--model M]
+//   [--score S] [--out file.jsonl]` (model and score default to the demo config's detector: what ships)
 // Plays a clip through the real detector (the same ClipFrameSource the replays use, every frame
 // analysed) and writes what it saw, one JSON line per frame (core/recording.ts). The recording
 // then replays the whole pipeline — tracker, lines, zones, incidents, events — with no model.
@@ -13,6 +13,7 @@ import { ClipFrameSource } from '../ingest/clip-source.js';
 import { modelsDirFromEnv } from '../core/models.js';
 import { installRoot } from '../core/paths.js';
 import type { FrameSink } from '../core/stages.js';
+import { loadConfigFile } from '../config/load.js';
 
 /** The clip's own size (ffprobe), when none is asked for. */
 function probeSize(clip: string): { width: number; height: number } {
@@ -71,21 +72,28 @@ export async function recordDetections(o: RecordOptions): Promise<{ frames: numb
   return { frames };
 }
 
+/** The shipped detector: the demo config's (its schema defaults match). */
+export function shippedDetector(): { model: string; scoreThreshold: number } {
+  const d = loadConfigFile(resolve(installRoot(), 'appliance/config/roadside.demo.yaml')).detector;
+  return { model: d.model, scoreThreshold: d.scoreThreshold };
+}
+
 async function main(): Promise<void> {
+  const shipped = shippedDetector();
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
       fps: { type: 'string', default: '10' },
       width: { type: 'string' },
       height: { type: 'string' },
-      model: { type: 'string', default: 'yolox_nano' },
-      score: { type: 'string', default: '0.3' },
+      model: { type: 'string', default: shipped.model },
+      score: { type: 'string', default: String(shipped.scoreThreshold) },
       out: { type: 'string' },
     },
   });
   const clip = positionals[0];
   if (!clip) {
-    console.error('usage: npm run record-detections -- <clip.mp4> [--fps 10] [--width W --height H] [--model yolox_nano] [--score 0.3] [--out file.jsonl]');
+    console.error(`usage: npm run record-detections -- <clip.mp4> [--fps 10] [--width W --height H] [--model ${shipped.model}] [--score ${shipped.scoreThreshold}] [--out file.jsonl]`);
     process.exit(2);
   }
   const shared = resolve(installRoot(), '../shared/data');
@@ -99,7 +107,7 @@ async function main(): Promise<void> {
     fps,
     width: values.width ? Number(values.width) : undefined,
     height: values.height ? Number(values.height) : undefined,
-    model: values.model ?? 'yolox_nano',
+    model: values.model ?? shipped.model,
     scoreThreshold: Number(values.score),
     modelsDir: modelsDirFromEnv(resolve(installRoot(), '../shared/models')),
     clipName: rel.startsWith('..') ? basename(abs) : rel,

@@ -239,7 +239,8 @@ export const IncidentRulesSchema = Type.Object(
     /**
      * A track takes part in the incident rules only once one of its detections scored at least this.
      * The counting detector runs at a low threshold to keep faint vehicles tracked (rain, night);
-     * an alarm needs confident evidence (faint 'person' boxes on riders, jittery far boxes).
+     * an alarm needs confident evidence (faint 'person' boxes on riders, jittery far boxes). Counting
+     * lines count a track below it only once it has travelled one box height (analytics/evidence.ts).
      */
     minEvidenceScore: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
     /** An incident closes after its condition has been false this long. */

@@ -5,11 +5,17 @@
 // and a 'car' track whose boxes are, by the median over its life, much taller than the cars seen at
 // their rows is a truck (one frame is not enough: a lorry half out of the picture looks like a car,
 // and a car box may swell for a frame).
+// Two-wheelers by size, the same way across: a motorbike with its rider is about 0.8 m wide, a car
+// about 1.8 m; road-camera models often box a scooter seen from behind as 'vehicle'. A 'car' track
+// whose boxes are, by the median over its life, much narrower than the cars at their rows is a
+// motorcycle. Boxes cut by the frame edge say nothing about width and are left out.
 import type { Detection } from '../core/types.js';
 
 export interface SizeClassOptions {
   /** A car box this many times taller than the median car at its row is a truck. */
   heavyRatio: number;
+  /** A car track whose boxes are (median) narrower than this share of the median car width at their rows is a motorcycle; null: off. */
+  narrowRatio: number | null;
   /** Rows of the picture (by the box's bottom edge) with their own median. */
   bands: number;
   /** Car boxes remembered per band (the most recent). */
@@ -20,17 +26,15 @@ export interface SizeClassOptions {
   learnScore: number;
 }
 
-export const DEFAULT_SIZE_CLASS: SizeClassOptions = { heavyRatio: 1.7, bands: 24, memory: 200, minSamples: 10, learnScore: 0.3 };
+export const DEFAULT_SIZE_CLASS: SizeClassOptions = { heavyRatio: 1.7, narrowRatio: 0.7, bands: 24, memory: 200, minSamples: 10, learnScore: 0.3 };
 
 export class VehicleSizeModel {
-  private readonly heights: number[][];
-  private readonly next: number[];
-  private readonly medians: Array<number | null>;
+  private readonly heights: SizeRing;
+  private readonly widths: SizeRing;
 
   constructor(private readonly o: SizeClassOptions = DEFAULT_SIZE_CLASS) {
-    this.heights = Array.from({ length: o.bands }, () => []);
-    this.next = new Array<number>(o.bands).fill(0);
-    this.medians = new Array<number | null>(o.bands).fill(null);
+    this.heights = new SizeRing(o);
+    this.widths = new SizeRing(o);
   }
 
   private band(bottom: number, frameHeight: number): number {
@@ -39,7 +43,7 @@ export class VehicleSizeModel {
 
   /** Median car height in the band of this bottom edge; null while the band has seen too few cars. */
   medianAt(bottom: number, frameHeight: number): number | null {
-    return this.medians[this.band(bottom, frameHeight)] ?? null;
+    return this.heights.median(this.band(bottom, frameHeight));
   }
 
   /** Height of a car box over the median car at its row; null while that row has seen too few cars. */
@@ -49,26 +53,70 @@ export class VehicleSizeModel {
     return median !== null && median > 0 ? d.box.h / median : null;
   }
 
+  /**
+   * Width of a vehicle box (any class but person: a scooter is boxed 'vehicle' in one frame and
+   * 'bike' in the next) over the median car width at its row; null when cut by a side edge or the
+   * row is unknown.
+   */
+  widthRatio(d: Detection, frameWidth: number, frameHeight: number): number | null {
+    if (d.cls === 'person' || frameHeight <= 0 || cutBySide(d, frameWidth)) return null;
+    const median = this.widths.median(this.band(d.box.y + d.box.h, frameHeight));
+    return median !== null && median > 0 ? d.box.w / median : null;
+  }
+
   /** Learns from one frame's confident car boxes. */
-  learn(dets: readonly Detection[], frameHeight: number): void {
+  learn(dets: readonly Detection[], frameHeight: number, frameWidth = 0): void {
     if (frameHeight <= 0) return;
-    const touched = new Set<number>();
     for (const d of dets) {
       if (d.cls !== 'car' || d.score < this.o.learnScore) continue;
       const b = this.band(d.box.y + d.box.h, frameHeight);
-      const ring = this.heights[b];
-      if (!ring) continue;
-      const at = this.next[b] ?? 0;
-      if (ring.length < this.o.memory) ring.push(d.box.h);
-      else ring[at] = d.box.h;
-      this.next[b] = (at + 1) % this.o.memory;
-      touched.add(b);
+      this.heights.add(b, d.box.h);
+      if (frameWidth > 0 && !cutBySide(d, frameWidth)) this.widths.add(b, d.box.w);
     }
-    for (const b of touched) {
-      const ring = this.heights[b] ?? [];
-      if (ring.length < this.o.minSamples) continue;
-      this.medians[b] = median(ring);
+    this.heights.settle();
+    this.widths.settle();
+  }
+}
+
+/** A box touching the left or right border: the vehicle may be only partly in the picture. */
+function cutBySide(d: Detection, frameWidth: number): boolean {
+  return frameWidth > 0 && (d.box.x <= 2 || d.box.x + d.box.w >= frameWidth - 2);
+}
+
+/** Per band, the most recent `memory` sizes and their median once `minSamples` are in. */
+class SizeRing {
+  private readonly rings: number[][];
+  private readonly next: number[];
+  private readonly medians: Array<number | null>;
+  private readonly touched = new Set<number>();
+
+  constructor(private readonly o: Pick<SizeClassOptions, 'bands' | 'memory' | 'minSamples'>) {
+    this.rings = Array.from({ length: o.bands }, () => []);
+    this.next = new Array<number>(o.bands).fill(0);
+    this.medians = new Array<number | null>(o.bands).fill(null);
+  }
+
+  add(band: number, size: number): void {
+    const ring = this.rings[band];
+    if (!ring) return;
+    const at = this.next[band] ?? 0;
+    if (ring.length < this.o.memory) ring.push(size);
+    else ring[at] = size;
+    this.next[band] = (at + 1) % this.o.memory;
+    this.touched.add(band);
+  }
+
+  /** Recomputes the medians of the bands added to since the last call. */
+  settle(): void {
+    for (const b of this.touched) {
+      const ring = this.rings[b] ?? [];
+      if (ring.length >= this.o.minSamples) this.medians[b] = median(ring);
     }
+    this.touched.clear();
+  }
+
+  median(band: number): number | null {
+    return this.medians[band] ?? null;
   }
 }
 
@@ -83,4 +131,16 @@ export function heavyBySize(ratios: readonly number[], o: SizeClassOptions, minF
   if (ratios.length < minFrames) return false;
   const m = median(ratios);
   return m !== null && m > o.heavyRatio;
+}
+
+/**
+ * A car track is a motorcycle when the median of its width ratios (at least `minFrames`) is below the
+ * narrow ratio and its boxes are (median) taller than wide: a two-wheeler seen end-on is, a car from
+ * any side is not (a car on a far lane of a curved road can be narrow for its row, never upright).
+ */
+export function narrowBySize(ratios: readonly number[], aspects: readonly number[], o: SizeClassOptions, minFrames = 3): boolean {
+  if (o.narrowRatio === null || ratios.length < minFrames) return false;
+  const m = median(ratios);
+  const a = median(aspects);
+  return m !== null && m < o.narrowRatio && a !== null && a < 1;
 }

@@ -7,7 +7,7 @@ import type { Box, Detection, FrameDetections, FrameTracks, ObjectClass, Track, 
 import type { TrackerStage } from '../core/stages.js';
 import { assign } from './hungarian.js';
 import { DEFAULT_RIDER_SPEED, fuseRiders, riderClass, type RiderSpeedOptions } from './riders.js';
-import { DEFAULT_SIZE_CLASS, VehicleSizeModel, heavyBySize, type SizeClassOptions } from './size-class.js';
+import { DEFAULT_SIZE_CLASS, VehicleSizeModel, heavyBySize, narrowBySize, type SizeClassOptions } from './size-class.js';
 import { DEFAULT_KALMAN_NOISE, initiate, predict, update, type BoxMeasurement, type KalmanNoise, type KalmanState } from './kalman.js';
 
 export interface TrackerOptions {
@@ -53,6 +53,11 @@ export interface TrackerOptions {
   riderSpeed: RiderSpeedOptions | null;
   /** Name a car box much taller than the cars usually seen at its row a truck (track/size-class.ts); null disables. */
   sizeClass: SizeClassOptions | null;
+  /**
+   * A lost track (matched at least 3 times) is not matched to a detection whose centre is more than
+   * this many box heights (the smaller of the two boxes) from its predicted centre; null disables.
+   */
+  maxJump: number | null;
   /** Remove a lost track as soon as its predicted box centre is outside the frame. */
   dropLeftFrame: boolean;
   /** Time step used for the first prediction when timestamps do not advance (s). */
@@ -79,6 +84,7 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   outputTentative: false,
   minDtSeconds: 1e-3,
   dropLeftFrame: true,
+  maxJump: 1,
   sizeClass: DEFAULT_SIZE_CLASS,
   duplicateIou: 0.7,
   riderFusion: true,
@@ -95,6 +101,10 @@ interface TrackState {
   votes: Map<ObjectClass, number>;
   /** Box height over the camera's usual car height at that row, per matched car box (track/size-class.ts). */
   sizeRatios: number[];
+  /** Box width over the usual car width at that row, per matched car box not cut by a side edge. */
+  widthRatios: number[];
+  /** Width over height of the same boxes. */
+  aspects: number[];
   /** Set once a 'person' track is seen moving at vehicle speed: it is riding this. */
   rider: ObjectClass | null;
   score: number;
@@ -116,6 +126,7 @@ export class MultiObjectTracker implements TrackerStage {
   /** Learnt over the camera's life (a stream gap does not move the camera). */
   private readonly sizes: VehicleSizeModel | null;
   private frameHeight = 0;
+  private frameWidth = 0;
   private nowMs = 0;
 
   constructor(opts: Partial<TrackerOptions> = {}) {
@@ -152,6 +163,7 @@ export class MultiObjectTracker implements TrackerStage {
     const usable = fd.detections.filter((d) => isFiniteBox(d.box) && d.box.w > 0 && d.box.h > 0 && d.score >= o.lowScore);
     const valid = dropDuplicates(o.riderFusion ? fuseRiders(usable) : usable, o.duplicateIou);
     this.frameHeight = fd.height;
+    this.frameWidth = fd.width;
     this.nowMs = fd.timestampMs;
     const high = valid.filter((d) => d.score >= o.highScore);
     const low = valid.filter((d) => d.score < o.highScore);
@@ -176,7 +188,7 @@ export class MultiObjectTracker implements TrackerStage {
     for (const [t, d] of s3.matches) this.apply(t, d, matched);
     remainingHigh = s3.unmatchedDets;
 
-    this.sizes?.learn(valid, fd.height);
+    this.sizes?.learn(valid, fd.height, fd.width);
 
     // Unmatched tracks: tentative ones die at once, confirmed ones become lost, lost ones age out.
     const kept: TrackState[] = [];
@@ -212,7 +224,7 @@ export class MultiObjectTracker implements TrackerStage {
     const cost: number[][] = tracks.map((t) => {
       const tb = stateBox(t.kf);
       const b = buffered ? this.bufferOf(t) : 0;
-      return dets.map((d) => 1 - bufferedIou(tb, d.box, b));
+      return dets.map((d) => (this.jumps(t, tb, d.box) ? 1 : 1 - bufferedIou(tb, d.box, b)));
     });
     const a =
       tracks.length === 0 || dets.length === 0
@@ -223,6 +235,20 @@ export class MultiObjectTracker implements TrackerStage {
       unmatchedTracks: a.unmatchedRows.map((i) => itemAt(tracks, i)),
       unmatchedDets: a.unmatchedCols.map((j) => itemAt(dets, j)),
     };
+  }
+
+  /**
+   * A lost track with a known motion whose predicted box is far from the detection: another vehicle
+   * (the buffered gate reaches one box size around a track lost for a while), not this one. Measured
+   * in the smaller of the two heights, so a small far track cannot leap onto a big near vehicle
+   * passing over it (nor the other way round).
+   */
+  private jumps(t: TrackState, predicted: Box, d: Box): boolean {
+    const o = this.opts;
+    if (o.maxJump === null || t.missed === 0 || t.hits < 3) return false;
+    const dx = d.x + d.w / 2 - (predicted.x + predicted.w / 2);
+    const dy = d.y + d.h / 2 - (predicted.y + predicted.h / 2);
+    return Math.hypot(dx, dy) > o.maxJump * Math.min(predicted.h, d.h);
   }
 
   private bufferOf(t: TrackState): number {
@@ -243,6 +269,15 @@ export class MultiObjectTracker implements TrackerStage {
       if (t.sizeRatios.length >= MAX_SIZE_RATIOS) t.sizeRatios.shift();
       t.sizeRatios.push(ratio);
     }
+    const wr = this.sizes?.widthRatio(d, this.frameWidth, this.frameHeight) ?? null;
+    if (wr !== null) {
+      if (t.widthRatios.length >= MAX_SIZE_RATIOS) {
+        t.widthRatios.shift();
+        t.aspects.shift();
+      }
+      t.widthRatios.push(wr);
+      t.aspects.push(d.box.w / d.box.h);
+    }
     if (t.status === 'lost') t.status = 'confirmed';
     else if (t.status === 'tentative' && t.hits >= this.opts.minHits && this.nowMs - t.firstSeenMs >= this.opts.minConfirmSeconds * 1000 - 1) t.status = 'confirmed';
     matched.add(t);
@@ -255,6 +290,8 @@ export class MultiObjectTracker implements TrackerStage {
       status: this.opts.minHits <= 1 ? 'confirmed' : 'tentative',
       votes: new Map([[d.cls, d.score]]),
       sizeRatios: [],
+      widthRatios: [],
+      aspects: [],
       rider: null,
       score: d.score,
       age: 0,
@@ -275,7 +312,10 @@ export class MultiObjectTracker implements TrackerStage {
       }
     }
     const box = stateBox(t.kf);
-    if (cls === 'car' && this.opts.sizeClass && heavyBySize(t.sizeRatios, this.opts.sizeClass)) cls = 'truck';
+    if (cls === 'car' && this.opts.sizeClass) {
+      if (heavyBySize(t.sizeRatios, this.opts.sizeClass)) cls = 'truck';
+      else if (narrowBySize(t.widthRatios, t.aspects, this.opts.sizeClass)) cls = 'motorcycle';
+    }
     if (cls === 'person' && this.opts.riderSpeed) {
       // Sticky: a rider who stops at a light is still a rider. The speed estimate settles over the
       // first frames, so a bicycle verdict may still become a motorcycle, never the other way.
