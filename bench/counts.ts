@@ -4,7 +4,7 @@
 // score threshold, analysed fps, optional class second opinion, tracker settings) replays the real
 // CameraPipeline (tracker, rider fusion, class vote, counting lines) over those detections. 5 fps is
 // every other 10 fps frame (the same frames ffmpeg's fps filter gives). Each of our crossings is
-// matched to a hand-counted one on the same line and direction within ±1.5 s (bench/crossing-match.ts).
+// matched to a hand-counted one on the same line and direction within ±1.5 s, by time only (test/helpers/match-crossings.ts: optimal, order-keeping, class- and lane-blind).
 // Prints per candidate: totals, per line and direction, per clip, per class (like a sensor validation
 // report), two-wheelers, heavy vehicles, extra counts; and the CPU cost per analysed frame of each
 // detector and input size, measured apart on frames held in memory.
@@ -22,7 +22,7 @@ import { parseRecording, type Recording } from '../appliance/src/core/recording.
 import { MultiObjectTracker, type TrackerOptions } from '../appliance/src/track/tracker.js';
 import type { LineCrossing } from '../appliance/src/analytics/index.js';
 import type { Frame, ObjectClass } from '../appliance/src/core/types.js';
-import { MATCH_S, matchCrossings } from './crossing-match.js';
+import { MATCH_S, matchCrossings } from '../test/helpers/match-crossings.js';
 
 const SHARED = resolve(process.env.ROADSIDE_SHARED ?? '../shared');
 const GT_DIR = resolve(process.env.ROADSIDE_GT_DIR ?? 'bench/ground-truth/counts');

@@ -17,7 +17,7 @@ import type { CountingLineConfig, ZoneConfig } from '../appliance/src/config/sch
 import type { LineCrossing } from '../appliance/src/analytics/index.js';
 import type { DomainEvent, ObjectClass } from '../appliance/src/core/types.js';
 import { loadFixtureRecording, replayCameraConfig } from './helpers/replay.js';
-import { matchCrossings } from '../bench/crossing-match.js';
+import { matchCrossings } from './helpers/match-crossings.js';
 
 interface HandCounts {
   lines: Array<CountingLineConfig & { note?: string }>;
@@ -56,7 +56,7 @@ async function replay(fixture: string, clip: string, o: ReplayOptions = {}) {
   return { crossings, events: run.events, gt };
 }
 
-/** Each hand-counted crossing with ours (same line and direction, ±1.5 s; bench/crossing-match.ts), or null. */
+/** Each hand-counted crossing with ours (same line and direction, ±1.5 s, by time only; test/helpers/match-crossings.ts), or null. */
 function match(gt: HandCounts['crossings'], ours: Array<LineCrossing & { tS: number }>) {
   const mine = ours.map((o) => ({ ...o, line: o.lineId }));
   return matchCrossings(gt, mine).matches;

@@ -13,6 +13,8 @@
 // 0.1 + 0.1), so the solver's tie-break would decide which of two vehicles crossing 0.1 s apart in
 // different lanes is compared with which; a convex cost keeps the time order of both lists.
 
+import { assign } from '../../appliance/src/track/hungarian.js';
+
 export interface TimedCrossing {
   line: string;
   direction?: string;
@@ -42,8 +44,8 @@ export function matchByTime(gt: readonly TimedCrossing[], ours: readonly TimedCr
 
 /**
  * Rows to columns, one-to-one, over the finite entries of `cost`, of least total cost where a row or
- * column left unmatched costs `unmatchedCost`: a square Hungarian over rows + one "unmatched" slot
- * per column and columns + one per row.
+ * column left unmatched costs `unmatchedCost`: the tracker's own solver (track/hungarian.ts) on the
+ * square matrix of rows + one "unmatched" slot per column and columns + one per row.
  */
 export function assignAdmissible(cost: readonly (readonly number[])[], unmatchedCost: number): Array<[number, number]> {
   const n = cost.length;
@@ -52,66 +54,36 @@ export function assignAdmissible(cost: readonly (readonly number[])[], unmatched
   let worst = 0;
   for (const row of cost) for (const v of row) if (Number.isFinite(v)) worst = Math.max(worst, v);
   const forbidden = 4 * (n + m) * (worst + unmatchedCost + 1);
-  const c = (i: number, j: number): number => {
-    if (i < n && j < m) {
-      const v = cost[i]?.[j] ?? Infinity;
-      return Number.isFinite(v) ? v : forbidden;
+  const square: number[][] = [];
+  for (let i = 0; i < n + m; i++) {
+    const row: number[] = [];
+    for (let j = 0; j < n + m; j++) {
+      if (i < n && j < m) {
+        const v = cost[i]?.[j] ?? Infinity;
+        row.push(Number.isFinite(v) ? v : forbidden);
+      } else row.push(i < n || j < m ? unmatchedCost : 0);
     }
-    if (i < n || j < m) return unmatchedCost;
-    return 0;
-  };
-  const rowOf = hungarian(n + m, c);
-  const pairs: Array<[number, number]> = [];
-  for (let j = 0; j < m; j++) {
-    const i = rowOf[j] ?? -1;
-    if (i >= 0 && i < n && Number.isFinite(cost[i]?.[j] ?? Infinity)) pairs.push([i, j]);
+    square.push(row);
   }
-  return pairs;
+  return assign(square, forbidden / 2).matches.filter(([i, j]) => i < n && j < m && Number.isFinite(cost[i]?.[j] ?? Infinity));
 }
 
-/** Minimum-cost perfect assignment on an N x N matrix (Kuhn-Munkres with potentials, O(N^3)); returns the row of each column. */
-function hungarian(N: number, c: (i: number, j: number) => number): number[] {
-  const u = new Float64Array(N + 1);
-  const v = new Float64Array(N + 1);
-  const p = new Int32Array(N + 1); // p[j] = row (1-based) assigned to column j; column 0 is the virtual start
-  const way = new Int32Array(N + 1);
-  for (let i = 1; i <= N; i++) {
-    p[0] = i;
-    let j0 = 0;
-    const minv = new Float64Array(N + 1).fill(Infinity);
-    const used = new Uint8Array(N + 1);
-    do {
-      used[j0] = 1;
-      const i0 = p[j0] as number;
-      let delta = Infinity;
-      let j1 = 0;
-      for (let j = 1; j <= N; j++) {
-        if (used[j]) continue;
-        const cur = c(i0 - 1, j - 1) - (u[i0] as number) - (v[j] as number);
-        if (cur < (minv[j] as number)) {
-          minv[j] = cur;
-          way[j] = j0;
-        }
-        if ((minv[j] as number) < delta) {
-          delta = minv[j] as number;
-          j1 = j;
-        }
-      }
-      for (let j = 0; j <= N; j++) {
-        if (used[j]) {
-          u[p[j] as number] = (u[p[j] as number] as number) + delta;
-          v[j] = (v[j] as number) - delta;
-        } else minv[j] = (minv[j] as number) - delta;
-      }
-      j0 = j1;
-    } while (p[j0] !== 0);
-    do {
-      const j1 = way[j0] as number;
-      p[j0] = p[j1] as number;
-      j0 = j1;
-    } while (j0);
-  }
-  const rowOf: number[] = [];
-  for (let j = 1; j <= N; j++) rowOf[j - 1] = (p[j] as number) - 1;
-  return rowOf;
+/** Tolerance of the dev-set benches: a counted crossing within ±1.5 s of a hand-counted one can be the same vehicle. */
+export const MATCH_S = 1.5;
+
+export interface ClassedCrossing extends TimedCrossing {
+  direction: 'forward' | 'backward';
+}
+
+/** Each hand count with ours (or null), and our crossings left unmatched: matchByTime at MATCH_S. */
+export function matchCrossings<G extends ClassedCrossing, O extends ClassedCrossing>(gt: readonly G[], ours: readonly O[]): { matches: Array<{ gt: G; ours: O | null }>; extra: O[] } {
+  const byGt = new Map<number, number>(matchByTime(gt, ours, MATCH_S));
+  const used = new Set(byGt.values());
+  return {
+    matches: gt.map((g, i) => {
+      const j = byGt.get(i);
+      return { gt: g, ours: j === undefined ? null : (ours[j] ?? null) };
+    }),
+    extra: ours.filter((_, j) => !used.has(j)),
+  };
 }
