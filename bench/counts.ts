@@ -7,7 +7,8 @@
 // matched to a hand-counted one on the same line and direction within ±1.5 s, by time only (test/helpers/match-crossings.ts: optimal, order-keeping, class- and lane-blind).
 // Prints per candidate: totals, per line and direction, per clip, per class (like a sensor validation
 // report), two-wheelers, heavy vehicles, extra counts; and the CPU cost per analysed frame of each
-// detector and input size, measured apart on frames held in memory.
+// detector and input size, measured apart on frames held in memory. `roi=auto` rows: the detector on the
+// region around the clip's lines (detect/roi.ts), recorded apart (`<clip>.<model>.roi-auto.10fps.jsonl`).
 import { readdirSync, readFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createDetector } from '../appliance/src/detect/index.js';
@@ -21,7 +22,7 @@ import { recordDetections } from '../appliance/src/cli/record-detections.js';
 import { parseRecording, type Recording } from '../appliance/src/core/recording.js';
 import { MultiObjectTracker, type TrackerOptions } from '../appliance/src/track/tracker.js';
 import type { LineCrossing } from '../appliance/src/analytics/index.js';
-import type { Box, Frame, ObjectClass } from '../appliance/src/core/types.js';
+import type { Box, Frame, ObjectClass, RoiMode } from '../appliance/src/core/types.js';
 import { MATCH_S, matchCrossings } from '../test/helpers/match-crossings.js';
 import { fitAspect, roiPixels, withRoi } from '../appliance/src/detect/roi.js';
 
@@ -61,7 +62,7 @@ export interface Candidate {
   /** row label; default model (+ class model) */
   label?: string;
   /** 'auto': the detector looks only around the clip's lines (detect/roi.ts), recorded apart. */
-  roi?: 'auto';
+  roi?: Exclude<RoiMode, 'full'>;
 }
 
 const REC_DIR = resolve(process.env.ROADSIDE_COUNTS_CACHE ?? 'var/counts-rec');
@@ -114,7 +115,7 @@ const pct = (x: number) => Math.round(x * 1000) / 10;
 type Clip = GtClip & { name: string };
 
 /** The clip's detections by `model` at 10 fps: recorded once with the real model, then read from var/. */
-export async function recordingOf(clip: Clip, model: string, roi: 'full' | 'auto' = 'full'): Promise<Recording> {
+export async function recordingOf(clip: Clip, model: string, roi: RoiMode = 'full'): Promise<Recording> {
   mkdirSync(REC_DIR, { recursive: true });
   const path = resolve(REC_DIR, `${clip.name}.${model}${roi === 'full' ? '' : `.roi-${roi}`}.${RECORD_FPS}fps.jsonl`);
   const region = roiPixels(roi, { lines: clip.lines }, clip.width, clip.height);

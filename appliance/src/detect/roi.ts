@@ -1,7 +1,7 @@
 // Detection on a region of interest: the detector looks only at the part of the picture around the
 // camera's lines, zones and lanes, so at the same input size (same CPU per frame) far vehicles there
 // get more input pixels. Objects wholly outside the region are not seen at all.
-import type { Box, RgbImage } from '../core/types.js';
+import type { Box, RgbImage, RoiMode } from '../core/types.js';
 
 interface RelPoint {
   x: number;
@@ -22,7 +22,7 @@ export interface DrawnGeometry {
   lanes?: ReadonlyArray<{ polygon?: readonly RelPoint[] }>;
 }
 /** 'full': the whole frame; 'auto': around the drawn geometry; a rectangle: that part (relative). */
-export type RoiSetting = 'full' | 'auto' | RelRect;
+export type RoiSetting = RoiMode | RelRect;
 
 /** Margin around the drawn geometry, as a share of the frame per axis: vehicles are tracked for a while before a line. */
 export const AUTO_ROI_MARGIN = 0.1;
