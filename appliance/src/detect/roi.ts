@@ -24,7 +24,10 @@ export interface DrawnGeometry {
 /** 'full': the whole frame; 'auto': around the drawn geometry; a rectangle: that part (relative). */
 export type RoiSetting = RoiMode | RelRect;
 
-/** Margin around the drawn geometry, as a share of the frame per axis: vehicles are tracked for a while before a line. */
+/**
+ * Margin around the drawn geometry, as a share of the frame per axis: a count needs the vehicle tracked on
+ * both sides of a line (at 0.05 a dev-set line near the crop's edge counted 1 of 41 vehicles).
+ */
 export const AUTO_ROI_MARGIN = 0.1;
 /** A region covering at least this share of the frame is not worth a crop. */
 const FULL_ENOUGH = 0.9;
