@@ -7,7 +7,8 @@
 // matched to a hand-counted one on the same line and direction within ±1.5 s, by time only (test/helpers/match-crossings.ts: optimal, order-keeping, class- and lane-blind).
 // Prints per candidate: totals, per line and direction, per clip, per class (like a sensor validation
 // report), two-wheelers, heavy vehicles, extra counts; and the CPU cost per analysed frame of each
-// detector and input size, measured apart on frames held in memory.
+// detector and input size, measured apart on frames held in memory. `roi=auto` rows: the detector on the
+// region around the clip's lines (detect/roi.ts), recorded apart (`<clip>.<model>.roi-auto.10fps.jsonl`).
 import { readdirSync, readFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createDetector } from '../appliance/src/detect/index.js';
@@ -21,8 +22,9 @@ import { recordDetections } from '../appliance/src/cli/record-detections.js';
 import { parseRecording, type Recording } from '../appliance/src/core/recording.js';
 import { MultiObjectTracker, type TrackerOptions } from '../appliance/src/track/tracker.js';
 import type { LineCrossing } from '../appliance/src/analytics/index.js';
-import type { Frame, ObjectClass } from '../appliance/src/core/types.js';
+import type { Box, Frame, ObjectClass, RoiMode } from '../appliance/src/core/types.js';
 import { MATCH_S, matchCrossings } from '../test/helpers/match-crossings.js';
+import { fitAspect, roiPixels, withRoi } from '../appliance/src/detect/roi.js';
 
 const SHARED = resolve(process.env.ROADSIDE_SHARED ?? '../shared');
 const GT_DIR = resolve(process.env.ROADSIDE_GT_DIR ?? 'bench/ground-truth/counts');
@@ -59,6 +61,8 @@ export interface Candidate {
   tracker?: Partial<TrackerOptions>;
   /** row label; default model (+ class model) */
   label?: string;
+  /** 'auto': the detector looks only around the clip's lines (detect/roi.ts), recorded apart. */
+  roi?: Exclude<RoiMode, 'full'>;
 }
 
 const REC_DIR = resolve(process.env.ROADSIDE_COUNTS_CACHE ?? 'var/counts-rec');
@@ -111,9 +115,10 @@ const pct = (x: number) => Math.round(x * 1000) / 10;
 type Clip = GtClip & { name: string };
 
 /** The clip's detections by `model` at 10 fps: recorded once with the real model, then read from var/. */
-export async function recordingOf(clip: Clip, model: string): Promise<Recording> {
+export async function recordingOf(clip: Clip, model: string, roi: RoiMode = 'full'): Promise<Recording> {
   mkdirSync(REC_DIR, { recursive: true });
-  const path = resolve(REC_DIR, `${clip.name}.${model}.${RECORD_FPS}fps.jsonl`);
+  const path = resolve(REC_DIR, `${clip.name}.${model}${roi === 'full' ? '' : `.roi-${roi}`}.${RECORD_FPS}fps.jsonl`);
+  const region = roiPixels(roi, { lines: clip.lines }, clip.width, clip.height);
   if (!existsSync(path)) {
     await recordDetections({
       clip: resolve(SHARED, 'data', clip.clip),
@@ -125,6 +130,7 @@ export async function recordingOf(clip: Clip, model: string): Promise<Recording>
       model,
       scoreThreshold: RECORD_SCORE,
       modelsDir: resolve(SHARED, 'models'),
+      ...(region ? { roi: region } : {}),
     });
     renameSync(`${path}.tmp`, path);
   }
@@ -132,14 +138,14 @@ export async function recordingOf(clip: Clip, model: string): Promise<Recording>
 }
 
 export function candidateLabel(c: Candidate): string {
-  return c.label ?? `${c.model} @${c.scoreThreshold}${c.classModel ? ` + ${c.classModel.model} classes @${c.classModel.scoreThreshold}` : ''}`;
+  return c.label ?? `${c.model} @${c.scoreThreshold}${c.roi ? ` roi=${c.roi}` : ''}${c.classModel ? ` + ${c.classModel.model} classes @${c.classModel.scoreThreshold}` : ''}`;
 }
 
 /** What the candidate's detector would have answered on each analysed frame, from the recordings. */
 async function candidateRecording(clip: Clip, c: Candidate, fps: number): Promise<Recording> {
   const step = RECORD_FPS / fps;
   if (!Number.isInteger(step)) throw new Error(`fps ${fps} does not divide the recorded ${RECORD_FPS}`);
-  const primary = await recordingOf(clip, c.model);
+  const primary = await recordingOf(clip, c.model, c.roi ?? 'full');
   const second = c.classModel ? await recordingOf(clip, c.classModel.model) : null;
   const secondBySeq = new Map((second?.frames ?? []).map((f) => [f.seq, f.detections]));
   const frames = primary.frames
@@ -266,23 +272,25 @@ function confusionOf(matches: readonly Match[]): Record<string, Record<string, n
 }
 
 /** Node CPU ms per analysed frame (pre-processing, inference, decoding, NMS) on frames held in memory. */
-export async function cpuMsPerFrame(model: string, frames: readonly Frame[]): Promise<{ model: string; input: string; cpuMs: number; wallMsMedian: number }> {
+export async function cpuMsPerFrame(model: string, frames: readonly Frame[], roi?: Box): Promise<{ model: string; input: string; cpuMs: number; wallMsMedian: number }> {
   const detector = await createDetector({ modelsDir: resolve(SHARED, 'models'), manifestPath: resolve('models/manifest.json'), backend: 'onnx-cpu', model, scoreThreshold: 0.3, nmsIou: 0.45, threads: 2, maxBoxArea: 0.6 });
   try {
     const first = frames[0];
-    if (first) await detector.process(first); // warm-up: first run allocates
+    if (first) await detector.process(withRoi(first, roi)); // warm-up: first run allocates
     const walls: number[] = [];
     const cpu0 = process.cpuUsage();
     for (const f of frames) {
       const t0 = performance.now();
-      await detector.process(f);
+      await detector.process(withRoi(f, roi));
       walls.push(performance.now() - t0);
     }
     const cpu = process.cpuUsage(cpu0);
     walls.sort((a, b) => a - b);
     const manifest = JSON.parse(readFileSync(resolve('models/manifest.json'), 'utf8')) as { models: Record<string, { input: { shape?: number[] } }> };
     const shape = manifest.models[model]?.input.shape ?? [];
-    return { model, input: `${shape[3] ?? '?'}x${shape[2] ?? '?'}`, cpuMs: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, frames.length)) * 10) / 10, wallMsMedian: Math.round(walls[Math.floor(walls.length / 2)] ?? 0) };
+    const [iw, ih] = [shape[3] ?? 1, shape[2] ?? 1];
+    const crop = roi && first ? fitAspect(roi, first.width, first.height, iw / ih) : null;
+    return { model: roi ? `${model} roi=auto` : model, input: `${iw}x${ih}${crop ? ` from a ${crop.w}x${crop.h} crop` : ''}`, cpuMs: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, frames.length)) * 10) / 10, wallMsMedian: Math.round(walls[Math.floor(walls.length / 2)] ?? 0) };
   } finally {
     await detector.close();
   }
@@ -315,7 +323,9 @@ export function shippedDefault(): { candidate: Candidate; fps: number } {
 export function countRuns(): Array<[Candidate, number]> {
   const { candidate, fps } = shippedDefault();
   const withClasses: Candidate = { ...candidate, classModel: { model: 'picodet_s_640x384', scoreThreshold: 0.45 }, label: undefined };
-  return [...DETECTORS.filter((d) => COUNTED.has(d.model)).map((d): [Candidate, number] => [d, 5]), [candidate, fps], [candidate, 10], [withClasses, fps]];
+  // The detector on the region around the clip's lines (detect/roi.ts), beside the whole frame.
+  const roi: Candidate = { model: candidate.model, scoreThreshold: candidate.scoreThreshold, roi: 'auto' };
+  return [...DETECTORS.filter((d) => COUNTED.has(d.model)).map((d): [Candidate, number] => [d, 5]), [candidate, fps], [candidate, 10], [roi, fps], [roi, 10], [withClasses, fps]];
 }
 
 function table(results: CountsResult[]): string[] {
@@ -337,6 +347,17 @@ export async function runCountsBench(runs = countRuns()) {
   const models = [...new Set([...DETECTORS.map((d) => d.model), ...runs.flatMap(([c]) => [c.model, ...(c.classModel ? [c.classModel.model] : [])])])];
   const cpu = [];
   for (const m of models) cpu.push(await cpuMsPerFrame(m, frames));
+  // The same detector on a region: the same input size, so about the same CPU; on the clip whose auto region crops most.
+  for (const model of new Set(runs.filter(([c]) => c.roi).map(([c]) => c.model))) {
+    const cropped = clips
+      .map((c) => ({ c, r: roiPixels('auto', { lines: c.lines }, c.width, c.height) }))
+      .filter((x): x is { c: Clip; r: Box } => x.r !== undefined)
+      .sort((a, b) => a.r.w * a.r.h / (a.c.width * a.c.height) - b.r.w * b.r.h / (b.c.width * b.c.height))[0];
+    if (!cropped) continue;
+    const roiFrames = await benchFrames(cropped.c, 20);
+    cpu.push({ ...(await cpuMsPerFrame(model, roiFrames)), model: `${model} (${cropped.c.name})` });
+    cpu.push({ ...(await cpuMsPerFrame(model, roiFrames, cropped.r)), model: `${model} roi=auto (${cropped.c.name})` });
+  }
   const summary: string[] = [
     `hand counts: ${clips.length} clips, ${clips.reduce((s, c) => s + c.crossings.length, 0)} crossings (bench/ground-truth/counts, made by eye in two passes); detections recorded once per clip at ${RECORD_FPS} fps (var/counts-rec), replayed through the CameraPipeline`,
     '',
@@ -351,7 +372,7 @@ export async function runCountsBench(runs = countRuns()) {
     summary.push(`per class, ${r.candidate} at ${r.fps} fps: ` + r.perClass.map((c) => `${c.cls} ${c.gt}→${c.counted} (${c.errorPct} %)`).join(', '));
     summary.push(`  counted as (hand-counted class → ours): ` + Object.entries(r.confusion).map(([g, row]) => `${g}: ${Object.entries(row).map(([k, n]) => `${k} ${n}`).join(' ')}`).join('; '));
   }
-  const shipped = results.filter((r) => r.candidate.endsWith('(shipped)'));
+  const shipped = results.filter((r) => r.candidate.endsWith('(shipped)') || r.candidate.includes(' roi='));
   for (const r of shipped) {
     summary.push('', `per line and direction, ${r.candidate} at ${r.fps} fps:`, '| clip | line | direction | hand count | counted | error |', '|---|---|---|---|---|---|');
     summary.push(...r.perLine.map((l) => `| ${l.clip} | ${l.line} | ${l.direction} | ${l.gt} | ${l.counted} | ${l.errorPct} % |`));

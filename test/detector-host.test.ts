@@ -48,6 +48,23 @@ describe('detector in a worker thread', () => {
     assert.equal(worker.backend, 'onnx-cpu');
   });
 
+  test('a frame\'s region of interest reaches the worker: the same boxes as inline, all inside the region', async () => {
+    const frames = await decodeFrames(CLIPS.opendatacam, { fps: 5, width: 640, height: 360, maxSeconds: 2, cameraId: 'cam1' });
+    // The right half; grown to YOLOX's square input inside the frame: x 320..640, y 0..320.
+    const roi = { x: 320, y: 0, w: 320, h: 180 };
+    let inside = 0;
+    let differs = false;
+    for (const f of frames) {
+      const [a, b, whole] = await Promise.all([inline.process({ ...f, roi }), worker.process({ ...f, roi }), inline.process(f)]);
+      assert.deepEqual(b, a);
+      for (const d of a) assert.ok(d.box.x >= 320 && d.box.y + d.box.h <= 320 + 1e-6, `box ${JSON.stringify(d.box)} outside the region`);
+      inside += a.length;
+      differs ||= JSON.stringify(whole) !== JSON.stringify(a);
+    }
+    assert.ok(inside > 0, 'vehicles found in the region');
+    assert.ok(differs, 'the region changes what is found');
+  });
+
   test('the inference threads run below the decoders\' priority', () => {
     // The main thread and the inline session run at nice 0; the worker thread and the session threads it made at DETECTOR_NICE.
     const nices = threadNices();

@@ -8,6 +8,8 @@ import { basename, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { createDetector } from '../detect/index.js';
+import { withRoi } from '../detect/roi.js';
+import type { Box } from '../core/types.js';
 import { RecordingDetector } from '../detect/replay-detector.js';
 import { ClipFrameSource } from '../ingest/clip-source.js';
 import { modelsDirFromEnv } from '../core/models.js';
@@ -34,6 +36,8 @@ export interface RecordOptions {
   modelsDir: string;
   /** How the clip is named in the header (relative to the shared folder when it lies there). */
   clipName?: string;
+  /** The detector looks only at this part of each frame (pixels; detect/roi.ts); absent: all of it. */
+  roi?: Box;
 }
 
 export async function recordDetections(o: RecordOptions): Promise<{ frames: number }> {
@@ -61,7 +65,7 @@ export async function recordDetections(o: RecordOptions): Promise<{ frames: numb
   let frames = 0;
   const sink: FrameSink = {
     frame: async (f) => {
-      await recorder.process(f);
+      await recorder.process(withRoi(f, o.roi));
       frames++;
     },
     state: () => undefined,

@@ -1,6 +1,6 @@
 // The one schema of roadside.yaml. It validates the file and gives every stage its types.
 import { Type, type Static } from '@sinclair/typebox';
-import { DEFAULT_SCHEMA_BASE_URL, DETECTOR_BACKENDS, DETECTOR_HOSTS, HW_ACCELS, ID_PATTERN, LANE_INTERVAL_SECONDS, OBJECT_CLASSES, ROLES, WEBHOOK_MODES, ZONE_KINDS } from '../core/types.js';
+import { DEFAULT_SCHEMA_BASE_URL, DETECTOR_BACKENDS, DETECTOR_HOSTS, HW_ACCELS, ID_PATTERN, LANE_INTERVAL_SECONDS, OBJECT_CLASSES, ROI_MODES, ROLES, WEBHOOK_MODES, ZONE_KINDS } from '../core/types.js';
 import { literalUnion } from '../core/schema-util.js';
 import { Value } from '@sinclair/typebox/value';
 
@@ -328,6 +328,23 @@ export const HealthConfigSchema = Type.Object(
 );
 export type HealthConfig = Static<typeof HealthConfigSchema>;
 
+/**
+ * The part of the picture the detector looks at, resized to the model's input (same CPU per frame,
+ * more input pixels per vehicle there): 'full' the whole frame; 'auto' the lines, zones, stop lines
+ * and lane polygons with a margin of 10 % of the frame; or a rectangle (relative). Grown to the
+ * model's aspect where the frame allows. Vehicles outside it are not seen at all.
+ */
+const RoiSchema = Type.Union(
+  [
+    literalUnion(ROI_MODES),
+    Type.Object(
+      { x: Type.Number({ minimum: 0, maximum: 1 }), y: Type.Number({ minimum: 0, maximum: 1 }), w: Type.Number({ exclusiveMinimum: 0, maximum: 1 }), h: Type.Number({ exclusiveMinimum: 0, maximum: 1 }) },
+      { additionalProperties: false },
+    ),
+  ],
+  { default: 'full' },
+);
+
 export const CameraSchema = Type.Object(
   {
     id: Id,
@@ -354,6 +371,8 @@ export const CameraSchema = Type.Object(
     laneData: Type.Optional(LaneSettingsSchema),
     incidents: IncidentRulesSchema,
     health: Type.Optional(HealthConfigSchema),
+    /** This camera's detection settings (the model itself is the top-level `detector`'s). */
+    detector: Type.Optional(Type.Object({ roi: RoiSchema }, { additionalProperties: false, default: {} })),
   },
   { additionalProperties: false },
 );

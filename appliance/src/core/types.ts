@@ -47,6 +47,8 @@ export interface RgbImage {
   height: number;
   /** width * height * 3 bytes */
   data: Buffer;
+  /** The part (pixels) the detector looks at, its boxes mapped back to the whole image; absent: all of it. */
+  roi?: Box;
 }
 
 /** One decoded frame of one camera. */
@@ -129,6 +131,10 @@ export type DetectorBackend = (typeof DETECTOR_BACKENDS)[number];
 /** Where inference runs: a worker thread (the event loop stays free for the cameras' pipes) or inline. */
 export const DETECTOR_HOSTS = ['worker', 'inline'] as const;
 export type DetectorHost = (typeof DETECTOR_HOSTS)[number];
+
+/** What a camera's detector looks at: the whole frame, or the region around its lines, zones and lanes (detect/roi.ts). */
+export const ROI_MODES = ['full', 'auto'] as const;
+export type RoiMode = (typeof ROI_MODES)[number];
 
 /** Video decode: on the CPU, or on an NVIDIA GPU (ffmpeg -hwaccel cuda). */
 export const HW_ACCELS = ['none', 'cuda'] as const;

@@ -8,14 +8,14 @@
 // at the source instead of decoding late.
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import type { Detection, RgbImage } from '../core/types.js';
+import type { Box, Detection, RgbImage } from '../core/types.js';
 import { ModelError } from '../core/models.js';
 import type { Detector, DetectorBackend, DetectorOptions } from './detector.js';
 
 /** Nice value of the inference threads: below the decoders (0), above the anonymizer worker (10). */
 export const DETECTOR_NICE = 5;
 
-export type HostRequest = { type: 'detect'; id: number; width: number; height: number; data: Uint8Array } | { type: 'close' };
+export type HostRequest = { type: 'detect'; id: number; width: number; height: number; data: Uint8Array; roi?: Box } | { type: 'close' };
 export type HostReply =
   | { type: 'ready'; name: string; backend: DetectorBackend }
   | { type: 'failed'; message: string }
@@ -78,7 +78,7 @@ export class WorkerDetector implements Detector {
     const data = new Uint8Array(image.data);
     return new Promise<Detection[]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'detect', id, width: image.width, height: image.height, data } satisfies HostRequest, [data.buffer]);
+      this.worker.postMessage({ type: 'detect', id, width: image.width, height: image.height, data, ...(image.roi ? { roi: image.roi } : {}) } satisfies HostRequest, [data.buffer]);
     });
   }
 

@@ -43,7 +43,7 @@ port.on('message', (m: HostRequest) => {
     }
     try {
       const data = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
-      send({ type: 'detections', id: m.id, detections: await detector.process({ width: m.width, height: m.height, data }) });
+      send({ type: 'detections', id: m.id, detections: await detector.process({ width: m.width, height: m.height, data, ...(m.roi ? { roi: m.roi } : {}) }) });
     } catch (err) {
       send({ type: 'error', id: m.id, message: (err as Error).message });
     }

@@ -9,7 +9,7 @@ import type { Detector, DetectorOptions, DetectorBackend } from './detector.js';
 import { classWiseNms, dropOversized, vehicleAwareNms } from './nms.js';
 import { decodePicodet } from './picodet.js';
 import { decodeAtss } from './atss.js';
-import { prepareInput, type InputSpec } from './preprocess.js';
+import { fromRegion, prepareInput, type InputSpec } from './preprocess.js';
 import { decodeYolox } from './yolox.js';
 import { removeOrtDebugLog } from '../core/leftovers.js';
 
@@ -100,7 +100,10 @@ export class OnnxDetector implements Detector {
   }
 
   async process(image: RgbImage): Promise<Detection[]> {
-    const { tensor, scaleX, scaleY } = await prepareInput(image, this.input);
+    const { tensor, scaleX, scaleY, region } = await prepareInput(image, this.input);
+    // Decoded in the region's pixels (clipped to it), then moved into the whole image's.
+    const imageWidth = region.w;
+    const imageHeight = region.h;
     const feeds = { [this.input.name]: new ort.Tensor('float32', tensor, [1, 3, this.input.height, this.input.width]) };
     const result = await this.session.run(feeds);
     const o = this.opts;
@@ -116,8 +119,8 @@ export class OnnxDetector implements Detector {
           classes: this.atss.classes,
           scaleX,
           scaleY,
-          imageWidth: image.width,
-          imageHeight: image.height,
+          imageWidth,
+          imageHeight,
           scoreThreshold: o.scoreThreshold,
         })
       : this.decode === 'yolox-grid'
@@ -127,8 +130,8 @@ export class OnnxDetector implements Detector {
             strides: this.strides,
             numClasses: this.numClasses,
             scale: scaleX,
-            imageWidth: image.width,
-            imageHeight: image.height,
+            imageWidth,
+            imageHeight,
             scoreThreshold: o.scoreThreshold,
           })
         : decodePicodet(outputs.slice(0, n), outputs.slice(n), {
@@ -139,12 +142,12 @@ export class OnnxDetector implements Detector {
             bins: this.bins,
             scaleX,
             scaleY,
-            imageWidth: image.width,
-            imageHeight: image.height,
+            imageWidth,
+            imageHeight,
             scoreThreshold: o.scoreThreshold,
           });
-    const sized = dropOversized(candidates, image.width, image.height, o.maxBoxArea ?? 1);
-    return o.crossClassNms === false ? classWiseNms(sized, o.nmsIou) : vehicleAwareNms(sized, o.nmsIou);
+    const sized = dropOversized(candidates, imageWidth, imageHeight, o.maxBoxArea ?? 1);
+    return fromRegion(o.crossClassNms === false ? classWiseNms(sized, o.nmsIou) : vehicleAwareNms(sized, o.nmsIou), region);
   }
 
   async close(): Promise<void> {

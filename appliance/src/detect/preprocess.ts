@@ -1,7 +1,9 @@
-// From a camera frame to a model's input tensor: resize with sharp (libvips, off the event loop),
+// From a camera frame to a model's input tensor: crop to the region of interest and resize in one
+// sharp pipeline (libvips reads only the region's pixels, off the event loop; no full-frame copy),
 // then one pass into NCHW float32 planes in the model's channel order and normalisation.
 import sharp from 'sharp';
-import type { RgbImage } from '../core/types.js';
+import type { Box, Detection, RgbImage } from '../core/types.js';
+import { fitAspect } from './roi.js';
 
 export interface InputSpec {
   width: number;
@@ -19,29 +21,47 @@ export interface PreparedInput {
   /** input pixels per image pixel, per axis */
   scaleX: number;
   scaleY: number;
+  /** The part of the image in the input (whole pixels): boxes decoded in it move by (x, y) into the image. */
+  region: Box;
+}
+
+/**
+ * The image's region of interest in whole pixels inside the image, grown to the model input's aspect
+ * (`aspect` = input width / height) so both axes scale alike; the whole image when none is given.
+ */
+export function regionOf(image: RgbImage, aspect: number): Box {
+  const r = image.roi;
+  if (!r) return { x: 0, y: 0, w: image.width, h: image.height };
+  const x = Math.min(image.width - 1, Math.max(0, Math.round(r.x)));
+  const y = Math.min(image.height - 1, Math.max(0, Math.round(r.y)));
+  const w = Math.max(1, Math.min(image.width - x, Math.round(r.w)));
+  const h = Math.max(1, Math.min(image.height - y, Math.round(r.h)));
+  return fitAspect({ x, y, w, h }, image.width, image.height, aspect);
 }
 
 const IMAGENET_MEAN = [123.675, 116.28, 103.53];
 const IMAGENET_STD = [58.395, 57.12, 57.375];
 
 export async function prepareInput(image: RgbImage, spec: InputSpec): Promise<PreparedInput> {
+  const region = regionOf(image, spec.width / spec.height);
+  const whole = region.w === image.width && region.h === image.height;
   let w: number;
   let h: number;
   if (spec.fit === 'letterbox') {
-    const s = Math.min(spec.width / image.width, spec.height / image.height);
-    w = Math.max(1, Math.round(image.width * s));
-    h = Math.max(1, Math.round(image.height * s));
+    const s = Math.min(spec.width / region.w, spec.height / region.h);
+    w = Math.max(1, Math.round(region.w * s));
+    h = Math.max(1, Math.round(region.h * s));
   } else {
     w = spec.width;
     h = spec.height;
   }
-  const resized =
-    w === image.width && h === image.height
-      ? image.data
-      : await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-          .resize(w, h, { fit: 'fill', kernel: 'linear' })
-          .raw()
-          .toBuffer();
+  let resized: Buffer;
+  if (whole && w === image.width && h === image.height) resized = image.data;
+  else {
+    const pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
+    if (!whole) pipeline.extract({ left: region.x, top: region.y, width: region.w, height: region.h });
+    resized = await (w === region.w && h === region.h ? pipeline : pipeline.resize(w, h, { fit: 'fill', kernel: 'linear' })).raw().toBuffer();
+  }
   const plane = spec.width * spec.height;
   const tensor = new Float32Array(3 * plane);
   const pad = spec.pad ?? 114;
@@ -66,5 +86,15 @@ export async function prepareInput(image: RgbImage, spec: InputSpec): Promise<Pr
       tensor[pb + dst] = (resized[src + 2]! - mb) * ib;
     }
   }
-  return { tensor, scaleX: w / image.width, scaleY: h / image.height };
+  return { tensor, scaleX: w / region.w, scaleY: h / region.h, region };
+}
+
+/** Boxes found in the region, moved into the whole image's pixels. */
+export function fromRegion(detections: Detection[], region: Box): Detection[] {
+  if (region.x === 0 && region.y === 0) return detections;
+  for (const d of detections) {
+    d.box.x += region.x;
+    d.box.y += region.y;
+  }
+  return detections;
 }

@@ -14,6 +14,7 @@ import { HEALTH_NOT_MONITORED } from '../core/health-status.js';
 import { HEALTH_CHECKS, type HealthCheck } from '../core/types.js';
 import { LatestFrameSlot } from './frame-slot.js';
 import { takesNewest } from './detector-queue.js';
+import { cameraView } from '../detect/roi.js';
 import { DEFAULT_LOAD_POLICY, LoadMonitor, type LoadPolicy } from './load-monitor.js';
 import type { PipelineObserver } from './observer.js';
 
@@ -255,7 +256,7 @@ export class CameraPipeline {
     const detector = this.stages.detector;
     let t0 = performance.now();
     if (!takesNewest(detector)) {
-      const detections = await detector.process(ref.taken.frame);
+      const detections = await detector.process(cameraView(this.cfg, ref.taken.frame));
       return { detections, inferenceSeconds: (performance.now() - t0) / 1000 };
     }
     const detections = await detector.processNewest(this.cfg.id, () => {
@@ -266,7 +267,7 @@ export class CameraPipeline {
         ref.taken = newer;
       }
       t0 = performance.now();
-      return ref.taken.frame;
+      return cameraView(this.cfg, ref.taken.frame);
     });
     return { detections, inferenceSeconds: (performance.now() - t0) / 1000 };
   }
