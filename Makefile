@@ -12,11 +12,14 @@ export MODELS_DIR
 # Debian packages: ffmpeg (decode), GStreamer RTSP server + python3-gi (demo/test camera),
 # mosquitto (MQTT sink tests), nats-server (JetStream sink tests), chromium (installer page tests), prometheus (promtool), systemd (unit check).
 APT_PACKAGES := ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp gstreamer1.0-plugins-base \
-  gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav mosquitto nats-server chromium prometheus systemd openssl
+  gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav mosquitto nats-server chromium prometheus systemd openssl \
+  dpkg-dev build-essential pkg-config nasm libssl-dev xz-utils
+# The last line builds the lean decoder (scripts/build-ffmpeg-lean.sh): apt-get source, a C toolchain,
+# nasm for the SIMD decoders, OpenSSL linked in for rtsps://.
 
-.PHONY: deps apt npm build typecheck lint run demo-camera test test-unit bench clean
+.PHONY: deps apt npm ffmpeg-lean build typecheck lint run demo-camera test test-unit bench clean
 
-deps: apt npm
+deps: apt npm ffmpeg-lean
 
 apt:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
@@ -29,6 +32,14 @@ npm: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 	@touch $@
+
+# The cameras' decoder: a lean, static ffmpeg from Debian's current security-patched source (docs/ingest.md),
+# built once (~4 min of CPU: ~2 min on a quiet 2-core box); the binary is the stamp. The system ffmpeg stays for encoding test clips
+# and for CUDA decode. Rebuild with `rm -rf var/ffmpeg-lean` (e.g. after a Debian security update of ffmpeg).
+LEAN_FFMPEG := var/ffmpeg-lean/bin/ffmpeg
+ffmpeg-lean: $(LEAN_FFMPEG)
+$(LEAN_FFMPEG): | apt
+	scripts/build-ffmpeg-lean.sh
 
 build: npm
 	npx tsc -p tsconfig.build.json
@@ -57,7 +68,7 @@ run: deps build
 # models out of reach (PATH holds node only, MODELS_DIR points nowhere), to prove it needs neither.
 UNIT_TESTS := test/analytics.test.ts test/analytics-zones.test.ts test/api-unit.test.ts test/bins.test.ts test/hardening.test.ts test/calibration.test.ts \
   test/config.test.ts test/detect-decode.test.ts test/errors.test.ts test/events-datex.test.ts test/evidence.test.ts test/incidents.test.ts test/lanes.test.ts test/latest-per-site.test.ts test/live-feed.test.ts \
-  test/replay.test.ts test/realtime.test.ts test/riders.test.ts test/track.test.ts test/counts-recorded.test.ts test/detect-roi.test.ts
+  test/replay.test.ts test/realtime.test.ts test/riders.test.ts test/track.test.ts test/counts-recorded.test.ts test/detect-roi.test.ts test/ffmpeg-binary.test.ts
 FULL_TESTS := $(filter-out $(UNIT_TESTS),$(wildcard test/*.test.ts))
 UNIT_ENV := env PATH=$(CURDIR)/var/unit-bin MODELS_DIR=/nonexistent/models
 NODE_TEST := node --import tsx --test --test-concurrency=1 --test-timeout=240000

@@ -2,14 +2,16 @@
 //   1. Test streams: 720p and 1080p H.264 (25 fps, 2 s GOP, no B-frames, like a camera) transcoded once
 //      from the shared clips into var/capacity/, served by the real GStreamer RTSP test server (two clips
 //      per resolution; cameras alternate between them).
-//   2. Decode-only cost per camera: the real CameraStream (ffmpeg child, frames read and thrown away), CPU of ffmpeg.
+//   2. Decode-only cost per camera: the real CameraStream (ffmpeg child, frames read and thrown away), CPU and
+//      memory of ffmpeg; with the lean build of `make deps` (the default decoder) and Debian's ffmpeg side by side.
 //   3. Detector-only CPU per frame: the detector on analysed-size frames in memory (CPU time, every thread).
 //   4. Bound = cores / (decode cores per camera + fps × detector CPU per frame): the cameras the box could
 //      hold if nothing but decode and detection ran.
 //   5. The real CameraManager (RTSP source, shared DetectorQueue, tracker, analytics, health checks, metrics)
 //      with N = 1, 2, 4, 6, 8 cameras at 5 and 10 fps: analysed fps per camera, % dropped, lag p95, CPU cores of
 //      node and of the ffmpeg children (/proc), RSS and PSS of each. Held = the most cameras with ≤ 2 %
-//      dropped, lag p95 < 1 s and ≥ 97 % of the fps asked; held/bound.
+//      dropped, lag p95 < 1 s and ≥ 97 % of the fps asked (each count between the sweep's steps is tried
+//      where the steps skip it); held/bound.
 //   6. Native fps asked (25) from 4 cameras (an overloaded box): lag, drops, max/min analysed fps; the same
 //      again with inference inline on the main thread (what the worker host buys), and one camera at native
 //      fps against the detector alone (pipeline/detector).
@@ -25,6 +27,7 @@ import type { Config } from '../appliance/src/config/schema.js';
 import { createDetector } from '../appliance/src/detect/index.js';
 import type { Detector } from '../appliance/src/detect/detector.js';
 import { CameraStream } from '../appliance/src/ingest/camera-stream.js';
+import { ffmpegVersion, resolveFfmpeg } from '../appliance/src/ingest/ffmpeg-binary.js';
 import { createMetrics } from '../appliance/src/metrics/registry.js';
 import { CameraManager } from '../appliance/src/pipeline/camera-manager.js';
 import { DetectorQueue } from '../appliance/src/pipeline/detector-queue.js';
@@ -154,8 +157,16 @@ async function measure(during: () => Promise<void>): Promise<Usage> {
 
 // ---------------------------------------------------------------- decode only, detector only
 
-/** CPU cores one camera's ffmpeg uses to decode the stream at the analysed fps and size (frames read, not analysed). */
-async function decodeOnly(urls: Record<Res, string>, fps: number[], hwaccel: 'none' | 'cuda'): Promise<Record<string, number>> {
+interface DecodeCost {
+  /** CPU cores of one camera's ffmpeg, per resolution@fps. */
+  cores: Record<string, number>;
+  /** Its RSS and PSS, MB, per resolution@fps. */
+  rssMb: Record<string, number>;
+  pssMb: Record<string, number>;
+}
+
+/** CPU cores and memory of one camera's ffmpeg decoding the stream at the analysed fps and size (frames read, not analysed). */
+async function decodeOnly(urls: Record<Res, string>, fps: number[], hwaccel: 'none' | 'cuda', ffmpegPath: string): Promise<DecodeCost> {
   const log = pino({ level: 'silent' });
   const streams: { key: string; s: CameraStream }[] = [];
   const flowing = new Map<string, number>();
@@ -172,6 +183,7 @@ async function decodeOnly(urls: Record<Res, string>, fps: number[], hwaccel: 'no
         stallSeconds: 10,
         backoff: { initialMs: 500, maxMs: 2000 },
         hwaccel,
+        ffmpegPath,
         log,
         onFrame: () => flowing.set(key, (flowing.get(key) ?? 0) + 1),
       });
@@ -192,8 +204,13 @@ async function decodeOnly(urls: Record<Res, string>, fps: number[], hwaccel: 'no
   const t0 = performance.now();
   await sleep(WINDOW_S * 1000);
   const seconds = (performance.now() - t0) / 1000;
-  const out: Record<string, number> = {};
-  for (const [k, p] of pidOf) out[k] = r2(((readProc(p)?.cpuTicks ?? 0) - (before.get(k) ?? 0)) / TICKS / seconds);
+  const out: DecodeCost = { cores: {}, rssMb: {}, pssMb: {} };
+  for (const [k, p] of pidOf) {
+    const end = readProc(p);
+    out.cores[k] = r2(((end?.cpuTicks ?? 0) - (before.get(k) ?? 0)) / TICKS / seconds);
+    out.rssMb[k] = r2((end?.rssKb ?? 0) / 1024);
+    out.pssMb[k] = r2((end?.pssKb ?? 0) / 1024);
+  }
   await Promise.all(streams.map(({ s }) => s.stop()));
   return out;
 }
@@ -208,6 +225,22 @@ async function detectorOnly(detector: Detector, frames: Frame[]): Promise<{ cpuM
   const c = process.cpuUsage(c0);
   const cpuMs = (c.user + c.system) / 1000 / frames.length;
   return { cpuMs: r2(cpuMs), wallMs: r2(wall / frames.length), fps: r2((1000 * frames.length) / wall) };
+}
+
+/**
+ * Detector CPU per frame with one frame every 1/fps s, as a camera feeds it: the same model, but each frame
+ * finds the caches cold (the decoders ran meanwhile). Printed beside the back-to-back figure so that
+ * node's own overhead per frame can be told from the model's cost at a camera's pace.
+ */
+async function detectorPaced(detector: Detector, frames: Frame[], fps: number): Promise<number> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (const [i, f] of frames.entries()) {
+    await sleep(Math.max(0, t0 + (i * 1000) / fps - performance.now()));
+    await detector.process(f);
+  }
+  const c = process.cpuUsage(c0);
+  return r2((c.user + c.system) / 1000 / frames.length);
 }
 
 async function waitUntil(ok: () => boolean, ms: number, what: string): Promise<void> {
@@ -304,6 +337,8 @@ interface DetectorResult {
   model: string;
   detectorCpuMsPerFrame: number;
   detectorWallMsPerFrame: number;
+  /** The same, one frame every 200 ms (a 5 fps camera's pace). */
+  detectorPacedCpuMsPerFrame: number;
   points: Point[];
   held: Record<string, number>;
   bound: Record<string, number>;
@@ -364,9 +399,17 @@ export async function runCapacityBench(given: CapacityOptions = {}) {
   const summary: string[] = [];
   const results: DetectorResult[] = [];
   try {
-    // 2. decode only (one ffmpeg per resolution and fps, side by side)
+    // 2. decode only (one ffmpeg per resolution and fps, side by side), with the decoder the cameras use
+    //    and, when that is the lean build, with Debian's ffmpeg for comparison.
     const decodeFps = [...new Set([...fpsList, NATIVE_FPS])];
-    const decode = await decodeOnly(Object.fromEntries(resolutions.map((r) => [r, urls[r][0]!])) as Record<Res, string>, decodeFps, base.ingest.hwaccel);
+    const decodeUrls = Object.fromEntries(resolutions.map((r) => [r, urls[r][0]!])) as Record<Res, string>;
+    const decoder = resolveFfmpeg(base.ingest.hwaccel);
+    const decoders = [{ ...decoder, version: ffmpegVersion(decoder.path) }];
+    if (decoder.from === 'lean') decoders.push({ path: 'ffmpeg', from: 'path', version: ffmpegVersion('ffmpeg') });
+    const decodeCosts: DecodeCost[] = [];
+    for (const d of decoders) decodeCosts.push(await decodeOnly(decodeUrls, decodeFps, base.ingest.hwaccel, d.path));
+    const decode = decodeCosts[0]!.cores;
+    summary.push(...decoders.map((d, i) => renderDecode(d, decodeCosts[i]!)));
     // Frames at the analysed size for the detector-only run.
     const frames = await decodeFrames(testInput(SOURCES[0]!, '720p'), { fps: 5, width: CAMERA_W, height: CAMERA_H, maxSeconds: 8, cameraId: 'bench' });
 
@@ -378,6 +421,7 @@ export async function runCapacityBench(given: CapacityOptions = {}) {
         manifestPath: resolve('models/manifest.json'),
       });
       const det = await detectorOnly(detector, frames);
+      const paced = await detectorPaced(detector, frames, 5);
       const queue = new DetectorQueue(detector);
       const metrics = createMetrics();
       const manager = new CameraManager({
@@ -388,7 +432,7 @@ export async function runCapacityBench(given: CapacityOptions = {}) {
         baseDir: process.cwd(),
         healthDir: null,
       });
-      const r: DetectorResult = { model, detectorCpuMsPerFrame: det.cpuMs, detectorWallMsPerFrame: det.wallMs, points: [], held: {}, bound: {} };
+      const r: DetectorResult = { model, detectorCpuMsPerFrame: det.cpuMs, detectorWallMsPerFrame: det.wallMs, detectorPacedCpuMsPerFrame: paced, points: [], held: {}, bound: {} };
       // The default detector when it differs: the headline point only (720p at 5 fps).
       const full = model === 'yolox_nano' || models.length === 1;
       for (const res of full ? resolutions : resolutions.slice(0, 1)) {
@@ -399,7 +443,18 @@ export async function runCapacityBench(given: CapacityOptions = {}) {
           // 1080p at 10 fps past 6 cameras: skipped to keep the section short (the 720p sweep shows the shape).
           const list = res === '1080p' && fps >= 10 ? ns.filter((n) => n <= 6) : ns;
           await sweep({ manager, base, res, fps, ns: list, urls: urls[res], onPoint: (p) => void r.points.push(p) });
-          r.held[key] = Math.max(0, ...r.points.filter((p) => p.res === res && p.fps === fps && p.held).map((p) => p.cameras));
+          const heldAt = () => Math.max(0, ...r.points.filter((p) => p.res === res && p.fps === fps && p.held).map((p) => p.cameras));
+          // The sweep's steps (…, 6, 8) cap what it can show: between the most held and the first N
+          // that failed, each count is tried too, so held is the real count and not the step below it.
+          const failed = r.points.filter((p) => p.res === res && p.fps === fps && !p.held && p.cameras > heldAt()).map((p) => p.cameras);
+          const firstFailed = failed.length ? Math.min(...failed) : heldAt() + 1;
+          const between = Array.from({ length: Math.max(0, firstFailed - heldAt() - 1) }, (_, i) => heldAt() + 1 + i);
+          if (between.length) {
+            await sweep({ manager, base, res, fps, ns: between, urls: urls[res], onPoint: (p) => void r.points.push(p) });
+            const mine = (p: Point) => p.res === res && p.fps === fps;
+            r.points = [...r.points.filter((p) => !mine(p)), ...r.points.filter(mine).sort((a, b) => a.cameras - b.cameras)];
+          }
+          r.held[key] = heldAt();
         }
       }
       if (full) {
@@ -437,7 +492,7 @@ export async function runCapacityBench(given: CapacityOptions = {}) {
       results.push(r);
     }
     summary.push(`detector backend ${base.detector.backend} (${base.detector.host}, ${base.detector.threads} threads), decode ${base.ingest.hwaccel === 'cuda' ? 'ffmpeg -hwaccel cuda' : 'CPU'} with ${base.ingest.decodeThreads} thread(s)`);
-    summary.push(...render(results, decode, cores, models, defaultModel));
+    summary.push(...render(results, decode, cores, models, defaultModel, decoder.path));
     summary.push(`section time ${Math.round((Date.now() - started) / 1000)} s (windows of ${WINDOW_S} s after ${WARMUP_S} s warm-up); ${cores} cores; a shared machine's numbers are noisy, the ratios within the run are the result`);
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
@@ -445,12 +500,17 @@ export async function runCapacityBench(given: CapacityOptions = {}) {
   return { results, summary };
 }
 
-function render(results: DetectorResult[], decode: Record<string, number>, cores: number, models: string[], defaultModel: string): string[] {
+function renderDecode(d: { path: string; from: string; version: string | null }, c: DecodeCost): string {
+  const each = Object.keys(c.cores).map((k) => `${k} ${c.cores[k]} cores, RSS ${c.rssMb[k]} MB (PSS ${c.pssMb[k]})`);
+  return `decode only, one ffmpeg per camera (${CAMERA_W}x${CAMERA_H} rgb24 out), ${d.from === 'lean' ? 'lean build' : d.from === 'path' ? 'system ffmpeg' : 'ROADSIDE_FFMPEG'} ${d.path} (${d.version ?? 'version unknown'}): ${each.join('; ')}`;
+}
+
+function render(results: DetectorResult[], decode: Record<string, number>, cores: number, models: string[], defaultModel: string, decoderPath: string): string[] {
   const out: string[] = [];
-  out.push(`decode only, ffmpeg cores per camera (${CAMERA_W}x${CAMERA_H} rgb24 out): ${Object.entries(decode).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  out.push(`the cameras below decode with ${decoderPath}`);
   for (const r of results) {
     const tag = r.model === defaultModel ? `${r.model} (default detector of the demo config)` : r.model;
-    out.push('', `${tag}: detector only ${r.detectorCpuMsPerFrame} ms CPU per frame (${r.detectorWallMsPerFrame} ms wall)`);
+    out.push('', `${tag}: detector only ${r.detectorCpuMsPerFrame} ms CPU per frame (${r.detectorWallMsPerFrame} ms wall); at a camera's pace (a frame every 200 ms) ${r.detectorPacedCpuMsPerFrame} ms CPU per frame`);
     out.push('', '| input | fps | cameras | analysed fps per camera | dropped % | lag p95 s | max/min fps | node cores | ffmpeg cores (each) | node CPU ms per analysed frame | node RSS MB | ffmpeg RSS MB each (PSS) | event loop p99 ms |');
     out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const p of [...r.points, ...(r.nativeOverloaded ? [r.nativeOverloaded] : [])]) {
@@ -469,9 +529,10 @@ function render(results: DetectorResult[], decode: Record<string, number>, cores
     const at5 = r.points.filter((p) => p.fps === 5 && p.res === '720p');
     const heldPoints = at5.filter((p) => p.held);
     const ratios = heldPoints.map((p) => r2(p.nodeCpuMsPerFrame / r.detectorCpuMsPerFrame));
-    if (ratios.length) out.push(`node CPU per analysed frame / detector-only CPU per frame (720p@5, held points): ${ratios.join(', ')}`);
+    const pacedRatios = heldPoints.map((p) => r2(p.nodeCpuMsPerFrame / r.detectorPacedCpuMsPerFrame));
+    if (ratios.length) out.push(`node CPU per analysed frame / detector-only CPU per frame (720p@5, held points): ${ratios.join(', ')} (against the paced detector-only: ${pacedRatios.join(', ')})`);
     const mem = memoryPerCamera(at5);
-    if (mem) out.push(`memory per added camera (720p@5, node + its ffmpeg): RSS ${mem.rss} MB, PSS ${mem.pss} MB (shared libraries counted once)`);
+    if (mem) out.push(`memory per added camera (720p@5, node + its ffmpeg): RSS ${mem.rss} MB (node ${mem.nodeRss}, ffmpeg ${mem.ffmpegRss}), PSS ${mem.pss} MB (shared libraries counted once)`);
     if (r.nativeOverloaded) {
       const p = r.nativeOverloaded;
       out.push(`native ${NATIVE_FPS} fps asked by ${p.cameras} cameras: analysed ${p.analysedFps.join(' ')} fps, dropped ${p.droppedPct} %, lag p95 ${p.lagP95} s, max/min ${p.maxOverMin}`);
@@ -489,7 +550,7 @@ function render(results: DetectorResult[], decode: Record<string, number>, cores
 }
 
 /** Slope of (node + every ffmpeg) memory against the number of cameras, least squares. */
-function memoryPerCamera(points: Point[]): { rss: number; pss: number } | null {
+function memoryPerCamera(points: Point[]): { rss: number; pss: number; nodeRss: number; ffmpegRss: number } | null {
   if (points.length < 2) return null;
   const slope = (ys: number[]) => {
     const xs = points.map((p) => p.cameras);
@@ -506,6 +567,8 @@ function memoryPerCamera(points: Point[]): { rss: number; pss: number } | null {
   return {
     rss: slope(points.map((p) => p.usage.nodeRssMb + p.usage.ffmpegRssMb.reduce((a, b) => a + b, 0))),
     pss: slope(points.map((p) => p.usage.nodePssMb + p.usage.ffmpegPssMb.reduce((a, b) => a + b, 0))),
+    nodeRss: slope(points.map((p) => p.usage.nodeRssMb)),
+    ffmpegRss: slope(points.map((p) => p.usage.ffmpegRssMb.reduce((a, b) => a + b, 0))),
   };
 }
 

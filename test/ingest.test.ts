@@ -1,7 +1,11 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { CameraStream, backoffDelay, FrameAssembler, ffmpegArgs, redactUrl, safeUrl } from '../appliance/src/ingest/index.js';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { CameraStream, backoffDelay, FrameAssembler, ffmpegArgs, ffmpegVersion, leanFfmpegPath, redactUrl, resolveFfmpeg, safeUrl } from '../appliance/src/ingest/index.js';
 import type { CameraState, Frame } from '../appliance/src/core/types.js';
 import { TestRtspServer, freePort, waitFor } from './helpers/rtsp-server.js';
 import { CLIPS } from './helpers/paths.js';
@@ -135,6 +139,66 @@ describe('ingest against a real RTSP server on 127.0.0.1', () => {
     await waitFor(() => frames.length >= before + 5, 30_000, 'frames after thaw');
     assert.ok(cam.status().restarts > restartsBefore, 'ffmpeg was restarted by the watchdog');
     assert.equal(cam.status().state, 'streaming');
+  });
+
+  test('the lean decoder of `make deps` is the default, and it streams the camera', async () => {
+    const lean = leanFfmpegPath();
+    assert.ok(lean, 'make deps builds var/ffmpeg-lean/bin/ffmpeg');
+    assert.deepEqual(resolveFfmpeg('none', {}), { path: lean, from: 'lean' });
+    assert.deepEqual(resolveFfmpeg('none', { ROADSIDE_FFMPEG: '/usr/bin/ffmpeg' }), { path: '/usr/bin/ffmpeg', from: 'env' });
+    assert.match(ffmpegVersion(lean) ?? '', /^ffmpeg version \S*roadside-lean/);
+    assert.equal(ffmpegVersion('/nonexistent/ffmpeg'), null);
+    const server = new TestRtspServer(CLIPS.opendatacam, '/lean');
+    servers.push(server);
+    const url = await server.start(await freePort());
+    const frames: Frame[] = [];
+    const cam = camera(url, frames, []);
+    cam.start();
+    await waitFor(() => frames.length >= 3, 20_000, 'frames through the lean decoder');
+    const pid = cam.pid();
+    assert.ok(pid !== null);
+    assert.equal(readlinkSync(`/proc/${pid}/exe`), lean);
+    assert.equal(frames[0]!.data.length, 160 * 90 * 3);
+    await cam.stop();
+  });
+
+  test('the lean decoder gives the very frames Debian\'s ffmpeg gives (same source, same scaler): recordings stay valid', () => {
+    const lean = leanFfmpegPath();
+    assert.ok(lean, 'make deps builds var/ffmpeg-lean/bin/ffmpeg');
+    const args = ffmpegArgs({ url: CLIPS.cdnet, fps: 5, width: 320, height: 180, socketTimeoutMs: 5000 });
+    // The first 3 s of the clip (the same args as the cameras', with a duration limit before the output).
+    const limited = [...args.slice(0, -1), '-t', '3', args.at(-1)!];
+    const digest = (bin: string) => {
+      const out = execFileSync(bin, limited, { maxBuffer: 1 << 26 });
+      assert.equal(out.length, 15 * 320 * 180 * 3);
+      return createHash('sha256').update(out).digest('hex');
+    };
+    assert.equal(digest(lean), digest('ffmpeg'));
+  });
+
+  test('a decoder binary that is missing: the error code in the log, and the camera keeps retrying', async () => {
+    const lines: { code?: string; msg?: string }[] = [];
+    const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk)) as { code?: string; msg?: string }), done()) });
+    const frames: Frame[] = [];
+    const s = new CameraStream({
+      cameraId: 'cam1',
+      url: `rtsp://127.0.0.1:${await freePort()}/none`,
+      fps: 5,
+      width: 160,
+      height: 90,
+      stallSeconds: 3,
+      backoff: { initialMs: 100, maxMs: 200 },
+      ffmpegPath: '/nonexistent/ffmpeg',
+      log: pino({ level: 'info' }, sink),
+      onFrame: (f) => frames.push(f),
+    });
+    streams.push(s);
+    s.start();
+    await waitFor(() => s.status().restarts >= 2, 10_000, 'two failed starts');
+    await s.stop();
+    assert.equal(frames.length, 0);
+    const failed = lines.find((l) => l.msg === 'cannot start ffmpeg');
+    assert.equal(failed?.code, 'ROADSIDE_ERR_STREAM_LOST');
   });
 
   test('an unreachable camera backs off and keeps retrying without throwing', async () => {

@@ -51,6 +51,12 @@ test('SIGTERM stops the process within the bound, flushing the open count interv
   for (const l of cameraLines) assert.equal(l.camera, 'cam', `camera id on: ${JSON.stringify(l)}`);
   assert.ok(lines.some((l) => l.msg === 'appliance stopped'), 'shutdown completed, not timed out');
   assert.ok(!out.includes(TOKENS.viewer), 'token never logged');
+  // The decoder is said once, with its version: the lean build of `make deps` (docs/ingest.md).
+  const decoder = lines.filter((l) => l.msg === 'decoder');
+  assert.equal(decoder.length, 1);
+  assert.equal(decoder[0]!.from, 'lean');
+  assert.match(String(decoder[0]!.ffmpeg), /var\/ffmpeg-lean\/bin\/ffmpeg$/);
+  assert.match(String(decoder[0]!.version), /^ffmpeg version \S*roadside-lean/);
 
   // The interval that was open at SIGTERM reached the outbox before the DB closed.
   const outbox = await Outbox.open({ dir: join(dir, 'data', 'outbox'), sinks: [], retention: { maxAgeMs: 86_400_000, maxEvents: 100_000 } });

@@ -140,6 +140,10 @@ export type RoiMode = (typeof ROI_MODES)[number];
 export const HW_ACCELS = ['none', 'cuda'] as const;
 export type HwAccel = (typeof HW_ACCELS)[number];
 
+/** Where the decoder binary came from: ROADSIDE_FFMPEG, the lean build of `make deps`, or PATH. */
+export const FFMPEG_SOURCES = ['env', 'lean', 'path'] as const;
+export type FfmpegSource = (typeof FFMPEG_SOURCES)[number];
+
 /** Ids of cameras, lines, zones, rules: lower-case a-z 0-9 _ -, up to 63 characters. */
 export const ID_PATTERN = '^[a-z0-9][a-z0-9_-]{0,62}$';
 

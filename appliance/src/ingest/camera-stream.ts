@@ -7,6 +7,7 @@ import type { Logger } from '../core/log.js';
 import type { CameraState, Frame, HwAccel } from '../core/types.js';
 import { backoffDelay, type BackoffPolicy } from '../core/backoff.js';
 import { ffmpegArgs } from './ffmpeg-args.js';
+import { defaultFfmpeg } from './ffmpeg-binary.js';
 import { FrameAssembler } from './frame-reader.js';
 import { CaptureClock } from './capture-clock.js';
 import { redactUrl } from '../core/redact.js';
@@ -22,6 +23,7 @@ export interface CameraStreamOptions {
   backoff: BackoffPolicy;
   /** Grace between SIGTERM and SIGKILL. */
   killGraceMs?: number;
+  /** The decoder binary (default: ingest/ffmpeg-binary.ts defaultFfmpeg). */
   ffmpegPath?: string;
   /** Decoder threads of the ffmpeg child (default 1). */
   decodeThreads?: number;
@@ -149,7 +151,7 @@ export class CameraStream {
       decodeThreads: o.decodeThreads,
       hwaccel: o.hwaccel,
     });
-    const child = spawn(this.o.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.o.ffmpegPath ?? defaultFfmpeg(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     // ffmpeg error lines name the stream and the cause; the last few go to the exit log, each line
     // redacted whole before anything is cut, so a cut can never leave half a password behind.
@@ -163,7 +165,7 @@ export class CameraStream {
       this.assembler.push(chunk, (data) => this.emitFrame(data));
     });
     child.on('error', (err) => {
-      this.o.log.error({ err: err.message }, 'cannot start ffmpeg');
+      this.o.log.error({ code: 'ROADSIDE_ERR_STREAM_LOST', err: err.message }, 'cannot start ffmpeg');
     });
     child.on('close', (code, signal) => {
       if (this.child !== child) return;

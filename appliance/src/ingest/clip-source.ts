@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { FrameSink, FrameSource, FrameSourceStatus } from '../core/stages.js';
 import { ReplayStatus } from './replay-status.js';
 import { ffmpegArgs } from './ffmpeg-args.js';
+import { defaultFfmpeg } from './ffmpeg-binary.js';
 import { FrameAssembler } from './frame-reader.js';
 
 export interface ClipSourceOptions {
@@ -53,7 +54,7 @@ export class ClipFrameSource implements FrameSource {
   private async run(sink: FrameSink): Promise<void> {
     const o = this.o;
     const args = ffmpegArgs({ url: o.clip, fps: o.fps, width: o.width, height: o.height, socketTimeoutMs: 5000 });
-    const child = spawn(o.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(o.ffmpegPath ?? defaultFfmpeg(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let stderr = '';
     child.stderr!.setEncoding('utf8');

@@ -3,6 +3,7 @@ export { redactUrl, safeUrl } from '../core/redact.js';
 export { backoffDelay, type BackoffPolicy } from '../core/backoff.js';
 export { FrameAssembler } from './frame-reader.js';
 export { ffmpegArgs } from './ffmpeg-args.js';
+export { chooseFfmpeg, defaultFfmpeg, ffmpegVersion, leanFfmpegPath, resolveFfmpeg, type FfmpegBinary } from './ffmpeg-binary.js';
 export { RtspFrameSource, type RtspSourceOptions } from './rtsp-source.js';
 export { ClipFrameSource, REPLAY_EPOCH_MS, type ClipSourceOptions } from './clip-source.js';
 export { RecordedFrameSource } from './recorded-source.js';

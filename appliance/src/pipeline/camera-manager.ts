@@ -10,7 +10,7 @@ import { CameraAnalytics } from '../analytics/index.js';
 import type { DetectorStage, FrameSource, Publisher } from '../core/stages.js';
 import { CAMERA_STATES, HEALTH_CHECKS, INCIDENT_KINDS } from '../core/types.js';
 import { CameraHealthMonitor, ReferenceStore, healthConfigOf } from '../health/index.js';
-import { ConnectGate, RtspFrameSource, type BackoffPolicy } from '../ingest/index.js';
+import { ConnectGate, RtspFrameSource, ffmpegVersion, resolveFfmpeg, type BackoffPolicy, type FfmpegBinary } from '../ingest/index.js';
 import { MultiObjectTracker } from '../track/index.js';
 import { CameraPipeline } from './camera-pipeline.js';
 import { MetricsObserver } from './observer.js';
@@ -37,6 +37,8 @@ export class CameraManager {
   private ingest: IngestConfig = IngestDefaults;
   private readonly healthStore: ReferenceStore | null;
   private readonly gate = new ConnectGate(LimitsDefaults.maxConnectingCameras);
+  /** The decoder binary of the RTSP sources (resolved when the ingest config is applied). */
+  private ffmpeg: FfmpegBinary | null = null;
 
   constructor(private readonly deps: CameraManagerDeps) {
     this.healthStore = deps.healthDir ? new ReferenceStore(deps.healthDir) : null;
@@ -56,6 +58,7 @@ export class CameraManager {
     // A new decode setting restarts every stream (each ffmpeg is started with it).
     const ingestChanged = !isDeepStrictEqual(config.ingest, this.ingest);
     this.ingest = config.ingest;
+    if (!this.deps.createSource) this.chooseDecoder();
     this.binSeconds = [...config.analytics.binSeconds];
     this.timeZone = config.analytics.timeZone;
     this.gate.setLimit(config.limits.maxConnectingCameras);
@@ -127,6 +130,16 @@ export class CameraManager {
     p.start();
   }
 
+  /** Resolves the decoder binary; says which one (and its version) once, and again only when it changes. */
+  private chooseDecoder(): void {
+    const bin = resolveFfmpeg(this.ingest.hwaccel);
+    if (this.ffmpeg && this.ffmpeg.path === bin.path) return;
+    this.ffmpeg = bin;
+    const version = ffmpegVersion(bin.path);
+    if (version) this.deps.log.info({ ffmpeg: bin.path, from: bin.from, version }, 'decoder');
+    else this.deps.log.error({ code: 'ROADSIDE_ERR_STREAM_LOST', ffmpeg: bin.path, from: bin.from }, 'decoder cannot run: no camera can stream');
+  }
+
   private rtspSource(cam: CameraConfig, log: Logger): FrameSource {
     return new RtspFrameSource({
       cameraId: cam.id,
@@ -139,6 +152,7 @@ export class CameraManager {
       gate: this.gate,
       decodeThreads: this.ingest.decodeThreads,
       hwaccel: this.ingest.hwaccel,
+      ffmpegPath: this.ffmpeg?.path,
       log,
     });
   }
