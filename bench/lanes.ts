@@ -41,7 +41,7 @@ export async function runLanesBench() {
   ];
   const assignment: string[] = [
     '',
-    'Lane assignment: hand-counted crossings matched one-to-one to ours by time (±1.5 s, same line and direction, most pairs then least total Δt², which keeps both lists in time order; lane-blind), lane labelled by eye',
+    'Lane assignment: hand-counted crossings matched one-to-one to ours by time (±1.5 s, same line and direction, least total Δt² with half the tolerance² per crossing left unmatched, which keeps both lists in time order; lane-blind), lane labelled by eye',
     '',
     '| clip | lines labelled | fps | matched / labelled | in the right lane | share | wrong (labelled → ours, at s) |',
     '|---|---|---|---|---|---|---|',

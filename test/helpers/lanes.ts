@@ -115,7 +115,7 @@ export interface LaneAgreement {
 
 /**
  * Our crossings matched one-to-one to the labelled ones by time only (test/helpers/match-crossings.ts:
- * the most pairs within ±matchS, then the least total Δt²; lane-blind), then the lanes compared.
+ * least total Δt² within ±matchS, half of matchS² per crossing left unmatched; lane-blind), then the lanes compared.
  */
 export function laneAgreement(labels: LaneLabel[], ours: LaneCrossing[], matchS = 1.5): LaneAgreement {
   const r: LaneAgreement = { labelled: labels.filter((l) => l.lane !== null).length, matched: 0, correct: 0, wrong: [] };
