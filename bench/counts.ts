@@ -23,6 +23,7 @@ import { parseRecording, type Recording } from '../appliance/src/core/recording.
 import { MultiObjectTracker, type TrackerOptions } from '../appliance/src/track/tracker.js';
 import type { LineCrossing } from '../appliance/src/analytics/index.js';
 import type { Box, Frame, ObjectClass, RoiMode } from '../appliance/src/core/types.js';
+import type { TrackerStage } from '../appliance/src/core/stages.js';
 import { MATCH_S, matchCrossings } from '../test/helpers/match-crossings.js';
 import { fitAspect, roiPixels, withRoi } from '../appliance/src/detect/roi.js';
 
@@ -31,13 +32,13 @@ const GT_DIR = resolve(process.env.ROADSIDE_GT_DIR ?? 'bench/ground-truth/counts
 /** Hand counts never looked at while tuning (counted before anything was run on them): reported apart. */
 const HELDOUT_DIR = resolve('bench/ground-truth/counts-heldout');
 
-interface GtLine {
+export interface GtLine {
   id: string;
   from: { x: number; y: number };
   to: { x: number; y: number };
   direction: { x: number; y: number };
 }
-interface GtCrossing {
+export interface GtCrossing {
   line: string;
   tS: number;
   direction: 'forward' | 'backward';
@@ -102,7 +103,7 @@ export interface Ours {
   trackId?: number;
 }
 
-interface Match {
+export interface Match {
   gt: GtCrossing;
   ours: Ours | null;
 }
@@ -112,7 +113,7 @@ const HEAVY = new Set<ObjectClass>(['truck', 'bus']);
 const VEHICLE = new Set<ObjectClass>(['car', 'truck', 'bus', 'motorcycle', 'bicycle']);
 const pct = (x: number) => Math.round(x * 1000) / 10;
 
-type Clip = GtClip & { name: string };
+export type Clip = GtClip & { name: string };
 
 /** The clip's detections by `model` at 10 fps: recorded once with the real model, then read from var/. */
 export async function recordingOf(clip: Clip, model: string, roi: RoiMode = 'full'): Promise<Recording> {
@@ -142,7 +143,7 @@ export function candidateLabel(c: Candidate): string {
 }
 
 /** What the candidate's detector would have answered on each analysed frame, from the recordings. */
-async function candidateRecording(clip: Clip, c: Candidate, fps: number): Promise<Recording> {
+export async function candidateRecording(clip: Clip, c: Candidate, fps: number): Promise<Recording> {
   const step = RECORD_FPS / fps;
   if (!Number.isInteger(step)) throw new Error(`fps ${fps} does not divide the recorded ${RECORD_FPS}`);
   const primary = await recordingOf(clip, c.model, c.roi ?? 'full');
@@ -158,7 +159,8 @@ async function candidateRecording(clip: Clip, c: Candidate, fps: number): Promis
   return { header: { ...primary.header, fps }, frames };
 }
 
-async function replayClip(clip: Clip, c: Candidate, fps: number): Promise<Ours[]> {
+/** Replays one clip; `wrap` may watch the tracker (bench/counts-misses.ts) without changing what it does. */
+export async function replayClip(clip: Clip, c: Candidate, fps: number, wrap: (t: TrackerStage) => TrackerStage = (t) => t): Promise<Ours[]> {
   const camera = validateConfig({
     cameras: [{ id: 'gt', url: 'rtsp://127.0.0.1/gt', fps, width: clip.width, height: clip.height, lines: clip.lines.map((l) => ({ id: l.id, from: l.from, to: l.to, direction: l.direction, minTravel: 0.02 })) }],
   }).cameras[0]!;
@@ -168,7 +170,7 @@ async function replayClip(clip: Clip, c: Candidate, fps: number): Promise<Ours[]
     camera,
     source: new RecordedFrameSource('gt', rec),
     detector: new ReplayDetector(rec),
-    tracker: () => new MultiObjectTracker(c.tracker ?? {}),
+    tracker: () => wrap(new MultiObjectTracker(c.tracker ?? {})),
     onCrossing: (x: LineCrossing) => ours.push({ line: x.lineId, tS: (x.tMs - REPLAY_EPOCH_MS) / 1000, direction: x.direction, cls: x.cls, trackId: x.trackId }),
   });
   return ours.filter((o) => o.tS >= clip.window.fromS - 0.5 && o.tS <= clip.window.toS + 0.5);
@@ -198,6 +200,21 @@ export interface CountsResult {
   confusion: Record<string, Record<string, number>>;
 }
 
+/**
+ * The clip's hand-counted vehicle crossings matched to ours (vehicles only; people crossing are
+ * reported apart). Ours within 0.5 s outside the window count when they match a hand count inside it
+ * (timing); unmatched, they are the vehicles the hand count left out at the window's edges on purpose.
+ */
+export function matchClip(clip: Clip, ours: readonly Ours[]): { gtVeh: GtCrossing[]; oursVeh: Ours[]; matches: Match[]; extra: Ours[] } {
+  const gt = clip.crossings.filter((x) => x.tS >= clip.window.fromS && x.tS <= clip.window.toS);
+  const gtVeh = gt.filter((x) => VEHICLE.has(x.cls));
+  const near = ours.filter((o) => VEHICLE.has(o.cls));
+  const m0 = matchCrossings(gtVeh, near);
+  const inWindow = (o: Ours) => o.tS >= clip.window.fromS && o.tS <= clip.window.toS;
+  const outside = new Set(m0.extra.filter((o) => !inWindow(o)));
+  return { gtVeh, oursVeh: near.filter((o) => !outside.has(o)), matches: m0.matches, extra: m0.extra.filter(inWindow) };
+}
+
 export async function evaluate(c: Candidate, fps: number, clips: Clip[] = loadGroundTruth()): Promise<CountsResult> {
   const perLine: CountsResult['perLine'] = [];
   const perClip: CountsResult['perClip'] = [];
@@ -206,17 +223,8 @@ export async function evaluate(c: Candidate, fps: number, clips: Clip[] = loadGr
   const clipMatches: CountsResult['matches'] = [];
   for (const clip of clips) {
     const ours = await replayClip(clip, c, fps);
-    const gt = clip.crossings.filter((x) => x.tS >= clip.window.fromS && x.tS <= clip.window.toS);
-    // Vehicles only in the totals; people crossing are reported apart.
-    const gtVeh = gt.filter((x) => VEHICLE.has(x.cls));
-    const near = ours.filter((o) => VEHICLE.has(o.cls));
-    const m0 = matchCrossings(gtVeh, near);
-    // Ours within 0.5 s outside the window count when they match a hand count inside it (timing);
-    // unmatched, they are the vehicles the hand count left out at the window's edges on purpose.
-    const inWindow = (o: Ours) => o.tS >= clip.window.fromS && o.tS <= clip.window.toS;
-    const outside = new Set(m0.extra.filter((o) => !inWindow(o)));
-    const oursVeh = near.filter((o) => !outside.has(o));
-    const m = { matches: m0.matches, extra: m0.extra.filter(inWindow) };
+    const { gtVeh, oursVeh, matches, extra } = matchClip(clip, ours);
+    const m = { matches, extra };
     allOurs.push(...ours.map((o) => ({ ...o, clip: clip.name })));
     extras.push(...m.extra.map((o) => ({ ...o, clip: clip.name })));
     clipMatches.push(...m.matches.map((x) => ({ clip: clip.name, ...x })));
