@@ -118,6 +118,8 @@ export interface Miss {
   clip: string;
   gt: GtCrossing;
   cause: Cause;
+  /** the finer reason, a few words (summed in the report) */
+  why: string;
   detail: string;
 }
 
@@ -173,15 +175,15 @@ export function diagnose(run: ClipRun): Miss[] {
       .sort((a, b) => Math.abs(a.tc - g.tS) - Math.abs(b.tc - g.tS));
     const untracked = near.filter((x) => x.trackId === null && VEHICLE.has(x.det.cls));
     const first = tracked[0];
-    let verdict: { cause: Cause; detail: string };
+    let verdict: Verdict;
     if (first) verdict = judgeTrack(first.id, first.tc, probe, ctx, g, ours, matches);
-    else if (untracked.length) verdict = { cause: 'birth', detail: `no track: boxes scored ${untracked.map((x) => x.det.score.toFixed(2)).join('/')} (a track starts at ${DEFAULT_TRACKER_OPTIONS.newTrackScore})` };
+    else if (untracked.length) verdict = { cause: 'birth', why: Math.max(...untracked.map((x) => x.det.score)) < DEFAULT_TRACKER_OPTIONS.newTrackScore ? 'faint boxes, no track' : 'boxes, no track', detail: `no track: boxes scored ${untracked.map((x) => x.det.score.toFixed(2)).join('/')} (a track starts at ${DEFAULT_TRACKER_OPTIONS.newTrackScore})` };
     else {
       const others = [...new Set(near.map((x) => x.trackId))].filter((x) => x !== null);
-      verdict = { cause: 'detector', detail: others.length ? `only boxes of tracks counted for other vehicles or not crossing then (#${others.join(', #')})` : 'no vehicle box near the line' };
+      verdict = { cause: 'detector', why: others.length ? 'only boxes of other vehicles' : 'no box', detail: others.length ? `only boxes of tracks counted for other vehicles or not crossing then (#${others.join(', #')})` : 'no vehicle box near the line' };
     }
     const also = tracked.slice(1, 3).map((x) => `#${x.id} at ${x.tc.toFixed(1)} s`);
-    misses.push({ clip: clip.name, gt: g, cause: verdict.cause, detail: verdict.detail + (also.length ? ` [also near: ${also.join(', ')}]` : '') });
+    misses.push({ clip: clip.name, gt: g, cause: verdict.cause, why: verdict.why, detail: verdict.detail + (also.length ? ` [also near: ${also.join(', ')}]` : '') });
   }
   return misses;
 }
@@ -217,7 +219,13 @@ function crossingTime(obs: readonly Obs[], ctx: LineCtx): number | null {
   return b.d < 0 ? b.tS - b.d / v : a.tS - a.d / v;
 }
 
-function judgeTrack(id: number, tc: number, probe: TrackerProbe, ctx: LineCtx, g: GtCrossing, ours: readonly Ours[], matches: ReturnType<typeof matchClip>['matches']): { cause: Cause; detail: string } {
+interface Verdict {
+  cause: Cause;
+  why: string;
+  detail: string;
+}
+
+function judgeTrack(id: number, tc: number, probe: TrackerProbe, ctx: LineCtx, g: GtCrossing, ours: readonly Ours[], matches: ReturnType<typeof matchClip>['matches']): Verdict {
   const obs = probe.tracks.get(id) ?? [];
   const measured = obs.filter((o) => o.det);
   const scores = measured.map((o) => o.det!.score);
@@ -225,11 +233,11 @@ function judgeTrack(id: number, tc: number, probe: TrackerProbe, ctx: LineCtx, g
   const at = `#${id} (reaches the line ${tc.toFixed(1)} s, peak score ${peak.toFixed(2)})`;
   // What the counting line saw: the boxes handed on as confirmed.
   const confirmed = measured.filter((o) => o.status === 'confirmed');
-  if (measured.every((o) => o.tentative)) return { cause: 'birth', detail: `${at} never confirmed: ${measured.length} tentative box(es)${confirmed.length ? ' (seen by the line)' : ''}` };
+  if (measured.every((o) => o.tentative)) return { cause: 'birth', why: 'never confirmed', detail: `${at} never confirmed: ${measured.length} tentative box(es)${confirmed.length ? ' (seen by the line)' : ''}` };
   const counted = ours.find((o) => o.trackId === id && o.line === g.line && o.direction === g.direction);
   if (counted) {
     const other = matches.find((x) => x.ours === counted);
-    return other ? { cause: 'association', detail: `${at} counted at ${counted.tS.toFixed(1)} s for the hand count at ${other.gt.tS.toFixed(1)} s` } : { cause: 'held', detail: `${at} counted only at ${counted.tS.toFixed(1)} s, outside the matching tolerance` };
+    return other ? { cause: 'association', why: 'counted for another hand count', detail: `${at} counted at ${counted.tS.toFixed(1)} s for the hand count at ${other.gt.tS.toFixed(1)} s` } : { cause: 'held', why: 'counted too late or early', detail: `${at} counted only at ${counted.tS.toFixed(1)} s, outside the matching tolerance` };
   }
   const side = (o: Obs) => {
     const p = ctx.geom.at(anchorRel(o.det?.box ?? o.box, ctx.width, ctx.height));
@@ -241,22 +249,23 @@ function judgeTrack(id: number, tc: number, probe: TrackerProbe, ctx: LineCtx, g
   if (near >= 0 && far > near) {
     const b0 = confirmed[0]!.det!.box;
     const moved = confirmed.some((o) => Math.hypot(o.det!.box.x + o.det!.box.w / 2 - (b0.x + b0.w / 2), o.det!.box.y + o.det!.box.h - (b0.y + b0.h)) >= o.det!.box.h);
-    const why = peak < EVIDENCE_SCORE && !moved ? 'evidence gate (faint and not travelled)' : 'crossing outside the segment';
-    return { cause: 'held', detail: `${at} crossed but not counted: ${why}` };
+    const why = peak < EVIDENCE_SCORE && !moved ? 'evidence gate (faint, not travelled)' : 'crossing outside the segment';
+    return { cause: 'held', why, detail: `${at} crossed but not counted: ${why}` };
   }
   const firstConf = confirmed[0]!;
   const firstSure = sides.find((s) => s !== 0) ?? 0;
   const earlier = measured.filter((o) => o.tS < firstConf.tS);
   if (firstSure === 1 && earlier.some((o) => side(o) !== 1)) {
-    return { cause: 'birth', detail: `${at} confirmed only at ${firstConf.tS.toFixed(1)} s, past the line (first box ${measured[0]!.tS.toFixed(1)} s, ${earlier.length} tentative)` };
+    return { cause: 'birth', why: 'confirmed only past the line', detail: `${at} confirmed only at ${firstConf.tS.toFixed(1)} s, past the line (first box ${measured[0]!.tS.toFixed(1)} s, ${earlier.length} tentative)` };
   }
   if (firstSure === 1 || (near < 0 && far >= 0)) {
-    return { cause: 'continuity', detail: `${at} born past the line at ${measured[0]!.tS.toFixed(1)} s${bornAfterLost(id, probe, ctx, measured[0]!.tS)}` };
+    const onLine = side(measured[0]!) === 0;
+    return { cause: 'continuity', why: onLine ? "born on the line (in its hysteresis band)" : 'born past the line', detail: `${at} born ${onLine ? 'on' : 'past'} the line at ${measured[0]!.tS.toFixed(1)} s${bornAfterLost(id, probe, ctx, measured[0]!.tS)}` };
   }
   const last = confirmed[confirmed.length - 1]!;
-  if (near < 0) return { cause: 'continuity', detail: `${at} never left the line's band (${confirmed.length} boxes ${firstConf.tS.toFixed(1)}–${last.tS.toFixed(1)} s)` };
+  if (near < 0) return { cause: 'continuity', why: "never left the line's band", detail: `${at} never left the line's band (${confirmed.length} boxes ${firstConf.tS.toFixed(1)}–${last.tS.toFixed(1)} s)` };
   const end = obs[obs.length - 1]!;
-  return { cause: 'continuity', detail: `${at} lost before the line: last box ${last.tS.toFixed(1)} s, kept as lost to ${end.tS.toFixed(1)} s${rebornAs(id, probe, ctx, last.tS)}` };
+  return { cause: 'continuity', why: 'lost before the line', detail: `${at} lost before the line: last box ${last.tS.toFixed(1)} s, kept as lost to ${end.tS.toFixed(1)} s${rebornAs(id, probe, ctx, last.tS)}` };
 }
 
 /** " (re-born as #k …)" when a track first seen past the line takes over within 2 s. */
@@ -297,6 +306,13 @@ export function summaryLines(misses: readonly Miss[], clips: readonly string[]):
   return rows;
 }
 
+/** Misses by cause and finer reason. */
+export function whyLines(misses: readonly Miss[]): string[] {
+  const n = new Map<string, number>();
+  for (const m of misses) n.set(`${m.cause}: ${m.why}`, (n.get(`${m.cause}: ${m.why}`) ?? 0) + 1);
+  return [...n].sort((a, b) => CAUSES.indexOf(a[0].split(':')[0] as Cause) - CAUSES.indexOf(b[0].split(':')[0] as Cause) || b[1] - a[1]).map(([k, v]) => `- ${k}: ${v}`);
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2);
   const ti = args.indexOf('--tracker');
@@ -309,6 +325,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const misses = await diagnoseAll(c, f, clips);
     console.log(`\n## misses at ${f} fps (${resolve('bench/ground-truth/counts')}; ${c.tracker ? `tracker ${JSON.stringify(c.tracker)}` : 'shipped tracker'})`);
     for (const m of misses) console.log(`${m.clip} ${m.gt.line} ${m.gt.direction} ${m.gt.tS.toFixed(1)} s ${m.gt.cls}: ${m.cause} — ${m.detail}`);
-    console.log('', ...summaryLines(misses, clips.map((x) => x.name)).map((l) => `${l}\n`));
+    console.log(['', ...summaryLines(misses, clips.map((x) => x.name)), '', ...whyLines(misses)].join('\n'));
   }
 }

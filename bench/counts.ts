@@ -389,6 +389,15 @@ export async function runCountsBench(runs = countRuns()) {
   for (const r of results) {
     summary.push(`per clip, ${r.candidate} at ${r.fps} fps: ` + r.perClip.map((c) => `${c.clip} ${c.gt}→${c.counted} (${c.matched} matched)`).join(', '));
   }
+  // Why each hand count the shipped default missed was missed (bench/counts-misses.ts).
+  const { diagnoseAll, summaryLines, whyLines } = await import('./counts-misses.js');
+  const { candidate: shippedC, fps: shippedF } = shippedDefault();
+  const misses: Array<{ fps: number; byCause: string[]; byReason: string[] }> = [];
+  for (const fps of [shippedF, 10]) {
+    const m = await diagnoseAll(shippedC, fps, clips);
+    misses.push({ fps, byCause: summaryLines(m, clips.map((c) => c.name)), byReason: whyLines(m) });
+    summary.push('', `misses of ${shippedC.label ?? candidateLabel(shippedC)} at ${fps} fps by cause (bench/counts-misses.ts; one line per miss: npx tsx bench/counts-misses.ts ${fps}):`, ...summaryLines(m, clips.map((c) => c.name)), ...whyLines(m));
+  }
   // Held out: the shipped default only, on clips not used while tuning.
   const heldClips = loadGroundTruth(HELDOUT_DIR);
   const heldOut: CountsResult[] = [];
@@ -397,7 +406,7 @@ export async function runCountsBench(runs = countRuns()) {
   for (const r of heldOut) {
     summary.push(`held out (${heldClips.map((c) => c.name).join(', ')}; counted by eye before anything was run on them), ${r.candidate} at ${r.fps} fps: ${r.totalGt} → ${r.totalCounted}, matched ${r.matchedPct} %, extra ${r.extraCounts}; ` + r.perLine.map((l) => `${l.clip}/${l.line} ${l.direction} ${l.gt}→${l.counted}`).join(', '));
   }
-  return { clips: clips.map((c) => c.name), results, heldOut, cpu, summary };
+  return { clips: clips.map((c) => c.name), results, heldOut, cpu, misses, summary };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
