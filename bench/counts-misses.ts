@@ -14,6 +14,7 @@
 //                 vehicles, or counted off by more than the matching tolerance)
 //   held          it crossed (both sides seen while confirmed) but no count came: the evidence gate
 //                 (a faint track that had not travelled) or the crossing outside the segment
+//   clip end      the recording ends while it is on the line (the hand count's window reaches the last frame)
 // Sorting a miss uses our own output only to say where it was lost; the hand counts are never changed.
 import { resolve } from 'node:path';
 import { MultiObjectTracker, type TrackerOptions } from '../appliance/src/track/tracker.js';
@@ -24,7 +25,7 @@ import { REPLAY_EPOCH_MS } from '../appliance/src/ingest/clip-source.js';
 import { bufferedIou } from '../appliance/src/track/tracker.js';
 import { loadGroundTruth, matchClip, replayClip, shippedDefault, type Candidate, type Clip, type GtCrossing, type GtLine, type Ours } from './counts.js';
 
-export const CAUSES = ['detector', 'birth', 'continuity', 'association', 'held'] as const;
+export const CAUSES = ['detector', 'birth', 'continuity', 'association', 'held', 'clip end'] as const;
 export type Cause = (typeof CAUSES)[number];
 
 /** Half-width of the time window around a hand-counted crossing in which its boxes are looked for (s). */
@@ -265,7 +266,24 @@ function judgeTrack(id: number, tc: number, probe: TrackerProbe, ctx: LineCtx, g
   const last = confirmed[confirmed.length - 1]!;
   if (near < 0) return { cause: 'continuity', why: "never left the line's band", detail: `${at} never left the line's band (${confirmed.length} boxes ${firstConf.tS.toFixed(1)}–${last.tS.toFixed(1)} s)` };
   const end = obs[obs.length - 1]!;
+  const lastFrame = probe.frames[probe.frames.length - 1];
+  if (lastFrame && lastFrame.tS - last.tS < 0.25 && lastFrame.tS - g.tS < 0.5) return { cause: 'clip end', why: 'the recording ends at the line', detail: `${at} last box ${last.tS.toFixed(1)} s, the recording ends at ${lastFrame.tS.toFixed(1)} s` };
+  // Lost before the line: did the detector box it again near where the track predicted it, within 1 s?
+  if (!boxedAgain(obs, last.tS, probe)) return { cause: 'detector', why: 'boxes stop before the line', detail: `${at} lost before the line: last box ${last.tS.toFixed(1)} s, no box near its predicted path in the next 1 s` };
   return { cause: 'continuity', why: 'lost before the line', detail: `${at} lost before the line: last box ${last.tS.toFixed(1)} s, kept as lost to ${end.tS.toFixed(1)} s${rebornAs(id, probe, ctx, last.tS)}` };
+}
+
+/** A vehicle box within about one box of a lost track's predicted box within 1 s after its last box. */
+function boxedAgain(obs: readonly Obs[], lastS: number, probe: TrackerProbe): boolean {
+  const predicted = new Map(obs.filter((o) => o.tS > lastS && o.tS <= lastS + 1.001).map((o) => [o.tS.toFixed(2), o.box]));
+  for (const f of probe.frames) {
+    if (f.tS <= lastS || f.tS > lastS + 1.001) continue;
+    // After the track was dropped, its last prediction stands in.
+    const p = predicted.get(f.tS.toFixed(2)) ?? [...predicted.values()].pop() ?? obs[obs.length - 1]!.box;
+    const pc = { x: p.x + p.w / 2, y: p.y + p.h / 2 };
+    if (f.detections.some((d) => VEHICLE.has(d.cls) && Math.hypot(d.box.x + d.box.w / 2 - pc.x, d.box.y + d.box.h / 2 - pc.y) <= 1.5 * Math.max(d.box.h, p.h))) return true;
+  }
+  return false;
 }
 
 /** " (re-born as #k …)" when a track first seen past the line takes over within 2 s. */
