@@ -256,6 +256,29 @@ describe('lane data on a synthetic scene with exact trajectories', () => {
     assert.ok(l1.occupancyPct !== null && l1.occupancyPct > 0);
   });
 
+  test('a lane\'s volume by class follows the track\'s vote until the interval is emitted (a scooter named a motorcycle after the line)', () => {
+    const line = { id: 'x', from: { x: 0, y: 0.55 }, to: { x: 1, y: 0.55 }, direction: { x: 0, y: 1 }, minTravel: 0.02 };
+    const lanes: LaneConfig[] = [
+      { id: 'div', divider: { lineId: 'x', from: 0.2, to: 0.5 }, direction: { x: 0, y: 1 } },
+      { id: 'loop', polygon: [{ x: 0.5, y: 0 }, { x: 0.8, y: 0 }, { x: 0.8, y: 1 }, { x: 0.5, y: 1 }], direction: { x: 0, y: 1 }, loop: { polygon: [{ x: 0.5, y: 0.5 }, { x: 0.8, y: 0.5 }, { x: 0.8, y: 0.6 }, { x: 0.5, y: 0.6 }], lengthM: 5 } },
+    ];
+    const an = new CameraAnalytics({ camera: camera(lanes, { lines: [line] }), binSeconds: [60], calibration: null });
+    const events: DomainEvent[] = [];
+    // Two scooters boxed 'car' until frame 12 (past the line and the loop), 'motorcycle' after.
+    for (let k = 0; k < 20; k++) {
+      const y = 300 + k * 30;
+      const cls: ObjectClass = k < 12 ? 'car' : 'motorcycle';
+      const tracks: Track[] = [1, 2].map((id) => ({ id, cls, box: { x: id === 1 ? 330 : 630, y: y - 60, w: 40, h: 60 }, score: 0.9, status: 'confirmed', velocity: { x: 0, y: 300 }, age: k, hits: k + 1, firstSeenMs: T0 }));
+      events.push(...an.process({ cameraId: 'syn', seq: k, timestampMs: T0 + k * 100, width: W, height: H, tracks }));
+    }
+    events.push(...an.close(T0 + 2100));
+    const byLane = laneEvents(events).map((d) => [d.laneId, d.counts.filter((c) => c.count > 0)]);
+    assert.deepEqual(byLane, [
+      ['div', [{ cls: 'motorcycle', count: 1 }]],
+      ['loop', [{ cls: 'motorcycle', count: 1 }]],
+    ]);
+  });
+
   test('a lane drawn as dividers across a counting line counts the crossings between its dividers', () => {
     const line = { id: 'x', from: { x: 0, y: 0.55 }, to: { x: 1, y: 0.55 }, direction: { x: 0, y: 1 }, minTravel: 0.02 };
     const lanes: LaneConfig[] = [

@@ -171,6 +171,7 @@ export class CameraAnalytics implements AnalyticsStage {
         if (crossing) this.lanes.onCrossing({ ...crossing, anchor: crossing.at });
       }
       this.movements.updateClass(tv.id, tv.cls);
+      this.lanes.reclassify(tv.id, tv.cls);
     }
     const clsOf = new Map(views.map((v) => [v.id, v.cls]));
     for (const zc of this.zoneCounters) {
