@@ -404,8 +404,8 @@ export async function runCapacityBench(given: CapacityOptions = {}) {
     const decodeFps = [...new Set([...fpsList, NATIVE_FPS])];
     const decodeUrls = Object.fromEntries(resolutions.map((r) => [r, urls[r][0]!])) as Record<Res, string>;
     const decoder = resolveFfmpeg(base.ingest.hwaccel);
-    const decoders = [{ ...decoder, version: ffmpegVersion(decoder.path) }];
-    if (decoder.from === 'lean') decoders.push({ path: 'ffmpeg', from: 'path', version: ffmpegVersion('ffmpeg') });
+    const decoders = [{ ...decoder, version: await ffmpegVersion(decoder.path) }];
+    if (decoder.from === 'lean') decoders.push({ path: 'ffmpeg', from: 'path', version: await ffmpegVersion('ffmpeg') });
     const decodeCosts: DecodeCost[] = [];
     for (const d of decoders) decodeCosts.push(await decodeOnly(decodeUrls, decodeFps, base.ingest.hwaccel, d.path));
     const decode = decodeCosts[0]!.cores;

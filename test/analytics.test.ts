@@ -150,6 +150,52 @@ describe('CountingLine', () => {
   });
 });
 
+describe('a crossing: when, where, and of which class', () => {
+  test("its time and place are where the anchor's path met the line, between the two frames either side (not the frame that confirmed it)", () => {
+    // 5 fps: anchor at y 0.40, 0.46, 0.58, 0.70 on a line at y 0.5; it moves right along x too.
+    const crossings: Array<{ tMs: number; at: { x: number; y: number }; laneId: string | null }> = [];
+    const a = new CameraAnalytics({ camera: camera([hLine(0.5)]), binSeconds: [60], calibration: null, onCrossing: (c) => crossings.push(c) });
+    const path = [
+      [0.3, 0.4],
+      [0.32, 0.46],
+      [0.38, 0.58],
+      [0.44, 0.7],
+    ] as const;
+    path.forEach(([x, y], i) => a.process(ft(i, [track(1, x, y, 'car', 0.3)], 200)));
+    a.close(T0 + 1000);
+    assert.equal(crossings.length, 1);
+    // Between frame 1 (0.46, t 200 ms) and frame 2 (0.58, 400 ms): a third of the way, at 266.7 ms.
+    assert.ok(Math.abs(crossings[0]!.tMs - (T0 + 200 + 200 / 3)) < 1, `${crossings[0]!.tMs - T0}`);
+    assert.ok(Math.abs(crossings[0]!.at.x - (0.32 + 0.06 / 3)) < 1e-6 && crossings[0]!.at.y === 0.5, JSON.stringify(crossings[0]!.at));
+  });
+
+  test("its class is the track's vote when the track ends: a count moves with a vote that turns after the line, inside the open interval", () => {
+    const a = new CameraAnalytics({ camera: camera([hLine(0.5)]), binSeconds: [60], calibration: null, onCrossing: (c) => crossings.push(c.cls) });
+    const crossings: ObjectClass[] = [];
+    const events: DomainEvent[] = [];
+    // A scooter first named 'car', crossing at frame 3; its vote turns to motorcycle at frame 6.
+    for (let i = 0; i < 10; i++) events.push(...a.process(ft(i, [track(1, 0.5, 0.35 + i * 0.05, i < 6 ? 'car' : 'motorcycle', 0.5)])));
+    assert.deepEqual(crossings, [], 'not reported while the track lives');
+    events.push(...a.process(ft(10, [])));
+    assert.deepEqual(crossings, ['motorcycle'], 'reported with the final vote when the track ends');
+    events.push(...a.close(T0 + 2000));
+    const counts = events.filter((e) => e.type === 'count.interval') as DomainEvent<CountIntervalData>[];
+    assert.deepEqual(counts.flatMap((e) => e.data.counts.filter((c) => c.count !== 0)), [{ direction: 'backward', cls: 'motorcycle', count: 1 }]);
+  });
+
+  test('an interval that closes settles its crossings: a vote that turns later leaves the emitted interval and the next one alone', () => {
+    const crossings: ObjectClass[] = [];
+    const a = new CameraAnalytics({ camera: camera([hLine(0.5)]), binSeconds: [60], calibration: null, onCrossing: (c) => crossings.push(c.cls) });
+    const events: DomainEvent[] = [];
+    // T0 is hh:00:30; frames 1 s apart: crossing at ~t 25 s, the minute closes at t 30 s, the vote turns at t 32 s.
+    for (let sec = 20; sec < 36; sec++) events.push(...a.process(ft(sec, [track(1, 0.5, 0.25 + (sec - 20) * 0.04, sec < 32 ? 'car' : 'motorcycle', 0.04)], 1000)));
+    assert.deepEqual(crossings, ['car'], 'settled as it stood when its interval closed');
+    events.push(...a.close(T0 + 40_000));
+    const counts = (events.filter((e) => e.type === 'count.interval') as DomainEvent<CountIntervalData>[]).map((e) => e.data.counts.filter((c) => c.count !== 0));
+    assert.deepEqual(counts, [[{ direction: 'backward', cls: 'car', count: 1 }], []]);
+  });
+});
+
 describe('count.interval bins', () => {
   test('bins are wall-clock aligned, emitted when a frame passes their end, zero bins included, gaps not invented', () => {
     const a = new CameraAnalytics({ camera: camera([hLine(0.5)]), binSeconds: [60, 900], calibration: null });

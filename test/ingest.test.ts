@@ -146,8 +146,8 @@ describe('ingest against a real RTSP server on 127.0.0.1', () => {
     assert.ok(lean, 'make deps builds var/ffmpeg-lean/bin/ffmpeg');
     assert.deepEqual(resolveFfmpeg('none', {}), { path: lean, from: 'lean' });
     assert.deepEqual(resolveFfmpeg('none', { ROADSIDE_FFMPEG: '/usr/bin/ffmpeg' }), { path: '/usr/bin/ffmpeg', from: 'env' });
-    assert.match(ffmpegVersion(lean) ?? '', /^ffmpeg version \S*roadside-lean/);
-    assert.equal(ffmpegVersion('/nonexistent/ffmpeg'), null);
+    assert.match((await ffmpegVersion(lean)) ?? '', /^ffmpeg version \S*roadside-lean/);
+    assert.equal(await ffmpegVersion('/nonexistent/ffmpeg'), null);
     const server = new TestRtspServer(CLIPS.opendatacam, '/lean');
     servers.push(server);
     const url = await server.start(await freePort());

@@ -21,8 +21,11 @@ export interface TimedCrossing {
   tS: number;
 }
 
-/** Pairs [gtIndex, oursIndex] of an optimal matching; indices into the given arrays. A pair needs the same line, and the same direction where both sides give one. */
-export function matchByTime(gt: readonly TimedCrossing[], ours: readonly TimedCrossing[], toleranceS: number): Array<[number, number]> {
+/**
+ * Pairs [gtIndex, oursIndex] of an optimal matching; indices into the given arrays. A pair needs the same line, and the same direction where both sides give one.
+ * `pairCost` (optional) adds to a pair's Δt²: the lanes bench uses it for where on the line the two crossings are.
+ */
+export function matchByTime<G extends TimedCrossing, O extends TimedCrossing>(gt: readonly G[], ours: readonly O[], toleranceS: number, pairCost?: (g: G, o: O) => number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   for (const line of new Set(gt.map((c) => c.line))) {
     const g = gt.flatMap((c, i) => (c.line === line ? [i] : []));
@@ -34,7 +37,7 @@ export function matchByTime(gt: readonly TimedCrossing[], ours: readonly TimedCr
         const b = ours[oj];
         if (!a || !b || (a.direction !== undefined && b.direction !== undefined && a.direction !== b.direction)) return Infinity;
         const dt = Math.abs(a.tS - b.tS);
-        return dt <= toleranceS ? dt * dt : Infinity;
+        return dt <= toleranceS ? dt * dt + (pairCost?.(a, b) ?? 0) : Infinity;
       }),
     );
     for (const [a, b] of assignAdmissible(cost, (toleranceS * toleranceS) / 2)) out.push([g[a] as number, o[b] as number]);

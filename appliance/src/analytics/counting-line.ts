@@ -22,8 +22,11 @@ interface LineTrackState {
   /** Side the anchor was last seen beyond the hysteresis band: +1 forward side, −1 backward side, 0 unknown. */
   side: -1 | 0 | 1;
   prev: Point | null;
+  prevMs: number | null;
   /** Position along the segment (0..1) where the anchor's path last changed side. */
   lastCrossT: number | null;
+  /** When it changed side, interpolated between the two observations; null when it came in across. */
+  lastCrossMs: number | null;
   counted: Set<Direction>;
   /** A crossing made before the track had travelled: counted when it has, dropped if it goes back first. */
   pending: Direction | null;
@@ -34,7 +37,11 @@ export interface LineCrossing {
   trackId: number;
   direction: Direction;
   cls: ObjectClass;
+  /** When the anchor crossed the line: interpolated between the observations either side of it (at
+   * 5 fps a frame is 0.2 s, and the crossing is only sure once the anchor is past the hysteresis band). */
   tMs: number;
+  /** Where on the screen it crossed (relative), on the line. */
+  at: Point;
   speedKmh: number | null;
 }
 
@@ -57,6 +64,14 @@ export class CountingLine {
   private readonly totals = { forward: 0, backward: 0 };
   /** Counted tracks whose speed was not yet known at the crossing (too young for the speed window). */
   private readonly pendingSpeed = new Set<number>();
+  /**
+   * Counted crossings whose class can still change. A track's class is a vote over its whole life
+   * (track/tracker.ts), and some votes turn after the line: a scooter first boxed as a 'vehicle' is
+   * named a motorcycle by its width and its rider a few frames later. The count moves with the vote
+   * until the track ends or an interval closes (so an emitted interval and its crossings agree).
+   */
+  private readonly unsettled = new Map<number, LineCrossing[]>();
+  private settled: LineCrossing[] = [];
 
   constructor(cfg: CountingLineConfig) {
     const problem = lineProblem(cfg);
@@ -85,6 +100,7 @@ export class CountingLine {
    * the track has shown it is a vehicle, not a faint box on the background (analytics/evidence.ts).
    */
   observe(tv: TrackView, tMs: number, traffic = true): LineCrossing | null {
+    this.reclassify(tv.id, tv.cls);
     if (this.pendingSpeed.has(tv.id) && tv.speedKmh !== null) {
       this.pendingSpeed.delete(tv.id);
       for (const acc of this.acc.values()) acc.speeds.push(tv.speedKmh);
@@ -92,7 +108,7 @@ export class CountingLine {
     const p = tv.anchorRel;
     let st = this.tracks.get(tv.id);
     if (!st) {
-      st = { side: 0, prev: null, lastCrossT: null, counted: new Set(), pending: null };
+      st = { side: 0, prev: null, prevMs: null, lastCrossT: null, lastCrossMs: null, counted: new Set(), pending: null };
       this.tracks.set(tv.id, st);
     }
     const rel = sub(p, this.a);
@@ -104,10 +120,17 @@ export class CountingLine {
         const f = dPrev / (dPrev - d);
         const q = { x: st.prev.x + f * (p.x - st.prev.x), y: st.prev.y + f * (p.y - st.prev.y) };
         st.lastCrossT = dot(sub(q, this.a), this.u) / this.len;
+        st.lastCrossMs = st.prevMs === null ? tMs : st.prevMs + f * (tMs - st.prevMs);
       }
     }
     st.prev = { x: p.x, y: p.y };
-    if (d === 0) return null;
+    st.prevMs = tMs;
+    if (d === 0) {
+      // On the line itself: this is where and when it crosses, if it goes on.
+      st.lastCrossT = t;
+      st.lastCrossMs = tMs;
+      return null;
+    }
     const raw: -1 | 1 = d > 0 ? 1 : -1;
     const foot = { x: this.a.x + this.u.x * t * this.len, y: this.a.y + this.u.y * t * this.len };
     if (Math.abs(d) < this.threshold(foot, raw)) return this.settlePending(st, tv, tMs, traffic);
@@ -122,6 +145,7 @@ export class CountingLine {
       }
       st.side = (-raw) as -1 | 1;
       st.lastCrossT = entryT;
+      st.lastCrossMs = tMs;
     }
     if (raw === st.side) return this.settlePending(st, tv, tMs, traffic);
     st.side = raw;
@@ -133,6 +157,8 @@ export class CountingLine {
     }
     const crossT = st.lastCrossT ?? t;
     if (crossT < -0.01 || crossT > 1.01) return null;
+    st.lastCrossT = crossT;
+    st.lastCrossMs ??= tMs;
     if (st.counted.has(direction)) return null;
     if (this.classes && !this.classes.has(tv.cls)) return null;
     st.pending = direction;
@@ -146,9 +172,42 @@ export class CountingLine {
     st.pending = null;
     if (st.counted.has(direction)) return null;
     st.counted.add(direction);
-    const crossing: LineCrossing = { lineId: this.id, trackId: tv.id, direction, cls: tv.cls, tMs, speedKmh: tv.speedKmh };
+    const crossT = st.lastCrossT ?? 0.5; // set by observe() before a crossing is pending
+    const at = { x: this.a.x + this.u.x * crossT * this.len, y: this.a.y + this.u.y * crossT * this.len };
+    const crossing: LineCrossing = { lineId: this.id, trackId: tv.id, direction, cls: tv.cls, tMs: st.lastCrossMs ?? tMs, at, speedKmh: tv.speedKmh };
     this.record(crossing);
+    const open = this.unsettled.get(tv.id);
+    if (open) open.push({ ...crossing });
+    else this.unsettled.set(tv.id, [{ ...crossing }]);
     return crossing;
+  }
+
+  /** The track's class vote changed: its counted crossings move to the new class in the open intervals. */
+  private reclassify(trackId: number, cls: ObjectClass): void {
+    for (const c of this.unsettled.get(trackId) ?? []) {
+      if (c.cls === cls || (this.classes && !this.classes.has(cls))) continue;
+      for (const acc of this.acc.values()) {
+        const from = `${c.direction}|${c.cls}`;
+        acc.counts.set(from, (acc.counts.get(from) ?? 1) - 1);
+        const to = `${c.direction}|${cls}`;
+        acc.counts.set(to, (acc.counts.get(to) ?? 0) + 1);
+      }
+      c.cls = cls;
+    }
+  }
+
+  private settle(trackId: number): void {
+    const cs = this.unsettled.get(trackId);
+    if (!cs) return;
+    this.unsettled.delete(trackId);
+    this.settled.push(...cs);
+  }
+
+  /** Crossings whose class is final since the last call, in the order they settled. */
+  takeSettled(): LineCrossing[] {
+    const out = this.settled;
+    this.settled = [];
+    return out;
   }
 
   /**
@@ -202,6 +261,7 @@ export class CountingLine {
   }
 
   closeBin(cameraId: string, bin: Bin): DomainEvent<CountIntervalData> {
+    for (const id of [...this.unsettled.keys()]) this.settle(id);
     const acc = this.acc.get(bin.binSeconds) ?? { counts: new Map<string, number>(), speeds: [] };
     this.acc.delete(bin.binSeconds);
     // Every direction × counted class, zeros included: 0 is a measurement, an absent row would not be.
@@ -219,6 +279,7 @@ export class CountingLine {
   endTrack(id: number): void {
     this.tracks.delete(id);
     this.pendingSpeed.delete(id);
+    this.settle(id);
   }
 
   totalsSinceStart(): { forward: number; backward: number } {
@@ -226,6 +287,6 @@ export class CountingLine {
   }
 
   stateSize(): number {
-    return this.tracks.size + this.pendingSpeed.size;
+    return this.tracks.size + this.pendingSpeed.size + this.unsettled.size;
   }
 }

@@ -46,7 +46,7 @@ export interface CameraAnalyticsOptions {
   speedWindowSeconds?: number;
   /** Frames a track must spend on the other side of a zone edge before its membership flips. */
   zoneDebounceFrames?: number;
-  /** Every line crossing as it is counted (benchmarks match them one by one against hand counts), with the lane it was in. */
+  /** Every counted line crossing once its class is final (at track end or when an interval closes; benchmarks match them one by one against hand counts), with the lane it crossed in. */
   onCrossing?: (crossing: LineCrossing & { laneId: string | null }) => void;
   /** IANA zone the bins align to (default UTC). */
   timeZone?: string;
@@ -167,11 +167,11 @@ export class CameraAnalytics implements AnalyticsStage {
       if (tv.status !== 'confirmed') continue;
       for (const line of this.lines) {
         const crossing = line.observe(tv, tMs, this.evidence.isTraffic(tv.id));
-        if (!crossing) continue;
-        this.lanes.onCrossing({ ...crossing, anchor: tv.anchorRel });
-        this.onCrossing?.({ ...crossing, laneId: this.lanes.laneAt(tv.anchorRel) });
+        // The lane is where on the line it crossed (at 5 fps the anchor can be a lane's width further on).
+        if (crossing) this.lanes.onCrossing({ ...crossing, anchor: crossing.at });
       }
       this.movements.updateClass(tv.id, tv.cls);
+      this.lanes.reclassify(tv.id, tv.cls);
     }
     const clsOf = new Map(views.map((v) => [v.id, v.cls]));
     for (const zc of this.zoneCounters) {
@@ -195,7 +195,15 @@ export class CameraAnalytics implements AnalyticsStage {
     this.noteQueues(incidentEvents);
     events.push(...this.lanes.process({ tMs, tracks: laneTracks(present.filter((t) => this.evidence.isTraffic(t.id)), views, ft.width, ft.height), groundOfRel: ctx.groundOfRel, queuedTrackIds: new Set([...this.queued.values()].flat()) }));
     this.last = { tMs, tracks: views };
+    this.flushCrossings();
     return events;
+  }
+
+  /** Crossings whose class has settled, to the onCrossing listener (benchmarks), with the lane they crossed in. */
+  private flushCrossings(): void {
+    for (const line of this.lines) {
+      for (const c of line.takeSettled()) this.onCrossing?.({ ...c, laneId: this.lanes.laneAt(c.at) });
+    }
   }
 
   /**
@@ -208,6 +216,7 @@ export class CameraAnalytics implements AnalyticsStage {
     const events: DomainEvent[] = [...this.closeBins(this.clock.closeAll(nowMs)), ...this.lanes.close(nowMs), ...this.incidents.closeAll(nowMs)];
     this.queued.clear();
     this.last = null;
+    this.flushCrossings();
     return events;
   }
 
@@ -223,6 +232,7 @@ export class CameraAnalytics implements AnalyticsStage {
     this.lanes.streamGap(nowMs);
     this.queued.clear();
     this.last = null;
+    this.flushCrossings();
     return this.incidents.closeAll(nowMs, 'stream-lost');
   }
 
@@ -233,6 +243,7 @@ export class CameraAnalytics implements AnalyticsStage {
     if (closed.length === 0) return laneEvents;
     const events = [...this.closeBins(closed), ...laneEvents];
     for (const b of this.clock.binSeconds) this.openBin(b);
+    this.flushCrossings();
     return events;
   }
 

@@ -95,6 +95,7 @@ interface TrackLaneState {
 
 /** Ended vehicles and occupancy waiting for the interval they fall in. */
 interface LaneRecord {
+  trackId: number;
   tOff: number;
   cls: ObjectClass;
   speedKmh: number | null;
@@ -169,6 +170,11 @@ export class LaneRuntime {
     this.records.push(r);
   }
 
+  /** A track's class vote changed: its vehicles not yet in an emitted interval take the new class. */
+  reclassify(trackId: number, cls: ObjectClass): void {
+    for (const r of this.records) if (r.trackId === trackId) r.cls = cls;
+  }
+
   observeQueue(lengthM: number): void {
     this.queueMaxM = Math.max(this.queueMaxM ?? 0, lengthM);
   }
@@ -233,6 +239,8 @@ export class LaneAnalytics {
   private readonly clock: BinClock;
   private readonly settings: LaneSettings;
   private readonly tracks = new Map<number, TrackLaneState>();
+  /** Each live track's class as last seen (reclassify). */
+  private readonly classOf = new Map<number, ObjectClass>();
   private calibrated = false;
   private lastT: number | null = null;
   /** The frame's ground mapping (loop lengths in metres). */
@@ -286,13 +294,14 @@ export class LaneAnalytics {
         seenArriving: true,
       };
       lane.last = v;
-      lane.addRecord({ tOff: c.tMs, cls: c.cls, speedKmh: c.speedKmh, lengthM: null, headwayS: v.headwayS, gapS: null });
+      lane.addRecord({ trackId: c.trackId, tOff: c.tMs, cls: c.cls, speedKmh: c.speedKmh, lengthM: null, headwayS: v.headwayS, gapS: null });
     }
   }
 
   /** The tracker dropped these tracks: a vehicle still over a loop leaves it where it was last seen. */
   endTracks(ids: Iterable<number>): void {
     for (const id of ids) {
+      this.classOf.delete(id);
       const st = this.tracks.get(id);
       this.tracks.delete(id);
       if (!st?.lane) continue;
@@ -321,10 +330,18 @@ export class LaneAnalytics {
   }
 
   stateSize(): number {
-    return this.tracks.size + this.lanes.reduce((s, l) => s + l.stateSize(), 0);
+    return this.tracks.size + this.classOf.size + this.lanes.reduce((s, l) => s + l.stateSize(), 0);
   }
 
   /** The lane a point is in (line crossings are labelled with it); the first match in config order. */
+  /** The class of a track's vehicles follows its vote until their interval is emitted (as the line counts do). */
+  reclassify(trackId: number, cls: ObjectClass): void {
+    const was = this.classOf.get(trackId);
+    this.classOf.set(trackId, cls);
+    if (was === undefined || was === cls) return;
+    for (const lane of this.lanes) lane.reclassify(trackId, cls);
+  }
+
   laneAt(anchor: Point): string | null {
     return this.lanes.find((l) => l.contains(anchor))?.id ?? null;
   }
@@ -431,7 +448,7 @@ export class LaneAnalytics {
     }
     const onS = (t - v.tOn) / 1000;
     const lengthM = speedKmh !== null && loopM !== null && v.seenArriving && seenLeaving ? Math.max(0, (speedKmh / 3.6) * onS - loopM) : null;
-    lane.addRecord({ tOff: t, cls: v.cls, speedKmh, lengthM, headwayS: v.headwayS, gapS: v.gapS });
+    lane.addRecord({ trackId: id, tOff: t, cls: v.cls, speedKmh, lengthM, headwayS: v.headwayS, gapS: v.gapS });
   }
 
   private observeQueues(f: LaneFrame): void {

@@ -4,11 +4,14 @@
 // their pages; the lean one holds only what ingest uses. It has no hardware decode, so
 // `ingest.hwaccel: cuda` takes the system ffmpeg unless ROADSIDE_FFMPEG names one. Not a config field:
 // the config can be changed through the API, and no API caller may choose what the box executes.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { FfmpegSource, HwAccel } from '../core/types.js';
+
+const execFileAsync = promisify(execFile);
 
 export interface FfmpegBinary {
   /** What spawn() runs: an absolute path, or a name looked up on PATH. */
@@ -65,10 +68,11 @@ export function defaultFfmpeg(): string {
 }
 
 /** The first line of `ffmpeg -version` (null when the binary cannot run: the cameras then report why). */
-export function ffmpegVersion(path: string): string | null {
+export async function ffmpegVersion(path: string): Promise<string | null> {
   try {
-    const out = execFileSync(path, ['-hide_banner', '-version'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
-    return out.split('\n')[0]?.trim() || null;
+    // Asynchronous: asked when a config is applied, which must not hold the event loop (other cameras' frames).
+    const { stdout } = await execFileAsync(path, ['-hide_banner', '-version'], { encoding: 'utf8', timeout: 10_000 });
+    return stdout.split('\n')[0]?.trim() || null;
   } catch {
     return null;
   }

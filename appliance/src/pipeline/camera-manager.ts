@@ -58,7 +58,7 @@ export class CameraManager {
     // A new decode setting restarts every stream (each ffmpeg is started with it).
     const ingestChanged = !isDeepStrictEqual(config.ingest, this.ingest);
     this.ingest = config.ingest;
-    if (!this.deps.createSource) this.chooseDecoder();
+    if (!this.deps.createSource) await this.chooseDecoder();
     this.binSeconds = [...config.analytics.binSeconds];
     this.timeZone = config.analytics.timeZone;
     this.gate.setLimit(config.limits.maxConnectingCameras);
@@ -131,11 +131,11 @@ export class CameraManager {
   }
 
   /** Resolves the decoder binary; says which one (and its version) once, and again only when it changes. */
-  private chooseDecoder(): void {
+  private async chooseDecoder(): Promise<void> {
     const bin = resolveFfmpeg(this.ingest.hwaccel);
     if (this.ffmpeg && this.ffmpeg.path === bin.path) return;
     this.ffmpeg = bin;
-    const version = ffmpegVersion(bin.path);
+    const version = await ffmpegVersion(bin.path);
     if (version) this.deps.log.info({ ffmpeg: bin.path, from: bin.from, version }, 'decoder');
     else this.deps.log.error({ code: 'ROADSIDE_ERR_STREAM_LOST', ffmpeg: bin.path, from: bin.from }, 'decoder cannot run: no camera can stream');
   }
