@@ -134,8 +134,8 @@ describe('MultiObjectTracker', () => {
     assert.equal(fresh.stateSize(), 0);
   });
 
-  test('lost tracks are kept maxLostSeconds, re-found with the same id, then removed', () => {
-    const trk = new MultiObjectTracker({ maxLostSeconds: 0.5 });
+  test('lost tracks are kept maxLostFrames frames, re-found with the same id, then removed', () => {
+    const trk = new MultiObjectTracker({ maxLostFrames: 5 });
     let id = -1;
     for (let i = 0; i < 5; i++) id = trk.process(frame(i, i * 100, [det(100 + i * 10, 100, 50, 30)])).tracks[0]?.id ?? id;
     // Missing 3 frames: lost, predicted forward.
@@ -221,7 +221,7 @@ describe('MultiObjectTracker', () => {
 
   test('state stays bounded over thousands of frames with objects coming and going', () => {
     const scene = new SyntheticScene({ width: 640, height: 360, fps: 10, objects: 12, jitterPx: 2, missRate: 0.1, seed: 11, startMs: 0 });
-    const trk = new MultiObjectTracker({ maxLostSeconds: 3 });
+    const trk = new MultiObjectTracker({ maxLostFrames: 30 });
     let maxState = 0;
     let maxId = 0;
     const N = 4000;

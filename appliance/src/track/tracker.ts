@@ -30,13 +30,8 @@ export interface TrackerOptions {
    * confirm flicker sooner: 2 hits at 5 fps, 3 at 10 fps with 0.2.
    */
   minConfirmSeconds: number;
-  /**
-   * A track unmatched for longer than this (s) is removed. In time, not frames: how long a vehicle
-   * can be hidden does not depend on the analysed fps, and a lost track kept twice as long at 5 fps
-   * drifts along its prediction onto other traffic (sf-freeway-night: two tracks lost on the far
-   * carriageway re-matched 5 s later to cars crossing the near line, counted twice).
-   */
-  maxLostSeconds: number;
+  /** A track unmatched this many frames in a row is removed. */
+  maxLostFrames: number;
   /** IoU buffer (fraction of w/h added on each side) for tracks without a reliable velocity yet. */
   youngBuffer: number;
   /** Extra buffer per missed frame, for lost tracks. */
@@ -89,7 +84,7 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   tentativeMatchCost: 0.7,
   minHits: 2,
   minConfirmSeconds: 0.2,
-  maxLostSeconds: 3,
+  maxLostFrames: 30,
   youngBuffer: 1.0,
   lostBufferPerFrame: 0.1,
   maxBuffer: 1.0,
@@ -127,8 +122,6 @@ interface TrackState {
   /** Consecutive frames without a match. */
   missed: number;
   firstSeenMs: number;
-  /** Timestamp of its last matched box. */
-  lastMatchMs: number;
 }
 
 /** Size ratios kept per track (the most recent). */
@@ -151,7 +144,7 @@ export class MultiObjectTracker implements TrackerStage {
     this.opts = { ...DEFAULT_TRACKER_OPTIONS, ...opts, noise: { ...DEFAULT_TRACKER_OPTIONS.noise, ...(opts.noise ?? {}) } };
     if (this.opts.lowScore > this.opts.highScore) throw new RangeError('lowScore must be ≤ highScore');
     if (this.opts.minHits < 1) throw new RangeError('minHits must be ≥ 1');
-    if (this.opts.maxLostSeconds < 0) throw new RangeError('maxLostSeconds must be ≥ 0');
+    if (this.opts.maxLostFrames < 0) throw new RangeError('maxLostFrames must be ≥ 0');
     this.sizes = this.opts.sizeClass ? new VehicleSizeModel(this.opts.sizeClass) : null;
   }
 
@@ -224,7 +217,7 @@ export class MultiObjectTracker implements TrackerStage {
         t.missed++;
         if (t.status === 'tentative') continue;
         t.status = 'lost';
-        if (fd.timestampMs - t.lastMatchMs > o.maxLostSeconds * 1000 + 1) continue;
+        if (t.missed > o.maxLostFrames) continue;
         // A lost track predicted out of the picture has left it: kept, it would only steal the
         // detections of the next vehicle coming in at that edge.
         if (o.dropLeftFrame && leftFrame(stateBox(t.kf), fd.width, fd.height)) continue;
@@ -293,7 +286,6 @@ export class MultiObjectTracker implements TrackerStage {
     update(t.kf, boxToZ(d.box), this.opts.noise);
     t.hits++;
     t.missed = 0;
-    t.lastMatchMs = this.nowMs;
     t.score = d.score;
     t.votes.set(d.cls, (t.votes.get(d.cls) ?? 0) + d.score);
     const ratio = this.sizes?.ratio(d, this.frameHeight) ?? null;
@@ -331,7 +323,6 @@ export class MultiObjectTracker implements TrackerStage {
       hits: 1,
       missed: 0,
       firstSeenMs: ms,
-      lastMatchMs: ms,
     };
     return t;
   }
