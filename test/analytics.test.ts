@@ -169,6 +169,43 @@ describe('a crossing: when, where, and of which class', () => {
     assert.ok(Math.abs(crossings[0]!.at.x - (0.32 + 0.06 / 3)) < 1e-6 && crossings[0]!.at.y === 0.5, JSON.stringify(crossings[0]!.at));
   });
 
+  test('a vehicle first seen on the line (found late by the detector) and leaving it across is counted; one already on the line when the stream started is not', () => {
+    const run = (firstFrame: number) => {
+      const crossings: Array<{ tMs: number; direction: string }> = [];
+      const a = new CameraAnalytics({ camera: camera([hLine(0.5)]), binSeconds: [60], calibration: null, onCrossing: (c) => crossings.push(c) });
+      // 5 fps; the stream starts at frame 0; the vehicle's first box is at frame `firstFrame`, 0.01 above the
+      // line (inside the 0.02 band), then it moves down 0.06 per frame.
+      for (let i = 0; i < firstFrame + 6; i++) {
+        const k = i - firstFrame;
+        const tracks = k < 0 ? [] : [{ ...track(1, 0.5, 0.49 + k * 0.06, 'car', 0.3), firstSeenMs: T0 + firstFrame * 200 }];
+        a.process(ft(i, tracks, 200));
+      }
+      a.close(T0 + 5000);
+      return crossings;
+    };
+    const late = run(3);
+    assert.deepEqual(late.map((c) => c.direction), ['backward'], 'down the image is backward on this line');
+    // Its path met the line between its first box (0.49) and the next (0.55): a sixth of the way.
+    assert.ok(Math.abs(late[0]!.tMs - (T0 + 600 + 200 / 6)) < 1, `${late[0]!.tMs - T0}`);
+    assert.deepEqual(run(0), [], 'on the line at the first frame of the stream: nobody saw it arrive');
+  });
+
+  test('a confident vehicle first seen on the line whose box swells backwards before it moves on is counted once, the way it goes', () => {
+    const crossings: string[] = [];
+    const a = new CameraAnalytics({ camera: camera([hLine(0.5)]), binSeconds: [60], calibration: null, onCrossing: (c) => crossings.push(c.direction) });
+    // 5 fps, score 0.9. Born at frame 3 at 0.49 (in the band, above the line), its bottom edge jumps up to
+    // 0.46 (out of the band, backward side, "moving" up), then the vehicle goes on down the image.
+    const ys = [0.49, 0.46, 0.47, 0.53, 0.59, 0.65, 0.71, 0.77];
+    for (let i = 0; i < 3 + ys.length; i++) {
+      const k = i - 3;
+      const y = ys[k];
+      const vy = k > 0 && y !== undefined ? (y - ys[k - 1]!) * 5 : 0;
+      a.process(ft(i, y === undefined ? [] : [{ ...track(1, 0.5, y, 'car', vy), firstSeenMs: T0 + 600 }], 200));
+    }
+    a.close(T0 + 5000);
+    assert.deepEqual(crossings, ['backward']);
+  });
+
   test("its class is the track's vote when the track ends: a count moves with a vote that turns after the line, inside the open interval", () => {
     const a = new CameraAnalytics({ camera: camera([hLine(0.5)]), binSeconds: [60], calibration: null, onCrossing: (c) => crossings.push(c.cls) });
     const crossings: ObjectClass[] = [];

@@ -3,7 +3,9 @@
 // `minTravel` on the other, and the anchor's path crossed the line inside the segment. The
 // hysteresis band absorbs box flicker and stop-and-go; near a frame edge the band is narrowed to the
 // room that is left, and a track first seen between the edge and the line while heading across it
-// is taken to come from that edge, so edge lines neither miss nor double count.
+// is taken to come from that edge, so edge lines neither miss nor double count. A vehicle whose first
+// box is already on the line (found late: faint, or at 5 fps between two frames) counts when it leaves
+// the band across, unless it was there when the stream started.
 // A crossing is travel: it counts only once the track has moved one box height from where the line
 // first saw it (analytics/evidence.ts). A faint static box on the background (a tree's shadow at
 // cdnet-highway) whose height flickers swings its bottom edge back and forth over a line without
@@ -30,6 +32,10 @@ interface LineTrackState {
   counted: Set<Direction>;
   /** A crossing made before the track had travelled: counted when it has, dropped if it goes back first. */
   pending: Direction | null;
+  /** Born inside the hysteresis band (first box on the line) after the stream started: where and when. */
+  bornInBand: { d: number; t: number; tMs: number } | null;
+  /** The pending crossing is its first way out of the band since birth: the side it came from is a guess. */
+  pendingFromBirth: boolean;
 }
 
 export interface LineCrossing {
@@ -72,6 +78,7 @@ export class CountingLine {
    */
   private readonly unsettled = new Map<number, LineCrossing[]>();
   private settled: LineCrossing[] = [];
+  private streamStartMs: number | null = null;
 
   constructor(cfg: CountingLineConfig) {
     const problem = lineProblem(cfg);
@@ -97,9 +104,10 @@ export class CountingLine {
 
   /**
    * Feed one observation of a confirmed track; returns the crossing if this one counts. `traffic`:
-   * the track has shown it is a vehicle, not a faint box on the background (analytics/evidence.ts).
+   * the track has shown it is a vehicle, not a faint box on the background; `travelled`: it has moved
+   * a box height since birth (analytics/evidence.ts).
    */
-  observe(tv: TrackView, tMs: number, traffic = true): LineCrossing | null {
+  observe(tv: TrackView, tMs: number, traffic = true, travelled = traffic): LineCrossing | null {
     this.reclassify(tv.id, tv.cls);
     if (this.pendingSpeed.has(tv.id) && tv.speedKmh !== null) {
       this.pendingSpeed.delete(tv.id);
@@ -108,12 +116,13 @@ export class CountingLine {
     const p = tv.anchorRel;
     let st = this.tracks.get(tv.id);
     if (!st) {
-      st = { side: 0, prev: null, prevMs: null, lastCrossT: null, lastCrossMs: null, counted: new Set(), pending: null };
+      st = { side: 0, prev: null, prevMs: null, lastCrossT: null, lastCrossMs: null, counted: new Set(), pending: null, bornInBand: null, pendingFromBirth: false };
       this.tracks.set(tv.id, st);
     }
     const rel = sub(p, this.a);
     const d = dot(rel, this.n);
     const t = dot(rel, this.u) / this.len;
+    if (!st.prev && this.arrivedOnLine(tv, tMs, d, t)) st.bornInBand = { d, t, tMs };
     if (st.prev) {
       const dPrev = dot(sub(st.prev, this.a), this.n);
       if (dPrev !== 0 && d !== 0 && Math.sign(dPrev) !== Math.sign(d)) {
@@ -133,27 +142,43 @@ export class CountingLine {
     }
     const raw: -1 | 1 = d > 0 ? 1 : -1;
     const foot = { x: this.a.x + this.u.x * t * this.len, y: this.a.y + this.u.y * t * this.len };
-    if (Math.abs(d) < this.threshold(foot, raw)) return this.settlePending(st, tv, tMs, traffic);
+    if (Math.abs(d) < this.threshold(foot, raw)) return this.settlePending(st, tv, tMs, traffic, travelled);
 
     if (st.side === 0) {
       // First sure sighting. An object that just came into the frame on the line's other side and is
       // already across it was not seen crossing: count it as coming from where it entered.
       const entryT = this.enteredAcross(p, foot, d, t, raw, tv.velocityRel);
-      if (entryT === null) {
+      const born = st.bornInBand;
+      st.bornInBand = null;
+      if (entryT !== null) {
+        st.side = (-raw) as -1 | 1;
+        st.lastCrossT = entryT;
+        st.lastCrossMs = tMs;
+      } else if (born && (d - born.d) * raw > 0 && dot(tv.velocityRel, this.n) * raw > 0) {
+        // First seen on the line and now leaving it across: the detector found it late, on the line.
+        // Where its path met the line is known when it was first seen on the other side of it.
+        st.side = (-raw) as -1 | 1;
+        st.pendingFromBirth = true;
+        if (st.lastCrossMs === null) {
+          st.lastCrossT = born.t;
+          st.lastCrossMs = born.tMs;
+        }
+      } else {
         st.side = raw;
         return null;
       }
-      st.side = (-raw) as -1 | 1;
-      st.lastCrossT = entryT;
-      st.lastCrossMs = tMs;
     }
-    if (raw === st.side) return this.settlePending(st, tv, tMs, traffic);
+    if (raw === st.side) return this.settlePending(st, tv, tMs, traffic, travelled);
     st.side = raw;
     const direction: Direction = raw > 0 ? 'forward' : 'backward';
-    // Back over the line before it had travelled: the pending crossing was jitter.
+    // Back over the line before it had travelled: the pending crossing was jitter. For a track first
+    // seen on the line that was its first way out, so where it came from was only a guess: this is
+    // the crossing (a box in spray can swell backwards before the vehicle's own motion shows).
     if (st.pending !== null && st.pending !== direction) {
+      const guessed = st.pendingFromBirth;
       st.pending = null;
-      return null;
+      st.pendingFromBirth = false;
+      if (!guessed) return null;
     }
     const crossT = st.lastCrossT ?? t;
     if (crossT < -0.01 || crossT > 1.01) return null;
@@ -162,14 +187,37 @@ export class CountingLine {
     if (st.counted.has(direction)) return null;
     if (this.classes && !this.classes.has(tv.cls)) return null;
     st.pending = direction;
-    return this.settlePending(st, tv, tMs, traffic);
+    return this.settlePending(st, tv, tMs, traffic, travelled);
   }
 
-  /** Counts the pending crossing once the track has travelled. */
-  private settlePending(st: LineTrackState, tv: TrackView, tMs: number, traffic: boolean): LineCrossing | null {
-    if (st.pending === null || !traffic) return null;
+  /**
+   * A track whose first box is inside the line's band, on a stream that was already running when it
+   * appeared: a vehicle the detector found late, on the line (at 5 fps a faint vehicle can go from
+   * unseen to on the line in one frame). One already on the line when the stream (re)started is not:
+   * nobody saw where it came from, and a hand counter would not count it either.
+   */
+  private arrivedOnLine(tv: TrackView, tMs: number, d: number, t: number): boolean {
+    if (process.env.NO_BAND || this.streamStartMs === null || tv.firstSeenMs <= this.streamStartMs || tMs - tv.firstSeenMs > 1000) return false;
+    if (t < 0 || t > 1) return false;
+    const raw: -1 | 1 = d >= 0 ? 1 : -1;
+    const foot = { x: this.a.x + this.u.x * t * this.len, y: this.a.y + this.u.y * t * this.len };
+    return Math.abs(d) < this.threshold(foot, raw);
+  }
+
+  /** The stream (re)started at this frame time: tracks seen in it were already there. */
+  streamStarted(tMs: number): void {
+    this.streamStartMs = tMs;
+  }
+
+  /**
+   * Counts the pending crossing once the track has shown it is traffic; one first seen on the line,
+   * once it has travelled (a confident box that swells backwards on its first frames is not a crossing).
+   */
+  private settlePending(st: LineTrackState, tv: TrackView, tMs: number, traffic: boolean, travelled: boolean): LineCrossing | null {
+    if (st.pending === null || !(st.pendingFromBirth ? travelled : traffic)) return null;
     const direction = st.pending;
     st.pending = null;
+    st.pendingFromBirth = false;
     if (st.counted.has(direction)) return null;
     st.counted.add(direction);
     const crossT = st.lastCrossT ?? 0.5; // set by observe() before a crossing is pending

@@ -35,6 +35,11 @@ export class TrackEvidence {
     return (this.seen.get(id)?.peakScore ?? 0) >= this.minScore;
   }
 
+  /** Its ground point has left its birth place by a box height. */
+  travelled(id: number): boolean {
+    return this.seen.get(id)?.moved ?? false;
+  }
+
   /** Confident, or travelled: a vehicle, not a faint box on the background. */
   isTraffic(id: number): boolean {
     const s = this.seen.get(id);

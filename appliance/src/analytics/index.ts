@@ -85,6 +85,8 @@ export class CameraAnalytics implements AnalyticsStage {
   /** Track ids present in the previous frame; one missing from a frame has been dropped by the tracker. */
   private known = new Set<number>();
   private last: { tMs: number; tracks: TrackView[] } | null = null;
+  /** A frame has come since the stream (re)started: the lines know which tracks they saw arrive. */
+  private streaming = false;
 
   private readonly onCrossing: CameraAnalyticsOptions['onCrossing'];
   private readonly lanes: LaneAnalytics;
@@ -118,6 +120,10 @@ export class CameraAnalytics implements AnalyticsStage {
   process(ft: FrameTracks): DomainEvent[] {
     const events: DomainEvent[] = [];
     const tMs = ft.timestampMs;
+    if (!this.streaming) {
+      this.streaming = true;
+      for (const l of this.lines) l.streamStarted(tMs);
+    }
     const present = ft.tracks.filter((t) => t.status !== 'tentative');
 
     // 1. Tracks the tracker dropped end now, in the bins they were last seen in.
@@ -166,7 +172,7 @@ export class CameraAnalytics implements AnalyticsStage {
     for (const tv of views) {
       if (tv.status !== 'confirmed') continue;
       for (const line of this.lines) {
-        const crossing = line.observe(tv, tMs, this.evidence.isTraffic(tv.id));
+        const crossing = line.observe(tv, tMs, this.evidence.isTraffic(tv.id), this.evidence.travelled(tv.id));
         // The lane is where on the line it crossed (at 5 fps the anchor can be a lane's width further on).
         if (crossing) this.lanes.onCrossing({ ...crossing, anchor: crossing.at });
       }
@@ -216,6 +222,7 @@ export class CameraAnalytics implements AnalyticsStage {
     const events: DomainEvent[] = [...this.closeBins(this.clock.closeAll(nowMs)), ...this.lanes.close(nowMs), ...this.incidents.closeAll(nowMs)];
     this.queued.clear();
     this.last = null;
+    this.streaming = false;
     this.flushCrossings();
     return events;
   }
@@ -232,6 +239,7 @@ export class CameraAnalytics implements AnalyticsStage {
     this.lanes.streamGap(nowMs);
     this.queued.clear();
     this.last = null;
+    this.streaming = false;
     this.flushCrossings();
     return this.incidents.closeAll(nowMs, 'stream-lost');
   }
