@@ -187,5 +187,5 @@ test('record-detections records with the shipped detector unless told otherwise 
   const { shippedDetector } = await import('../appliance/src/cli/record-detections.js');
   const { validateConfig } = await import('../appliance/src/config/load.js');
   const d = validateConfig({ cameras: [] }).detector;
-  assert.deepEqual(shippedDetector(), { model: d.model, scoreThreshold: d.scoreThreshold });
+  assert.deepEqual(shippedDetector(), { model: d.model, scoreThreshold: d.scoreThreshold, enhance: d.enhance });
 });
