@@ -1,6 +1,6 @@
 // Does a low-light / contrast step before the detector (detect/enhance.ts) find the vehicles the shipped
 // detector misses at night, at dusk and in rain, without adding false boxes, at an acceptable CPU cost?
-// `npx tsx bench/run.ts enhance` (not in the default run: ~6–10 min of detector CPU the first time).
+// `npx tsx bench/run.ts enhance` (not in the default run: ~13 min of detector CPU the first time, ~1 min cached).
 //
 // 1. Each hard clip's counted window (and one day clip) is decoded at 5 fps (ClipFrameSource, as the
 //    recordings are made) and every frame goes through the real shipped detector once per variant
@@ -16,6 +16,8 @@
 //    bench (bench/counts.ts evaluate): per clip and line, hand / counted / matched / extra.
 // 4. CPU ms per frame of the preprocessing step alone (crop, resize, enhancement, tensor) per variant,
 //    on frames held in memory; and what 'auto' decides on every dev and held-out clip (no detector).
+// 5. False alarms: 'off' and 'auto' replayed as the clean-footage incident test does (each clip looped
+//    to 400 s with its drawn zones, default rules; test/helpers/clean-clip-incidents.ts): no incident is right.
 import { existsSync, readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createDetector } from '../appliance/src/detect/index.js';
@@ -25,6 +27,7 @@ import { ClipFrameSource } from '../appliance/src/ingest/clip-source.js';
 import { formatRecordingLine, parseRecording, type Recording, type RecordedFrame } from '../appliance/src/core/recording.js';
 import type { Frame } from '../appliance/src/core/types.js';
 import { evaluate, loadGroundTruth, type CountsResult } from './counts.js';
+import { replayCleanClip } from '../test/helpers/clean-clip-incidents.js';
 
 const SHARED = resolve(process.env.ROADSIDE_SHARED ?? '../shared');
 const REC_DIR = resolve(process.env.ROADSIDE_COUNTS_CACHE ?? 'var/counts-rec');
@@ -64,7 +67,7 @@ async function windowFrames(clip: Clip): Promise<Frame[]> {
 }
 
 function writeRecording(path: string, clip: Clip, frames: RecordedFrame[]): void {
-  const header = { kind: 'roadside-detections' as const, version: 1 as const, clip: clip.clip, fps: 10, width: clip.width, height: clip.height, detector: MODEL, scoreThreshold: SCORE };
+  const header = { kind: 'roadside-detections' as const, version: 1 as const, clip: clip.clip, fps: FPS, width: clip.width, height: clip.height, detector: MODEL, scoreThreshold: SCORE };
   writeFileSync(`${path}.tmp`, [header, ...frames].map(formatRecordingLine).join(''));
   renameSync(`${path}.tmp`, path);
 }
@@ -186,6 +189,17 @@ export async function runEnhanceBench() {
     gateAll.push(`${clip.name}: ${fired.map(([op, n]) => `${op} ${n}`).join(', ') || 'none'} of ${st.length} (median luma ${range(st.map((x) => x.median))}, p2 ${range(st.map((x) => x.p2))})`);
   }
 
+  // False alarms with and without the step, on the same recordings.
+  const alarms: Array<{ clip: string; variant: string; seconds: number; incidents: string[] }> = [];
+  for (const clip of clips) {
+    for (const variant of ['off', 'auto']) {
+      const rec = readRec(recPath(clip.name, variant));
+      const frames = rec.frames.map((f, i) => ({ ...f, seq: i }));
+      const r = await replayCleanClip(clip.clip.replace(/^traffic\//, ''), { header: { ...rec.header, fps: FPS }, frames });
+      alarms.push({ clip: clip.name, variant, seconds: r.videoSeconds, incidents: r.incidents.map((x) => `${x.kind} ${x.atS} s`) });
+    }
+  }
+
   const summary: string[] = [
     `shipped detector ${MODEL} @${SCORE} at ${FPS} fps on the counted windows of ${clips.map((c) => c.name).join(', ')}; variants: off; placebos (frame ±2 grey levels: the noise floor); each operation on every frame; auto (gamma where median luma < ${DARK_MEDIAN}, stretch where p2 > ${HAZE_P2} and median > ${HAZE_MEDIAN}); counts-rec (the counts bench's recording, older resize kernel: noise); replayed through the pipeline and matched as the counts bench does`,
     `auto decisions (frames at 5 fps, every dev and held-out clip): ${gateAll.join('; ')}`,
@@ -205,10 +219,12 @@ export async function runEnhanceBench() {
   }
   summary.push('', '| clip | ' + [...FORCED, 'auto'].map((p) => `${p} prep CPU ms/frame`).join(' | ') + ' |', '|---|' + [...FORCED, 'auto'].map(() => '---|').join(''));
   for (const name of new Set(cpu.map((c) => c.clip))) summary.push(`| ${name} | ` + cpu.filter((c) => c.clip === name).map((c) => c.ms).join(' | ') + ' |');
+  summary.push('', '| clip | variant | video replayed (s) | incidents at the default rules (clean footage: each one is false) |', '|---|---|---|---|');
+  for (const a of alarms) summary.push(`| ${a.clip} | ${a.variant} | ${a.seconds} | ${a.incidents.length}${a.incidents.length ? ` (first: ${a.incidents.slice(0, 2).join(', ')})` : ''} |`);
   for (const x of results) {
     if (x.result.extras.length) summary.push(`extras, ${x.variant}: ` + x.result.extras.map((e) => `${e.clip} ${e.line} ${e.direction} ${e.tS.toFixed(1)} s #${e.trackId ?? '?'}`).join('; '));
   }
-  return { clips: clips.map((c) => c.name), results: results.map((x) => ({ variant: x.variant, rows: x.rows, vehiclesPerFrame: x.vehiclesPerFrame, matchedPct: x.result.matchedPct, extra: x.result.extraCounts })), cpu, summary };
+  return { clips: clips.map((c) => c.name), alarms, results: results.map((x) => ({ variant: x.variant, rows: x.rows, vehiclesPerFrame: x.vehiclesPerFrame, matchedPct: x.result.matchedPct, extra: x.result.extraCounts })), cpu, summary };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
