@@ -5,8 +5,8 @@
 // 1. Each hard clip's counted window (and one day clip) is decoded at 5 fps (ClipFrameSource, as the
 //    recordings are made) and every frame goes through the real shipped detector once per variant
 //    ('off', and each operation on every frame). Detections are cached under var/counts-rec as
-//    `<clip>.person_vehicle_bike_2003+<variant>.10fps.jsonl`: frames on the 10 fps grid (seq 0, 2, 4…),
-//    only the even ones, which is exactly what the counts bench replays at 5 fps.
+//    `<clip>.person_vehicle_bike_2003+<variant>.10fps.jsonl` (the counts bench's naming): the 5 fps
+//    frames numbered on the 10 fps grid (seq 0, 2, 4…), which is what the counts bench replays at 5 fps.
 //    Placebos (the frame ±2 grey levels) measure how far a change no detector should care about moves
 //    the counts: the noise floor.
 // 2. 'auto' is composed per frame from those: the detections of the operation the frame's luma statistics
@@ -96,18 +96,15 @@ async function record(clip: Clip): Promise<void> {
 const readRec = (path: string): Recording => parseRecording(readFileSync(path, 'utf8'));
 
 /** 'auto' as the appliance does it: per frame, the operation its luma statistics call for (that operation's detections), else 'off'. */
-function composeAuto(clip: Clip): Record<EnhanceOp | 'none', number> {
+function composeAuto(clip: Clip): void {
   const stats = JSON.parse(readFileSync(statsPath(clip.name), 'utf8')) as LumaStats[];
   const off = readRec(recPath(clip.name, 'off'));
   const byOp = Object.fromEntries(ENHANCE_OPS.map((op) => [op, readRec(recPath(clip.name, op))])) as Record<EnhanceOp, Recording>;
-  const fired: Record<EnhanceOp | 'none', number> = { none: 0, clahe: 0, gamma: 0, stretch: 0 };
   const frames = off.frames.map((f, i) => {
     const op = autoEnhancement(stats[i]!);
-    fired[op ?? 'none']++;
     return op ? byOp[op].frames[i]! : f;
   });
   writeRecording(recPath(clip.name, 'auto'), clip, frames);
-  return fired;
 }
 
 const SPEC: InputSpec = { width: 864, height: 480, fit: 'stretch', channels: 'BGR', normalize: 'none' };
