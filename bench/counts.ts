@@ -9,6 +9,7 @@
 // report), two-wheelers, heavy vehicles, extra counts; and the CPU cost per analysed frame of each
 // detector and input size, measured apart on frames held in memory. `roi=auto` rows: the detector on the
 // region around the clip's lines (detect/roi.ts), recorded apart (`<clip>.<model>.roi-auto.10fps.jsonl`).
+// Why each hand count the shipped default misses was missed, by cause: bench/counts-misses.ts (summed here).
 import { readdirSync, readFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createDetector } from '../appliance/src/detect/index.js';
@@ -23,6 +24,7 @@ import { parseRecording, type Recording } from '../appliance/src/core/recording.
 import { MultiObjectTracker, type TrackerOptions } from '../appliance/src/track/tracker.js';
 import type { LineCrossing } from '../appliance/src/analytics/index.js';
 import type { Box, Frame, ObjectClass, RoiMode } from '../appliance/src/core/types.js';
+import type { TrackerStage } from '../appliance/src/core/stages.js';
 import { MATCH_S, matchCrossings } from '../test/helpers/match-crossings.js';
 import { fitAspect, roiPixels, withRoi } from '../appliance/src/detect/roi.js';
 
@@ -31,13 +33,13 @@ const GT_DIR = resolve(process.env.ROADSIDE_GT_DIR ?? 'bench/ground-truth/counts
 /** Hand counts never looked at while tuning (counted before anything was run on them): reported apart. */
 const HELDOUT_DIR = resolve('bench/ground-truth/counts-heldout');
 
-interface GtLine {
+export interface GtLine {
   id: string;
   from: { x: number; y: number };
   to: { x: number; y: number };
   direction: { x: number; y: number };
 }
-interface GtCrossing {
+export interface GtCrossing {
   line: string;
   tS: number;
   direction: 'forward' | 'backward';
@@ -102,7 +104,7 @@ export interface Ours {
   trackId?: number;
 }
 
-interface Match {
+export interface Match {
   gt: GtCrossing;
   ours: Ours | null;
 }
@@ -112,7 +114,7 @@ const HEAVY = new Set<ObjectClass>(['truck', 'bus']);
 const VEHICLE = new Set<ObjectClass>(['car', 'truck', 'bus', 'motorcycle', 'bicycle']);
 const pct = (x: number) => Math.round(x * 1000) / 10;
 
-type Clip = GtClip & { name: string };
+export type Clip = GtClip & { name: string };
 
 /** The clip's detections by `model` at 10 fps: recorded once with the real model, then read from var/. */
 export async function recordingOf(clip: Clip, model: string, roi: RoiMode = 'full'): Promise<Recording> {
@@ -142,7 +144,7 @@ export function candidateLabel(c: Candidate): string {
 }
 
 /** What the candidate's detector would have answered on each analysed frame, from the recordings. */
-async function candidateRecording(clip: Clip, c: Candidate, fps: number): Promise<Recording> {
+export async function candidateRecording(clip: Clip, c: Candidate, fps: number): Promise<Recording> {
   const step = RECORD_FPS / fps;
   if (!Number.isInteger(step)) throw new Error(`fps ${fps} does not divide the recorded ${RECORD_FPS}`);
   const primary = await recordingOf(clip, c.model, c.roi ?? 'full');
@@ -158,7 +160,8 @@ async function candidateRecording(clip: Clip, c: Candidate, fps: number): Promis
   return { header: { ...primary.header, fps }, frames };
 }
 
-async function replayClip(clip: Clip, c: Candidate, fps: number): Promise<Ours[]> {
+/** Replays one clip; `wrap` may watch the tracker (bench/counts-misses.ts) without changing what it does. */
+export async function replayClip(clip: Clip, c: Candidate, fps: number, wrap: (t: TrackerStage) => TrackerStage = (t) => t): Promise<Ours[]> {
   const camera = validateConfig({
     cameras: [{ id: 'gt', url: 'rtsp://127.0.0.1/gt', fps, width: clip.width, height: clip.height, lines: clip.lines.map((l) => ({ id: l.id, from: l.from, to: l.to, direction: l.direction, minTravel: 0.02 })) }],
   }).cameras[0]!;
@@ -168,7 +171,7 @@ async function replayClip(clip: Clip, c: Candidate, fps: number): Promise<Ours[]
     camera,
     source: new RecordedFrameSource('gt', rec),
     detector: new ReplayDetector(rec),
-    tracker: () => new MultiObjectTracker(c.tracker ?? {}),
+    tracker: () => wrap(new MultiObjectTracker(c.tracker ?? {})),
     onCrossing: (x: LineCrossing) => ours.push({ line: x.lineId, tS: (x.tMs - REPLAY_EPOCH_MS) / 1000, direction: x.direction, cls: x.cls, trackId: x.trackId }),
   });
   return ours.filter((o) => o.tS >= clip.window.fromS - 0.5 && o.tS <= clip.window.toS + 0.5);
@@ -198,6 +201,21 @@ export interface CountsResult {
   confusion: Record<string, Record<string, number>>;
 }
 
+/**
+ * The clip's hand-counted vehicle crossings matched to ours (vehicles only; people crossing are
+ * reported apart). Ours within 0.5 s outside the window count when they match a hand count inside it
+ * (timing); unmatched, they are the vehicles the hand count left out at the window's edges on purpose.
+ */
+export function matchClip(clip: Clip, ours: readonly Ours[]): { gtVeh: GtCrossing[]; oursVeh: Ours[]; matches: Match[]; extra: Ours[] } {
+  const gt = clip.crossings.filter((x) => x.tS >= clip.window.fromS && x.tS <= clip.window.toS);
+  const gtVeh = gt.filter((x) => VEHICLE.has(x.cls));
+  const near = ours.filter((o) => VEHICLE.has(o.cls));
+  const m0 = matchCrossings(gtVeh, near);
+  const inWindow = (o: Ours) => o.tS >= clip.window.fromS && o.tS <= clip.window.toS;
+  const outside = new Set(m0.extra.filter((o) => !inWindow(o)));
+  return { gtVeh, oursVeh: near.filter((o) => !outside.has(o)), matches: m0.matches, extra: m0.extra.filter(inWindow) };
+}
+
 export async function evaluate(c: Candidate, fps: number, clips: Clip[] = loadGroundTruth()): Promise<CountsResult> {
   const perLine: CountsResult['perLine'] = [];
   const perClip: CountsResult['perClip'] = [];
@@ -206,17 +224,8 @@ export async function evaluate(c: Candidate, fps: number, clips: Clip[] = loadGr
   const clipMatches: CountsResult['matches'] = [];
   for (const clip of clips) {
     const ours = await replayClip(clip, c, fps);
-    const gt = clip.crossings.filter((x) => x.tS >= clip.window.fromS && x.tS <= clip.window.toS);
-    // Vehicles only in the totals; people crossing are reported apart.
-    const gtVeh = gt.filter((x) => VEHICLE.has(x.cls));
-    const near = ours.filter((o) => VEHICLE.has(o.cls));
-    const m0 = matchCrossings(gtVeh, near);
-    // Ours within 0.5 s outside the window count when they match a hand count inside it (timing);
-    // unmatched, they are the vehicles the hand count left out at the window's edges on purpose.
-    const inWindow = (o: Ours) => o.tS >= clip.window.fromS && o.tS <= clip.window.toS;
-    const outside = new Set(m0.extra.filter((o) => !inWindow(o)));
-    const oursVeh = near.filter((o) => !outside.has(o));
-    const m = { matches: m0.matches, extra: m0.extra.filter(inWindow) };
+    const { gtVeh, oursVeh, matches, extra } = matchClip(clip, ours);
+    const m = { matches, extra };
     allOurs.push(...ours.map((o) => ({ ...o, clip: clip.name })));
     extras.push(...m.extra.map((o) => ({ ...o, clip: clip.name })));
     clipMatches.push(...m.matches.map((x) => ({ clip: clip.name, ...x })));
@@ -381,6 +390,15 @@ export async function runCountsBench(runs = countRuns()) {
   for (const r of results) {
     summary.push(`per clip, ${r.candidate} at ${r.fps} fps: ` + r.perClip.map((c) => `${c.clip} ${c.gt}→${c.counted} (${c.matched} matched)`).join(', '));
   }
+  // Why each hand count the shipped default missed was missed (bench/counts-misses.ts).
+  const { diagnoseAll, summaryLines, whyLines } = await import('./counts-misses.js');
+  const { candidate: shippedC, fps: shippedF } = shippedDefault();
+  const misses: Array<{ fps: number; byCause: string[]; byReason: string[] }> = [];
+  for (const fps of [shippedF, 10]) {
+    const m = await diagnoseAll(shippedC, fps, clips);
+    misses.push({ fps, byCause: summaryLines(m, clips.map((c) => c.name)), byReason: whyLines(m) });
+    summary.push('', `misses of ${shippedC.label ?? candidateLabel(shippedC)} at ${fps} fps by cause (bench/counts-misses.ts; one line per miss: npx tsx bench/counts-misses.ts ${fps}):`, ...summaryLines(m, clips.map((c) => c.name)), ...whyLines(m));
+  }
   // Held out: the shipped default only, on clips not used while tuning.
   const heldClips = loadGroundTruth(HELDOUT_DIR);
   const heldOut: CountsResult[] = [];
@@ -389,7 +407,7 @@ export async function runCountsBench(runs = countRuns()) {
   for (const r of heldOut) {
     summary.push(`held out (${heldClips.map((c) => c.name).join(', ')}; counted by eye before anything was run on them), ${r.candidate} at ${r.fps} fps: ${r.totalGt} → ${r.totalCounted}, matched ${r.matchedPct} %, extra ${r.extraCounts}; ` + r.perLine.map((l) => `${l.clip}/${l.line} ${l.direction} ${l.gt}→${l.counted}`).join(', '));
   }
-  return { clips: clips.map((c) => c.name), results, heldOut, cpu, summary };
+  return { clips: clips.map((c) => c.name), results, heldOut, cpu, misses, summary };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -88,14 +88,23 @@ describe('MultiObjectTracker', () => {
     assert.equal(tr.firstSeenMs, 1_000_000);
   });
 
-  test('a track is output only once confirmed after minHits hits', () => {
-    const trk = new MultiObjectTracker({ minHits: 3 });
+  test('a track is output only once confirmed after minHits hits (when not handed on from its first box)', () => {
+    const trk = new MultiObjectTracker({ minHits: 3, visibleFromFirstBox: false });
     const seen: number[] = [];
     for (let i = 0; i < 5; i++) seen.push(trk.process(frame(i, i * 100, [det(100 + i * 5, 100, 50, 30)])).tracks.length);
     assert.deepEqual(seen, [0, 0, 1, 1, 1]);
-    const withTentative = new MultiObjectTracker({ minHits: 3, outputTentative: true });
+    const withTentative = new MultiObjectTracker({ minHits: 3, outputTentative: true, visibleFromFirstBox: false });
     const first = withTentative.process(frame(0, 0, [det(100, 100, 50, 30)]));
     assert.equal(first.tracks[0]!.status, 'tentative');
+  });
+
+  test('a vehicle is handed on from its first box, but a tentative track still ends at its first miss; a person waits for confirmation', () => {
+    const trk = new MultiObjectTracker({ minHits: 3 });
+    const first = trk.process(frame(0, 0, [det(100, 100, 50, 30), det(300, 100, 20, 50, 0.9, 'person')]));
+    assert.deepEqual(first.tracks.map((t) => [t.cls, t.status]), [['car', 'confirmed']]);
+    // Unmatched before its third hit: gone, not lost (it was still tentative inside the tracker).
+    assert.equal(trk.process(frame(1, 200, [])).tracks.length, 0);
+    assert.equal(trk.stateSize(), 0);
   });
 
   test('a one-frame false positive never becomes a track', () => {
@@ -155,7 +164,7 @@ describe('MultiObjectTracker', () => {
       if (out.tracks.length === 1 && out.tracks[0]!.status === 'confirmed') confirmedFrames++;
     }
     assert.equal(ids.size, 1);
-    assert.equal(confirmedFrames, 12 - (DEFAULT_TRACKER_OPTIONS.minHits - 1));
+    assert.equal(confirmedFrames, DEFAULT_TRACKER_OPTIONS.visibleFromFirstBox ? 12 : 12 - (DEFAULT_TRACKER_OPTIONS.minHits - 1));
   });
 
   test('two objects passing each other keep their ids', () => {

@@ -42,6 +42,14 @@ export interface TrackerOptions {
   /** Include tentative tracks in the output (off: consumers see confirmed and lost only). */
   outputTentative: boolean;
   /**
+   * Hand tentative vehicle tracks on as confirmed, so consumers see a vehicle from its first box. At
+   * 5 fps a vehicle first boxed just before a counting line is often past it by its second box, when
+   * it is confirmed: a line that first sees it there cannot count it. Matching and survival stay those
+   * of a tentative track (stage 3, dropped at its first miss), so a single flicker box is seen for one
+   * frame and never counted: a crossing needs a box on each side.
+   */
+  visibleFromFirstBox: boolean;
+  /**
    * Detections overlapping a higher-scored one by at least this IoU are dropped whatever their
    * class: detectors run NMS per class, so one vehicle can come as both 'car' and 'truck', which
    * would otherwise start two tracks (and count twice). 1 disables.
@@ -82,6 +90,7 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   maxBuffer: 1.0,
   outputLost: true,
   outputTentative: false,
+  visibleFromFirstBox: true,
   minDtSeconds: 1e-3,
   dropLeftFrame: true,
   maxJump: 1,
@@ -128,6 +137,8 @@ export class MultiObjectTracker implements TrackerStage {
   private frameHeight = 0;
   private frameWidth = 0;
   private nowMs = 0;
+  /** What each track took in the last frame (diagnostics: bench/counts-misses.ts). */
+  private lastLinks = new Map<number, { detection: Detection; status: TrackStatus }>();
 
   constructor(opts: Partial<TrackerOptions> = {}) {
     this.opts = { ...DEFAULT_TRACKER_OPTIONS, ...opts, noise: { ...DEFAULT_TRACKER_OPTIONS.noise, ...(opts.noise ?? {}) } };
@@ -140,6 +151,14 @@ export class MultiObjectTracker implements TrackerStage {
   /** Number of tracks held in memory (tentative, confirmed and lost): bounded by what is in view. */
   stateSize(): number {
     return this.tracks.length;
+  }
+
+  /**
+   * Track id → the detection (after rider fusion) it was matched to or born from in the last frame
+   * processed, and its own status then (a tentative track is output as confirmed when visibleFromFirstBox).
+   */
+  lastFrameLinks(): ReadonlyMap<number, { detection: Detection; status: TrackStatus }> {
+    return this.lastLinks;
   }
 
   /** Forgets every track (a stream gap: nothing can be matched across it). */
@@ -169,23 +188,24 @@ export class MultiObjectTracker implements TrackerStage {
     const low = valid.filter((d) => d.score < o.highScore);
 
     const matched = new Set<TrackState>();
+    const links = new Map<TrackState, Detection>();
     const active = this.tracks.filter((t) => t.status !== 'tentative');
     const tentative = this.tracks.filter((t) => t.status === 'tentative');
 
     // Stage 1: high-score detections against confirmed and lost tracks.
     const s1 = this.associate(active, high, o.matchCost, true);
-    for (const [t, d] of s1.matches) this.apply(t, d, matched);
+    for (const [t, d] of s1.matches) this.apply(t, d, matched, links);
     let remainingHigh = s1.unmatchedDets;
 
     // Stage 2: low-score detections only rescue tracks that were being tracked last frame
     // (ByteTrack: occluded objects give low scores; lost tracks are not revived by doubtful boxes).
     const tracked = s1.unmatchedTracks.filter((t) => t.status === 'confirmed');
     const s2 = this.associate(tracked, low, o.lowMatchCost, false);
-    for (const [t, d] of s2.matches) this.apply(t, d, matched);
+    for (const [t, d] of s2.matches) this.apply(t, d, matched, links);
 
     // Stage 3: remaining high-score detections against tentative tracks.
     const s3 = this.associate(tentative, remainingHigh, o.tentativeMatchCost, true);
-    for (const [t, d] of s3.matches) this.apply(t, d, matched);
+    for (const [t, d] of s3.matches) this.apply(t, d, matched, links);
     remainingHigh = s3.unmatchedDets;
 
     this.sizes?.learn(valid, fd.height, fd.width);
@@ -206,15 +226,19 @@ export class MultiObjectTracker implements TrackerStage {
     }
     for (const d of remainingHigh) {
       if (d.score < o.newTrackScore) continue;
-      kept.push(this.newTrack(d, fd.timestampMs));
+      const t = this.newTrack(d, fd.timestampMs);
+      links.set(t, d);
+      kept.push(t);
     }
     this.tracks = kept;
+    this.lastLinks = new Map([...links].map(([t, d]) => [t.id, { detection: d, status: t.status }]));
 
     const out: Track[] = [];
     for (const t of this.tracks) {
       if (t.status === 'lost' && !o.outputLost) continue;
-      if (t.status === 'tentative' && !o.outputTentative) continue;
-      out.push(this.toTrack(t));
+      const track = this.toTrack(t);
+      if (t.status === 'tentative' && !o.outputTentative && track.status === 'tentative') continue;
+      out.push(track);
     }
     return { cameraId: fd.cameraId, seq: fd.seq, timestampMs: fd.timestampMs, width: fd.width, height: fd.height, tracks: out };
   }
@@ -258,7 +282,7 @@ export class MultiObjectTracker implements TrackerStage {
     return Math.min(b, o.maxBuffer);
   }
 
-  private apply(t: TrackState, d: Detection, matched: Set<TrackState>): void {
+  private apply(t: TrackState, d: Detection, matched: Set<TrackState>, links: Map<TrackState, Detection>): void {
     update(t.kf, boxToZ(d.box), this.opts.noise);
     t.hits++;
     t.missed = 0;
@@ -281,6 +305,7 @@ export class MultiObjectTracker implements TrackerStage {
     if (t.status === 'lost') t.status = 'confirmed';
     else if (t.status === 'tentative' && t.hits >= this.opts.minHits && this.nowMs - t.firstSeenMs >= this.opts.minConfirmSeconds * 1000 - 1) t.status = 'confirmed';
     matched.add(t);
+    links.set(t, d);
   }
 
   private newTrack(d: Detection, ms: number): TrackState {
@@ -328,7 +353,9 @@ export class MultiObjectTracker implements TrackerStage {
       cls,
       box,
       score: t.score,
-      status: t.status,
+      // A person is not handed on early: a person box seen for one frame beside a two-wheeler is
+      // mostly its rider before fusion pairs them (and a walker is not past a line in one frame).
+      status: t.status === 'tentative' && this.opts.visibleFromFirstBox && cls !== 'person' ? 'confirmed' : t.status,
       velocity: { x: t.kf.x[4]!, y: t.kf.x[5]! },
       age: t.age,
       hits: t.hits,
