@@ -68,7 +68,7 @@ run: deps build
 # models out of reach (PATH holds node only, MODELS_DIR points nowhere), to prove it needs neither.
 UNIT_TESTS := test/analytics.test.ts test/analytics-zones.test.ts test/api-unit.test.ts test/bins.test.ts test/hardening.test.ts test/calibration.test.ts \
   test/config.test.ts test/detect-decode.test.ts test/errors.test.ts test/events-datex.test.ts test/evidence.test.ts test/incidents.test.ts test/lanes.test.ts test/latest-per-site.test.ts test/live-feed.test.ts \
-  test/replay.test.ts test/realtime.test.ts test/riders.test.ts test/track.test.ts test/counts-recorded.test.ts test/detect-roi.test.ts test/ffmpeg-binary.test.ts
+  test/replay.test.ts test/realtime.test.ts test/riders.test.ts test/track.test.ts test/counts-recorded.test.ts test/detect-roi.test.ts test/ffmpeg-binary.test.ts test/detect-enhance.test.ts
 FULL_TESTS := $(filter-out $(UNIT_TESTS),$(wildcard test/*.test.ts))
 UNIT_ENV := env PATH=$(CURDIR)/var/unit-bin MODELS_DIR=/nonexistent/models
 NODE_TEST := node --import tsx --test --test-concurrency=1 --test-timeout=240000

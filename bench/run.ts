@@ -5,6 +5,8 @@ import { cpus, totalmem } from 'node:os';
 
 interface Section {
   name: string;
+  /** Runs only when named (`npx tsx bench/run.ts enhance`): too long for every `make bench`. */
+  optIn?: boolean;
   run: () => Promise<{ summary: string[] } & Record<string, unknown>>;
 }
 
@@ -19,6 +21,8 @@ const sections: Section[] = [
   { name: 'incidents', run: async () => (await import('./incidents.js')).runIncidentsBench() },
   { name: 'lanes', run: async () => (await import('./lanes.js')).runLanesBench() },
   { name: 'capacity', run: async () => (await import('./capacity.js')).runCapacityBench() },
+  // ~13 min of detector CPU the first time (6 recordings of 4 clips), ~2 min once cached in var/counts-rec.
+  { name: 'enhance', optIn: true, run: async () => (await import('./enhance.js')).runEnhanceBench() },
 ];
 
 const only = process.argv.slice(2);
@@ -32,7 +36,7 @@ const results: Record<string, unknown> = {
 };
 let failed = 0;
 for (const s of sections) {
-  if (only.length && !only.includes(s.name)) continue;
+  if (only.length ? !only.includes(s.name) : s.optIn) continue;
   const t0 = Date.now();
   console.log(`\n== ${s.name}`);
   try {

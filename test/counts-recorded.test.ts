@@ -187,7 +187,7 @@ test('record-detections records with the shipped detector unless told otherwise 
   const { shippedDetector } = await import('../appliance/src/cli/record-detections.js');
   const { validateConfig } = await import('../appliance/src/config/load.js');
   const d = validateConfig({ cameras: [] }).detector;
-  assert.deepEqual(shippedDetector(), { model: d.model, scoreThreshold: d.scoreThreshold });
+  assert.deepEqual(shippedDetector(), { model: d.model, scoreThreshold: d.scoreThreshold, enhance: d.enhance });
 });
 
 test('a vehicle first boxed just before a line and confirmed past it is counted: tentative tracks are handed on from their first box (sf-freeway-night, opendatacam, uk-motorway-rain at 5 fps)', async (t) => {

@@ -127,36 +127,37 @@ export interface CleanClipResult {
 
 /** Each clean clip looped to `perClipSeconds` of video (default: an hour in all) and replayed end to end. */
 export async function runCleanClips(log: (s: string) => void = () => undefined, perClipSeconds = CLEAN_SECONDS / CLEAN_CLIPS.length): Promise<CleanClipResult[]> {
-  const geometry = JSON.parse(readFileSync(CLEAN_GEOMETRY, 'utf8')) as CleanGeometry;
-  const recs = await cleanClipRecordings(log);
-  const perClip = perClipSeconds;
   const out: CleanClipResult[] = [];
-  for (const { clip, recording } of recs) {
-    const g = geometry[clip];
-    if (!g) throw new Error(`no camera geometry for ${clip} in ${CLEAN_GEOMETRY}`);
-    const seconds = recording.frames.length / recording.header.fps;
-    const loops = Math.max(1, Math.ceil(perClip / seconds));
-    const looped = loopRecording(recording, loops);
-    const id = clip.split('/')[0] ?? 'clip';
-    const r = await replayCamera({
-      camera: cleanCamera(id, looped, g),
-      source: new RecordedFrameSource(id, looped),
-      detector: new ReplayDetector(looped),
-      tracker: () => new LoopingTracker(looped.seamsMs),
-    });
-    const t0 = looped.frames[0]?.timestampMs ?? 0;
-    const incidents = (r.events.filter((e) => e.type === 'incident.opened') as Array<DomainEvent<IncidentData>>).map((e) => ({
-      kind: e.data.kind,
-      atS: Math.round((e.timeMs - t0) / 100) / 10,
-      zoneId: e.data.zoneId,
-    }));
-    const zoneEntries: Record<string, number> = {};
-    for (const e of r.events) {
-      if (e.type !== 'zone.interval') continue;
-      const d = e.data as ZoneIntervalData;
-      zoneEntries[d.zoneId] = (zoneEntries[d.zoneId] ?? 0) + d.entries;
-    }
-    out.push({ clip, videoSeconds: Math.round(looped.frames.length / looped.header.fps), loops, incidents, zoneEntries });
-  }
+  for (const { clip, recording } of await cleanClipRecordings(log)) out.push(await replayCleanClip(clip, recording, perClipSeconds));
   return out;
+}
+
+/** One clean clip's recording (any detector setting) looped to `perClipSeconds` and replayed with its drawn geometry. */
+export async function replayCleanClip(clip: string, recording: Recording, perClipSeconds = CLEAN_SECONDS / CLEAN_CLIPS.length): Promise<CleanClipResult> {
+  const geometry = JSON.parse(readFileSync(CLEAN_GEOMETRY, 'utf8')) as CleanGeometry;
+  const g = geometry[clip];
+  if (!g) throw new Error(`no camera geometry for ${clip} in ${CLEAN_GEOMETRY}`);
+  const seconds = recording.frames.length / recording.header.fps;
+  const loops = Math.max(1, Math.ceil(perClipSeconds / seconds));
+  const looped = loopRecording(recording, loops);
+  const id = clip.split('/')[0] ?? 'clip';
+  const r = await replayCamera({
+    camera: cleanCamera(id, looped, g),
+    source: new RecordedFrameSource(id, looped),
+    detector: new ReplayDetector(looped),
+    tracker: () => new LoopingTracker(looped.seamsMs),
+  });
+  const t0 = looped.frames[0]?.timestampMs ?? 0;
+  const incidents = (r.events.filter((e) => e.type === 'incident.opened') as Array<DomainEvent<IncidentData>>).map((e) => ({
+    kind: e.data.kind,
+    atS: Math.round((e.timeMs - t0) / 100) / 10,
+    zoneId: e.data.zoneId,
+  }));
+  const zoneEntries: Record<string, number> = {};
+  for (const e of r.events) {
+    if (e.type !== 'zone.interval') continue;
+    const d = e.data as ZoneIntervalData;
+    zoneEntries[d.zoneId] = (zoneEntries[d.zoneId] ?? 0) + d.entries;
+  }
+  return { clip, videoSeconds: Math.round(looped.frames.length / looped.header.fps), loops, incidents, zoneEntries };
 }

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { createDetector } from '../detect/index.js';
 import { withRoi } from '../detect/roi.js';
-import type { Box } from '../core/types.js';
+import type { Box, EnhanceMode } from '../core/types.js';
 import { RecordingDetector } from '../detect/replay-detector.js';
 import { ClipFrameSource } from '../ingest/clip-source.js';
 import { modelsDirFromEnv } from '../core/models.js';
@@ -38,6 +38,8 @@ export interface RecordOptions {
   clipName?: string;
   /** The detector looks only at this part of each frame (pixels; detect/roi.ts); absent: all of it. */
   roi?: Box;
+  /** Low-light step before the model (detect/enhance.ts); default: the demo config's, as it ships. */
+  enhance?: EnhanceMode;
 }
 
 export async function recordDetections(o: RecordOptions): Promise<{ frames: number }> {
@@ -51,6 +53,7 @@ export async function recordDetections(o: RecordOptions): Promise<{ frames: numb
     nmsIou: 0.45,
     threads: 2,
     maxBoxArea: 0.6,
+    enhance: o.enhance ?? shippedDetector().enhance,
   });
   const recorder = new RecordingDetector(detector, o.out, {
     kind: 'roadside-detections',
@@ -77,9 +80,9 @@ export async function recordDetections(o: RecordOptions): Promise<{ frames: numb
 }
 
 /** The shipped detector: the demo config's (its schema defaults match). */
-export function shippedDetector(): { model: string; scoreThreshold: number } {
+export function shippedDetector(): { model: string; scoreThreshold: number; enhance: EnhanceMode } {
   const d = loadConfigFile(resolve(installRoot(), 'appliance/config/roadside.demo.yaml')).detector;
-  return { model: d.model, scoreThreshold: d.scoreThreshold };
+  return { model: d.model, scoreThreshold: d.scoreThreshold, enhance: d.enhance };
 }
 
 async function main(): Promise<void> {

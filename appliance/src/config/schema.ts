@@ -1,6 +1,6 @@
 // The one schema of roadside.yaml. It validates the file and gives every stage its types.
 import { Type, type Static } from '@sinclair/typebox';
-import { DEFAULT_SCHEMA_BASE_URL, DETECTOR_BACKENDS, DETECTOR_HOSTS, HW_ACCELS, ID_PATTERN, LANE_INTERVAL_SECONDS, OBJECT_CLASSES, ROI_MODES, ROLES, WEBHOOK_MODES, ZONE_KINDS } from '../core/types.js';
+import { DEFAULT_SCHEMA_BASE_URL, DETECTOR_BACKENDS, DETECTOR_HOSTS, ENHANCE_MODES, HW_ACCELS, ID_PATTERN, LANE_INTERVAL_SECONDS, OBJECT_CLASSES, ROI_MODES, ROLES, WEBHOOK_MODES, ZONE_KINDS } from '../core/types.js';
 import { literalUnion } from '../core/schema-util.js';
 import { Value } from '@sinclair/typebox/value';
 
@@ -525,6 +525,14 @@ export const ConfigSchema = Type.Object(
          */
         classModel: Type.Union([Type.String(), Type.Null()], { default: null }),
         classScoreThreshold: Type.Number({ minimum: 0, maximum: 1, default: 0.45 }),
+        /**
+         * Low-light step before the model (detect/enhance.ts), decided per frame from luma statistics:
+         * 'auto' brightens dark frames (gamma 0.5 where the median luma is < 40) and stretches hazy ones
+         * (2nd–98th percentile to full range where p2 > 64 and the median > 130); every other frame
+         * reaches the model untouched. 'off': never. Off by default: on the night clip it finds more
+         * vehicles but also raises a false pedestrian alarm (README, `npx tsx bench/run.ts enhance`).
+         */
+        enhance: literalUnion(ENHANCE_MODES, { default: 'off' }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -136,6 +136,10 @@ export type DetectorHost = (typeof DETECTOR_HOSTS)[number];
 export const ROI_MODES = ['full', 'auto'] as const;
 export type RoiMode = (typeof ROI_MODES)[number];
 
+/** Low-light step before the detector (detect/enhance.ts): never, or on frames that are dark by their luma statistics. */
+export const ENHANCE_MODES = ['off', 'auto'] as const;
+export type EnhanceMode = (typeof ENHANCE_MODES)[number];
+
 /** Video decode: on the CPU, or on an NVIDIA GPU (ffmpeg -hwaccel cuda). */
 export const HW_ACCELS = ['none', 'cuda'] as const;
 export type HwAccel = (typeof HW_ACCELS)[number];

@@ -1,4 +1,5 @@
 import type { DetectorBackend, DetectorHost } from '../core/types.js';
+import type { EnhancePolicy } from './enhance.js';
 import type { DetectorStage } from '../core/stages.js';
 
 /** A pretrained object detector. Boxes come back in pixels of the image given. */
@@ -34,4 +35,6 @@ export interface DetectorOptions {
   classModel?: string | null;
   /** Score threshold of the class model. */
   classScoreThreshold?: number;
+  /** Low-light step before the model (detect/enhance.ts): 'off' (default), 'auto' (dark frames only), or one operation on every frame (benchmarks). */
+  enhance?: EnhancePolicy;
 }

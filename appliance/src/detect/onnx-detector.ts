@@ -100,7 +100,7 @@ export class OnnxDetector implements Detector {
   }
 
   async process(image: RgbImage): Promise<Detection[]> {
-    const { tensor, scaleX, scaleY, region } = await prepareInput(image, this.input);
+    const { tensor, scaleX, scaleY, region } = await prepareInput(image, this.input, this.opts.enhance);
     // Decoded in the region's pixels (clipped to it), then moved into the whole image's.
     const imageWidth = region.w;
     const imageHeight = region.h;

@@ -1,9 +1,12 @@
 // From a camera frame to a model's input tensor: crop to the region of interest and resize in one
 // sharp pipeline (libvips reads only the region's pixels, off the event loop; no full-frame copy),
-// then one pass into NCHW float32 planes in the model's channel order and normalisation.
+// then one pass into NCHW float32 planes in the model's channel order and normalisation. An optional
+// low-light step (detect/enhance.ts) rides along: CLAHE in the same sharp pipeline, tone curves in the
+// per-channel lookup tables of the float conversion.
 import sharp from 'sharp';
 import type { Box, Detection, RgbImage } from '../core/types.js';
 import { fitAspect } from './roi.js';
+import { CLAHE, planEnhancement, type EnhanceOp, type EnhancePolicy } from './enhance.js';
 
 export interface InputSpec {
   width: number;
@@ -23,6 +26,8 @@ export interface PreparedInput {
   scaleY: number;
   /** The part of the image in the input (whole pixels): boxes decoded in it move by (x, y) into the image. */
   region: Box;
+  /** the low-light step applied to this frame, null when none */
+  enhanced: EnhanceOp | null;
 }
 
 /**
@@ -42,8 +47,9 @@ export function regionOf(image: RgbImage, aspect: number): Box {
 const IMAGENET_MEAN = [123.675, 116.28, 103.53];
 const IMAGENET_STD = [58.395, 57.12, 57.375];
 
-export async function prepareInput(image: RgbImage, spec: InputSpec): Promise<PreparedInput> {
+export async function prepareInput(image: RgbImage, spec: InputSpec, enhance?: EnhancePolicy): Promise<PreparedInput> {
   const region = regionOf(image, spec.width / spec.height);
+  const plan = planEnhancement(enhance, image, region);
   const whole = region.w === image.width && region.h === image.height;
   let w: number;
   let h: number;
@@ -56,11 +62,14 @@ export async function prepareInput(image: RgbImage, spec: InputSpec): Promise<Pr
     h = spec.height;
   }
   let resized: Buffer;
-  if (whole && w === image.width && h === image.height) resized = image.data;
+  if (whole && w === image.width && h === image.height && plan?.op !== 'clahe') resized = image.data;
   else {
     const pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
     if (!whole) pipeline.extract({ left: region.x, top: region.y, width: region.w, height: region.h });
-    resized = await (w === region.w && h === region.h ? pipeline : pipeline.resize(w, h, { fit: 'fill', kernel: 'linear' })).raw().toBuffer();
+    if (w !== region.w || h !== region.h) pipeline.resize(w, h, { fit: 'fill', kernel: 'linear' });
+    // libvips runs CLAHE after the resize whatever the call order: on the model's input.
+    if (plan?.op === 'clahe') pipeline.clahe(CLAHE);
+    resized = await pipeline.raw().toBuffer();
   }
   const plane = spec.width * spec.height;
   const tensor = new Float32Array(3 * plane);
@@ -75,18 +84,20 @@ export async function prepareInput(image: RgbImage, spec: InputSpec): Promise<Pr
   const pr = order[0]! * plane;
   const pg = order[1]! * plane;
   const pb = order[2]! * plane;
-  const [mr, mg, mb] = mean as [number, number, number];
-  const [ir, ig, ib] = inv as [number, number, number];
+  // Byte → model value per channel, through the tone curve when there is one.
+  const curve = plan?.curve;
+  const table = (c: number) => Float32Array.from({ length: 256 }, (_, v) => ((curve ? curve[v]! : v) - mean[c]!) * inv[c]!);
+  const [tr, tg, tb] = [table(0), table(1), table(2)];
   for (let y = 0; y < h; y++) {
     let src = y * w * 3;
     let dst = y * spec.width;
     for (let x = 0; x < w; x++, src += 3, dst++) {
-      tensor[pr + dst] = (resized[src]! - mr) * ir;
-      tensor[pg + dst] = (resized[src + 1]! - mg) * ig;
-      tensor[pb + dst] = (resized[src + 2]! - mb) * ib;
+      tensor[pr + dst] = tr[resized[src]!]!;
+      tensor[pg + dst] = tg[resized[src + 1]!]!;
+      tensor[pb + dst] = tb[resized[src + 2]!]!;
     }
   }
-  return { tensor, scaleX: w / region.w, scaleY: h / region.h, region };
+  return { tensor, scaleX: w / region.w, scaleY: h / region.h, region, enhanced: plan?.op ?? null };
 }
 
 /** Boxes found in the region, moved into the whole image's pixels. */
