@@ -23,7 +23,7 @@ import { recordDetections } from '../appliance/src/cli/record-detections.js';
 import { parseRecording, type Recording } from '../appliance/src/core/recording.js';
 import { MultiObjectTracker, type TrackerOptions } from '../appliance/src/track/tracker.js';
 import type { LineCrossing } from '../appliance/src/analytics/index.js';
-import type { Box, Frame, ObjectClass, RoiMode } from '../appliance/src/core/types.js';
+import type { Box, EnhanceMode, Frame, ObjectClass, RoiMode } from '../appliance/src/core/types.js';
 import type { TrackerStage } from '../appliance/src/core/stages.js';
 import { MATCH_S, matchCrossings } from '../test/helpers/match-crossings.js';
 import { fitAspect, roiPixels, withRoi } from '../appliance/src/detect/roi.js';
@@ -65,6 +65,8 @@ export interface Candidate {
   label?: string;
   /** 'auto': the detector looks only around the clip's lines (detect/roi.ts), recorded apart. */
   roi?: Exclude<RoiMode, 'full'>;
+  /** The low-light step before the model (detect/enhance.ts); 'off' when absent. Recorded apart. */
+  enhance?: EnhanceMode;
 }
 
 const REC_DIR = resolve(process.env.ROADSIDE_COUNTS_CACHE ?? 'var/counts-rec');
@@ -117,9 +119,9 @@ const pct = (x: number) => Math.round(x * 1000) / 10;
 export type Clip = GtClip & { name: string };
 
 /** The clip's detections by `model` at 10 fps: recorded once with the real model, then read from var/. */
-export async function recordingOf(clip: Clip, model: string, roi: RoiMode = 'full'): Promise<Recording> {
+export async function recordingOf(clip: Clip, model: string, roi: RoiMode = 'full', enhance: EnhanceMode = 'off'): Promise<Recording> {
   mkdirSync(REC_DIR, { recursive: true });
-  const path = resolve(REC_DIR, `${clip.name}.${model}${roi === 'full' ? '' : `.roi-${roi}`}.${RECORD_FPS}fps.jsonl`);
+  const path = resolve(REC_DIR, `${clip.name}.${model}${roi === 'full' ? '' : `.roi-${roi}`}${enhance === 'off' ? '' : `.enhance-${enhance}`}.${RECORD_FPS}fps.jsonl`);
   const region = roiPixels(roi, { lines: clip.lines }, clip.width, clip.height);
   if (!existsSync(path)) {
     await recordDetections({
@@ -132,6 +134,7 @@ export async function recordingOf(clip: Clip, model: string, roi: RoiMode = 'ful
       model,
       scoreThreshold: RECORD_SCORE,
       modelsDir: resolve(SHARED, 'models'),
+      enhance,
       ...(region ? { roi: region } : {}),
     });
     renameSync(`${path}.tmp`, path);
@@ -140,14 +143,14 @@ export async function recordingOf(clip: Clip, model: string, roi: RoiMode = 'ful
 }
 
 export function candidateLabel(c: Candidate): string {
-  return c.label ?? `${c.model} @${c.scoreThreshold}${c.roi ? ` roi=${c.roi}` : ''}${c.classModel ? ` + ${c.classModel.model} classes @${c.classModel.scoreThreshold}` : ''}`;
+  return c.label ?? `${c.model} @${c.scoreThreshold}${c.roi ? ` roi=${c.roi}` : ''}${c.enhance && c.enhance !== 'off' ? ` enhance=${c.enhance}` : ''}${c.classModel ? ` + ${c.classModel.model} classes @${c.classModel.scoreThreshold}` : ''}`;
 }
 
 /** What the candidate's detector would have answered on each analysed frame, from the recordings. */
 export async function candidateRecording(clip: Clip, c: Candidate, fps: number): Promise<Recording> {
   const step = RECORD_FPS / fps;
   if (!Number.isInteger(step)) throw new Error(`fps ${fps} does not divide the recorded ${RECORD_FPS}`);
-  const primary = await recordingOf(clip, c.model, c.roi ?? 'full');
+  const primary = await recordingOf(clip, c.model, c.roi ?? 'full', c.enhance ?? 'off');
   const second = c.classModel ? await recordingOf(clip, c.classModel.model) : null;
   const secondBySeq = new Map((second?.frames ?? []).map((f) => [f.seq, f.detections]));
   const frames = primary.frames
@@ -322,7 +325,8 @@ export function shippedDefault(): { candidate: Candidate; fps: number } {
       model: d.model,
       scoreThreshold: d.scoreThreshold,
       ...(d.classModel ? { classModel: { model: d.classModel, scoreThreshold: d.classScoreThreshold } } : {}),
-      label: `${d.model} @${d.scoreThreshold}${d.classModel ? ` + ${d.classModel} classes` : ''} (shipped)`,
+      enhance: d.enhance,
+      label: `${d.model} @${d.scoreThreshold}${d.enhance !== 'off' ? ` enhance=${d.enhance}` : ''}${d.classModel ? ` + ${d.classModel} classes` : ''} (shipped)`,
     },
     fps: cfg.cameras[0]?.fps ?? 5,
   };
@@ -333,8 +337,10 @@ export function countRuns(): Array<[Candidate, number]> {
   const { candidate, fps } = shippedDefault();
   const withClasses: Candidate = { ...candidate, classModel: { model: 'picodet_s_640x384', scoreThreshold: 0.45 }, label: undefined };
   // The detector on the region around the clip's lines (detect/roi.ts), beside the whole frame.
-  const roi: Candidate = { model: candidate.model, scoreThreshold: candidate.scoreThreshold, roi: 'auto' };
-  return [...DETECTORS.filter((d) => COUNTED.has(d.model)).map((d): [Candidate, number] => [d, 5]), [candidate, fps], [candidate, 10], [roi, fps], [roi, 10], [withClasses, fps]];
+  const roi: Candidate = { model: candidate.model, scoreThreshold: candidate.scoreThreshold, roi: 'auto', enhance: candidate.enhance };
+  // The shipped detector without (or with) its low-light step, beside it: what the step buys.
+  const otherEnhance: Candidate = { model: candidate.model, scoreThreshold: candidate.scoreThreshold, enhance: candidate.enhance === 'off' ? 'auto' : 'off', label: undefined };
+  return [...DETECTORS.filter((d) => COUNTED.has(d.model)).map((d): [Candidate, number] => [d, 5]), [candidate, fps], [candidate, 10], [otherEnhance, fps], [otherEnhance, 10], [roi, fps], [roi, 10], [withClasses, fps]];
 }
 
 function table(results: CountsResult[]): string[] {

@@ -31,12 +31,13 @@ function atFps(rec: Recording, fps: number, scoreThreshold: number): Recording {
 export async function runLanesBench() {
   const defaults = Value.Default(ConfigSchema, {}) as Config;
   const model = defaults.detector.model;
+  const enhance = defaults.detector.enhance;
   const score = defaults.detector.scoreThreshold;
   const demoFps = (Value.Default(ConfigSchema, { cameras: [{ id: 'x', url: 'rtsp://x/' }] }) as Config).cameras[0]?.fps ?? 5;
   const fpsList = [...new Set([demoFps, 10])];
   const clips = loadGroundTruth().filter((c) => existsSync(resolve('bench/ground-truth/lanes', `${c.name}.crossings.json`)));
   const summary: string[] = [
-    `Occupancy: cdnet-highway, detector ${model} (score ≥ ${score}), loops of bench/ground-truth/lanes/cdnet-highway.lanes.json, over the masks' annotated span`,
+    `Occupancy: cdnet-highway, detector ${model} (score ≥ ${score}, enhance ${enhance}), loops of bench/ground-truth/lanes/cdnet-highway.lanes.json, over the masks' annotated span`,
     '',
     '| fps | lane | occupancy measured % | occupancy from masks % | difference pp | volume |',
     '|---|---|---|---|---|---|',
@@ -57,7 +58,7 @@ export async function runLanesBench() {
     let correctByTime = 0;
     let matchedByTime = 0;
     for (const clip of clips) {
-      const rec = atFps(await recordingOf(clip, model), fps, score);
+      const rec = atFps(await recordingOf(clip, model, 'full', enhance), fps, score);
       const epoch = rec.frames[0]?.timestampMs ?? 0;
       const labels = laneLabels(clip.name);
       const ours = laneCrossings(clip.name, rec, epoch);

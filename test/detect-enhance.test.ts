@@ -76,9 +76,9 @@ describe('low-light step before the detector', () => {
     assert.ok(img.data.equals(before));
   });
 
-  test("config: detector.enhance is 'off' unless set, 'auto' turns it on, anything else is refused", () => {
-    assert.equal(validateConfig({ cameras: [] }).detector.enhance, 'off');
-    assert.equal(validateConfig({ cameras: [], detector: { enhance: 'auto' } }).detector.enhance, 'auto');
+  test("config: detector.enhance is 'auto' unless set, 'off' turns it off, anything else is refused", () => {
+    assert.equal(validateConfig({ cameras: [] }).detector.enhance, 'auto');
+    assert.equal(validateConfig({ cameras: [], detector: { enhance: 'off' } }).detector.enhance, 'off');
     assert.throws(() => validateConfig({ cameras: [], detector: { enhance: 'on' } }), (e: unknown) => e instanceof ConfigError && /detector\/enhance/.test(e.message));
   });
 });

@@ -330,3 +330,36 @@ describe('heavy vehicles by size and tracks leaving the picture', () => {
     assert.equal(run(false), 1);
   });
 });
+
+describe('lost-track class gate', () => {
+  // A faint static 'person' box by the roadside, tracked, then lost; a car's confident box then comes by
+  // where the lost track's buffered box still reaches (sf-freeway-night with detector.enhance=auto).
+  const run = (gate: boolean, gapFrames: number, later: Detection) => {
+    const trk = new MultiObjectTracker({ lostClassGate: gate });
+    let seq = 0;
+    let first: Track | undefined;
+    for (let i = 0; i < 10; i++) first = trk.process(frame(seq++, seq * 200, [det(300, 100, 14, 34, 0.2, 'person')])).tracks[0];
+    for (let i = 0; i < gapFrames; i++) trk.process(frame(seq++, seq * 200, []));
+    const after = trk.process(frame(seq++, seq * 200, [later])).tracks.find((t) => t.status !== 'lost');
+    return { personId: first?.id, after };
+  };
+  const car = det(296, 102, 40, 30, 0.71, 'car');
+
+  test('a track lost for three frames is not taken over by a detection of the other kind: a car box is a new car, not the person', () => {
+    const gated = run(true, 3, car);
+    assert.ok(gated.after);
+    assert.notEqual(gated.after.id, gated.personId);
+    assert.equal(gated.after.cls, 'car');
+    const open = run(false, 3, car);
+    assert.equal(open.after?.id, open.personId, 'without the gate the person track takes the car box');
+    assert.equal(open.after?.cls, 'person');
+  });
+
+  test('a gap of a frame or two is box flicker, and a two-wheeler box may continue a person track (a rider)', () => {
+    const flicker = run(true, 1, car);
+    assert.equal(flicker.after?.id, flicker.personId);
+    const scooter = det(298, 100, 18, 36, 0.6, 'motorcycle');
+    const r = run(true, 4, scooter);
+    assert.equal(r.after?.id, r.personId);
+  });
+});

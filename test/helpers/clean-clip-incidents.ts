@@ -24,11 +24,13 @@ const DEMO_CONFIG = loadConfigFile(resolve('appliance/config/roadside.demo.yaml'
 export const DEMO_FPS = DEMO_CONFIG.cameras[0]?.fps ?? 5;
 export const DEMO_MODEL = DEMO_CONFIG.detector.model;
 export const DEMO_SCORE = DEMO_CONFIG.detector.scoreThreshold;
+export const DEMO_ENHANCE = DEMO_CONFIG.detector.enhance;
 export const CACHE_DIR = resolve('var/bench-recordings');
 const SHARED = resolve('../shared/data/traffic');
 
 export function cachePath(clip: string): string {
-  return resolve(CACHE_DIR, `${basename(clip).replace(/\.[^.]+$/, '')}.${DEMO_MODEL}.${DEMO_FPS}fps.jsonl`);
+  // The low-light step changes what the model sees on dark and hazy clips: recorded apart.
+  return resolve(CACHE_DIR, `${basename(clip).replace(/\.[^.]+$/, '')}.${DEMO_MODEL}${DEMO_ENHANCE === 'off' ? '' : `.enhance-${DEMO_ENHANCE}`}.${DEMO_FPS}fps.jsonl`);
 }
 
 /** Every clean clip's recording, recorded first (real detector, ffmpeg) where the cache lacks it. */
@@ -46,6 +48,7 @@ export async function cleanClipRecordings(log: (s: string) => void = () => undef
         fps: DEMO_FPS,
         model: DEMO_MODEL,
         scoreThreshold: DEMO_SCORE,
+        enhance: DEMO_ENHANCE,
         modelsDir: modelsDirFromEnv(resolve('../shared/models')),
         clipName: `traffic/${clip}`,
       });

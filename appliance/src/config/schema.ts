@@ -529,10 +529,10 @@ export const ConfigSchema = Type.Object(
          * Low-light step before the model (detect/enhance.ts), decided per frame from luma statistics:
          * 'auto' brightens dark frames (gamma 0.5 where the median luma is < 40) and stretches hazy ones
          * (2nd–98th percentile to full range where p2 > 64 and the median > 130); every other frame
-         * reaches the model untouched. 'off': never. Off by default: on the night clip it finds more
-         * vehicles but also raises a false pedestrian alarm (README, `npx tsx bench/run.ts enhance`).
+         * reaches the model untouched. 'off': never. Chosen by the hand-counted dev set (README "Dark
+         * and hazy frames", `npx tsx bench/run.ts enhance` and `counts`).
          */
-        enhance: literalUnion(ENHANCE_MODES, { default: 'off' }),
+        enhance: literalUnion(ENHANCE_MODES, { default: 'auto' }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -3,7 +3,7 @@
 // method on IoU cost. Young and lost tracks are matched with a buffered IoU (C-BIoU) because their
 // predicted position is uncertain, which keeps tracks alive at the low frame rates (5 fps) an edge
 // box analyses. Input and output are plain data; the input is never mutated.
-import type { Box, Detection, FrameDetections, FrameTracks, ObjectClass, Track, TrackStatus } from '../core/types.js';
+import { TWO_WHEELER_CLASSES, type Box, type Detection, type FrameDetections, type FrameTracks, type ObjectClass, type Track, type TrackStatus } from '../core/types.js';
 import type { TrackerStage } from '../core/stages.js';
 import { assign } from './hungarian.js';
 import { DEFAULT_RIDER_SPEED, fuseRiders, riderClass, type RiderSpeedOptions } from './riders.js';
@@ -66,6 +66,14 @@ export interface TrackerOptions {
    * this many box heights (the smaller of the two boxes) from its predicted centre; null disables.
    */
   maxJump: number | null;
+  /**
+   * A track lost for LOST_CLASS_GATE_FRAMES or more is not re-acquired by a detection of the other
+   * kind (a person's track by a car, a car's by a person; two-wheelers go with either): after a gap,
+   * identity rests on the class too. Without it, a track on a faint static box by the roadside voted
+   * 'person' took a passing car's confident box (sf-freeway-night with detector.enhance=auto) and
+   * named the car a pedestrian on the carriageway.
+   */
+  lostClassGate: boolean;
   /** Remove a lost track as soon as its predicted box centre is outside the frame. */
   dropLeftFrame: boolean;
   /** Time step used for the first prediction when timestamps do not advance (s). */
@@ -94,6 +102,7 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   minDtSeconds: 1e-3,
   dropLeftFrame: true,
   maxJump: 1,
+  lostClassGate: true,
   sizeClass: DEFAULT_SIZE_CLASS,
   duplicateIou: 0.7,
   riderFusion: true,
@@ -248,7 +257,8 @@ export class MultiObjectTracker implements TrackerStage {
     const cost: number[][] = tracks.map((t) => {
       const tb = stateBox(t.kf);
       const b = buffered ? this.bufferOf(t) : 0;
-      return dets.map((d) => (this.jumps(t, tb, d.box) ? 1 : 1 - bufferedIou(tb, d.box, b)));
+      const kind = t.missed >= LOST_CLASS_GATE_FRAMES && this.opts.lostClassGate ? this.kindOf(t) : null;
+      return dets.map((d) => (this.jumps(t, tb, d.box) || (kind !== null && clashes(kind, kindOf(d.cls))) ? 1 : 1 - bufferedIou(tb, d.box, b)));
     });
     const a =
       tracks.length === 0 || dets.length === 0
@@ -273,6 +283,18 @@ export class MultiObjectTracker implements TrackerStage {
     const dx = d.x + d.w / 2 - (predicted.x + predicted.w / 2);
     const dy = d.y + d.h / 2 - (predicted.y + predicted.h / 2);
     return Math.hypot(dx, dy) > o.maxJump * Math.min(predicted.h, d.h);
+  }
+
+  /**
+   * What a track surely is, for the lost-track class gate: a person (not seen riding), a four-wheeler
+   * (no two-wheeler vote, not narrow for its row), else a two-wheeler, which matches either.
+   */
+  private kindOf(t: TrackState): Kind {
+    const voted = kindOf(votedClass(t.votes));
+    if (voted === 'person') return t.rider ? 'two-wheeler' : 'person';
+    if (voted === 'two-wheeler' || TWO_WHEELER_CLASSES.some((c) => t.votes.has(c))) return 'two-wheeler';
+    if (this.opts.sizeClass && narrowBySize(t.widthRatios, t.aspects, this.opts.sizeClass)) return 'two-wheeler';
+    return 'four-wheeler';
   }
 
   private bufferOf(t: TrackState): number {
@@ -328,14 +350,7 @@ export class MultiObjectTracker implements TrackerStage {
   }
 
   private toTrack(t: TrackState): Track {
-    let cls: ObjectClass = 'car';
-    let best = -1;
-    for (const [c, v] of t.votes) {
-      if (v > best) {
-        best = v;
-        cls = c;
-      }
-    }
+    let cls = votedClass(t.votes);
     const box = stateBox(t.kf);
     if (cls === 'car' && this.opts.sizeClass) {
       if (heavyBySize(t.sizeRatios, this.opts.sizeClass)) cls = 'truck';
@@ -362,6 +377,34 @@ export class MultiObjectTracker implements TrackerStage {
       firstSeenMs: t.firstSeenMs,
     };
   }
+}
+
+/** A gap of one or two frames is box flicker (a scooter boxed 'vehicle', then its rider 'person'). */
+const LOST_CLASS_GATE_FRAMES = 3;
+
+type Kind = 'person' | 'four-wheeler' | 'two-wheeler';
+
+function kindOf(cls: ObjectClass): Kind {
+  if (cls === 'person') return 'person';
+  return TWO_WHEELER_CLASSES.includes(cls) ? 'two-wheeler' : 'four-wheeler';
+}
+
+/** A person and a car, bus or truck are never the same road user (a two-wheeler can be boxed as either). */
+function clashes(a: Kind, b: Kind): boolean {
+  return (a === 'person' && b === 'four-wheeler') || (a === 'four-wheeler' && b === 'person');
+}
+
+/** The class with the most score-weighted votes. */
+function votedClass(votes: ReadonlyMap<ObjectClass, number>): ObjectClass {
+  let cls: ObjectClass = 'car';
+  let best = -1;
+  for (const [c, v] of votes) {
+    if (v > best) {
+      best = v;
+      cls = c;
+    }
+  }
+  return cls;
 }
 
 /** items[i] for an index of the cost matrix built from items; out of range is a bug, not data. */
