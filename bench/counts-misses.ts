@@ -23,7 +23,7 @@ import type { TrackerStage } from '../appliance/src/core/stages.js';
 import type { Box, Detection, FrameDetections, FrameTracks, Point, Track } from '../appliance/src/core/types.js';
 import { REPLAY_EPOCH_MS } from '../appliance/src/ingest/clip-source.js';
 import { bufferedIou } from '../appliance/src/track/tracker.js';
-import { loadGroundTruth, matchClip, replayClip, shippedDefault, type Candidate, type Clip, type GtCrossing, type GtLine, type Ours } from './counts.js';
+import { loadGroundTruth, matchClip, replayClip, shippedDefault, type Candidate, type Clip, type GtCrossing, type GtLine, type MissesByCause, type Ours } from './counts.js';
 
 export const CAUSES = ['detector', 'birth', 'continuity', 'association', 'held', 'clip end'] as const;
 export type Cause = (typeof CAUSES)[number];
@@ -314,6 +314,12 @@ export async function diagnoseAll(c: Candidate, fps: number, clips: Clip[] = loa
   for (const clip of clips) out.push(...diagnose(await runClip(clip, c, fps)));
   return out;
 }
+
+/** The counts bench's section on misses: the table by cause per clip, and the finer reasons. */
+export const missesByCause: MissesByCause = async (c, fps, clips) => {
+  const m = await diagnoseAll(c, fps, clips);
+  return { byCause: summaryLines(m, clips.map((x) => x.name)), byReason: whyLines(m) };
+};
 
 export function summaryLines(misses: readonly Miss[], clips: readonly string[]): string[] {
   const rows = ['| clip | ' + CAUSES.join(' | ') + ' | all |', '|---|' + CAUSES.map(() => '---|').join('') + '---|'];

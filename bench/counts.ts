@@ -351,7 +351,10 @@ function table(results: CountsResult[]): string[] {
   ];
 }
 
-export async function runCountsBench(runs = countRuns()) {
+/** Why each hand count a candidate missed was missed, by cause (bench/counts-misses.ts missesByCause; bench/run.ts passes it in). */
+export type MissesByCause = (c: Candidate, fps: number, clips: Clip[]) => Promise<{ byCause: string[]; byReason: string[] }>;
+
+export async function runCountsBench(missesByCause?: MissesByCause, runs = countRuns()) {
   const clips = loadGroundTruth();
   if (clips.length === 0) throw new Error(`no hand counts in ${GT_DIR}`);
   const results: CountsResult[] = [];
@@ -397,13 +400,13 @@ export async function runCountsBench(runs = countRuns()) {
     summary.push(`per clip, ${r.candidate} at ${r.fps} fps: ` + r.perClip.map((c) => `${c.clip} ${c.gt}→${c.counted} (${c.matched} matched)`).join(', '));
   }
   // Why each hand count the shipped default missed was missed (bench/counts-misses.ts).
-  const { diagnoseAll, summaryLines, whyLines } = await import('./counts-misses.js');
   const { candidate: shippedC, fps: shippedF } = shippedDefault();
   const misses: Array<{ fps: number; byCause: string[]; byReason: string[] }> = [];
   for (const fps of [shippedF, 10]) {
-    const m = await diagnoseAll(shippedC, fps, clips);
-    misses.push({ fps, byCause: summaryLines(m, clips.map((c) => c.name)), byReason: whyLines(m) });
-    summary.push('', `misses of ${shippedC.label ?? candidateLabel(shippedC)} at ${fps} fps by cause (bench/counts-misses.ts; one line per miss: npx tsx bench/counts-misses.ts ${fps}):`, ...summaryLines(m, clips.map((c) => c.name)), ...whyLines(m));
+    if (!missesByCause) break;
+    const m = await missesByCause(shippedC, fps, clips);
+    misses.push({ fps, ...m });
+    summary.push('', `misses of ${shippedC.label ?? candidateLabel(shippedC)} at ${fps} fps by cause (bench/counts-misses.ts; one line per miss: npx tsx bench/counts-misses.ts ${fps}):`, ...m.byCause, ...m.byReason);
   }
   // Held out: the shipped default only, on clips not used while tuning.
   const heldClips = loadGroundTruth(HELDOUT_DIR);

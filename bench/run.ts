@@ -13,7 +13,7 @@ interface Section {
 const sections: Section[] = [
   { name: 'pipeline', run: async () => (await import('./pipeline.js')).runPipelineBench() },
   { name: 'traffic', run: async () => (await import('./traffic.js')).runTrafficBench() },
-  { name: 'counts', run: async () => (await import('./counts.js')).runCountsBench() },
+  { name: 'counts', run: async () => (await import('./counts.js')).runCountsBench((await import('./counts-misses.js')).missesByCause) },
   { name: 'privacy', run: async () => (await import('./privacy.js')).runPrivacyBench() },
   { name: 'events', run: async () => (await import('./events.js')).runEventsBench() },
   { name: 'nats', run: async () => (await import('./nats.js')).runNatsBench() },
