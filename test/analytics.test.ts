@@ -206,6 +206,27 @@ describe('a crossing: when, where, and of which class', () => {
     assert.deepEqual(crossings, ['backward']);
   });
 
+  test('a rider whose box made a track of its own beside its bicycle is not counted as a pedestrian; a pedestrian is', () => {
+    const run = (personLagFrames: number, personDx: number) => {
+      const a = new CameraAnalytics({ camera: camera([hLine(0.5)]), binSeconds: [60], calibration: null });
+      const events: DomainEvent[] = [];
+      for (let i = 0; i < 30; i++) {
+        const tracks: Track[] = [];
+        const yb = 0.3 + i * 0.03;
+        if (yb < 0.8) tracks.push(track(1, 0.4, yb, 'bicycle', 0.3));
+        const k = i - personLagFrames;
+        const yp = 0.3 + k * 0.03 - 0.01;
+        if (k >= 0 && yp < 0.8) tracks.push(track(2, 0.4 + personDx, yp, 'person', 0.3));
+        events.push(...a.process(ft(i, tracks)));
+      }
+      events.push(...a.close(T0 + 4000));
+      return (events.filter((e) => e.type === 'count.interval') as DomainEvent<CountIntervalData>[]).flatMap((e) => e.data.counts.filter((c) => c.count !== 0).map((c) => `${c.cls} ${c.count}`));
+    };
+    assert.deepEqual(run(0, 0.01), ['bicycle 1'], 'the rider crosses with its bicycle');
+    assert.deepEqual(run(20, 0.01), ['bicycle 1', 'person 1'], 'two seconds later, at the same place: a pedestrian');
+    assert.deepEqual(run(0, 0.3), ['bicycle 1', 'person 1'], 'at the same moment, far along the line: a pedestrian');
+  });
+
   test("its class is the track's vote when the track ends: a count moves with a vote that turns after the line, inside the open interval", () => {
     const a = new CameraAnalytics({ camera: camera([hLine(0.5)]), binSeconds: [60], calibration: null, onCrossing: (c) => crossings.push(c.cls) });
     const crossings: ObjectClass[] = [];

@@ -11,7 +11,7 @@
 // cdnet-highway) whose height flickers swings its bottom edge back and forth over a line without
 // going anywhere; a vehicle that crosses before it has moved that far is counted when it has.
 import type { CountingLineConfig } from '../config/schema.js';
-import { OBJECT_CLASSES, type DomainEvent, type ObjectClass, type Point } from '../core/types.js';
+import { OBJECT_CLASSES, TWO_WHEELER_CLASSES, type DomainEvent, type ObjectClass, type Point } from '../core/types.js';
 import type { CountIntervalData } from '../core/event-data.js';
 import { binFields, type Bin } from './bins.js';
 import { distanceToFrameEdge, dot, mean, sub, unit } from './geometry.js';
@@ -19,6 +19,11 @@ import type { TrackView } from './types.js';
 import { lineProblem } from '../core/geometry-rules.js';
 
 export type Direction = 'forward' | 'backward';
+
+/** A rider and its two-wheeler cross within this of each other (their boxes' bottoms differ by a wheel or a foot)... */
+const RIDER_WITHIN_MS = 500;
+/** ...and this close on the screen (relative units). */
+const RIDER_WITHIN_REL = 0.05;
 
 interface LineTrackState {
   /** Side the anchor was last seen beyond the hysteresis band: +1 forward side, −1 backward side, 0 unknown. */
@@ -78,6 +83,8 @@ export class CountingLine {
    */
   private readonly unsettled = new Map<number, LineCrossing[]>();
   private settled: LineCrossing[] = [];
+  /** Two-wheeler crossings settled in the last seconds: a person crossing with one is its rider. */
+  private recentTwoWheelers: LineCrossing[] = [];
   private streamStartMs: number | null = null;
 
   constructor(cfg: CountingLineConfig) {
@@ -248,7 +255,38 @@ export class CountingLine {
     const cs = this.unsettled.get(trackId);
     if (!cs) return;
     this.unsettled.delete(trackId);
-    this.settled.push(...cs);
+    for (const c of cs) {
+      if (c.cls === 'person' && this.riderOf(c)) {
+        this.unrecord(c);
+        continue;
+      }
+      this.settled.push(c);
+      if (TWO_WHEELER_CLASSES.includes(c.cls)) this.recentTwoWheelers.push(c);
+    }
+    const latest = cs.reduce((m, c) => Math.max(m, c.tMs), -Infinity);
+    this.recentTwoWheelers = this.recentTwoWheelers.filter((c) => c.tMs >= latest - 10_000);
+  }
+
+  /**
+   * A person crossing with a two-wheeler, the same way, at the same moment and place, is its rider: the
+   * rider's box made a track of its own beside the bicycle's (riders.ts fuses boxes frame by frame, and
+   * misses some), and a rider is not a pedestrian.
+   */
+  private riderOf(p: LineCrossing): boolean {
+    const near = (c: LineCrossing) =>
+      c !== p && c.direction === p.direction && TWO_WHEELER_CLASSES.includes(c.cls) && Math.abs(c.tMs - p.tMs) <= RIDER_WITHIN_MS && Math.hypot(c.at.x - p.at.x, c.at.y - p.at.y) <= RIDER_WITHIN_REL;
+    if (this.recentTwoWheelers.some(near)) return true;
+    for (const cs of this.unsettled.values()) if (cs.some(near)) return true;
+    return false;
+  }
+
+  /** Takes a counted crossing back out of the open intervals (a rider's second track). */
+  private unrecord(c: LineCrossing): void {
+    this.totals[c.direction]--;
+    for (const acc of this.acc.values()) {
+      const key = `${c.direction}|${c.cls}`;
+      acc.counts.set(key, (acc.counts.get(key) ?? 1) - 1);
+    }
   }
 
   /** Crossings whose class is final since the last call, in the order they settled. */
