@@ -204,7 +204,7 @@ export class CountingLine {
    * nobody saw where it came from, and a hand counter would not count it either.
    */
   private arrivedOnLine(tv: TrackView, tMs: number, d: number, t: number): boolean {
-    if (process.env.NO_BAND || this.streamStartMs === null || tv.firstSeenMs <= this.streamStartMs || tMs - tv.firstSeenMs > 1000) return false;
+    if (this.streamStartMs === null || tv.firstSeenMs <= this.streamStartMs || tMs - tv.firstSeenMs > 1000) return false;
     if (t < 0 || t > 1) return false;
     const raw: -1 | 1 = d >= 0 ? 1 : -1;
     const foot = { x: this.a.x + this.u.x * t * this.len, y: this.a.y + this.u.y * t * this.len };
