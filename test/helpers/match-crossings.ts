@@ -1,8 +1,9 @@
-// One-to-one matching of our line crossings to hand-counted ones, by time only: within each line and
+// One-to-one matching of our line crossings to hand-counted ones, by time: within each line and
 // direction, pairs within ±toleranceS, the assignment of least total cost (Hungarian method), a pair
-// costing Δt² and a crossing left unmatched (on either side) toleranceS²/2. It never looks at a lane, a position along the line or a class, so a
-// figure computed over the matches (lane assignment, class confusion) cannot be raised by the
-// matching itself.
+// costing Δt² and a crossing left unmatched (on either side) toleranceS²/2. By itself it never looks
+// at a lane, a position along the line or a class, so a figure computed over its matches (the counts
+// bench's class confusion) cannot be raised by the matching itself. The lanes bench adds a cost for
+// where on the line the two crossings are (`pairCost`; test/helpers/lanes.ts laneAgreement says why).
 // Why not greedy nearest-first: in dense traffic one close pair can take the only partner of a
 // crossing that then goes unmatched. Why not "the most pairs first": where we miss one vehicle and
 // count an extra one seconds later, every crossing in between would be shifted onto its neighbour's

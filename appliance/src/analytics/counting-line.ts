@@ -148,7 +148,7 @@ export class CountingLine {
       return null;
     }
     const raw: -1 | 1 = d > 0 ? 1 : -1;
-    const foot = { x: this.a.x + this.u.x * t * this.len, y: this.a.y + this.u.y * t * this.len };
+    const foot = this.pointAt(t);
     if (Math.abs(d) < this.threshold(foot, raw)) return this.settlePending(st, tv, tMs, traffic, travelled);
 
     if (st.side === 0) {
@@ -206,9 +206,12 @@ export class CountingLine {
   private arrivedOnLine(tv: TrackView, tMs: number, d: number, t: number): boolean {
     if (this.streamStartMs === null || tv.firstSeenMs <= this.streamStartMs || tMs - tv.firstSeenMs > 1000) return false;
     if (t < 0 || t > 1) return false;
-    const raw: -1 | 1 = d >= 0 ? 1 : -1;
-    const foot = { x: this.a.x + this.u.x * t * this.len, y: this.a.y + this.u.y * t * this.len };
-    return Math.abs(d) < this.threshold(foot, raw);
+    return Math.abs(d) < this.threshold(this.pointAt(t), d >= 0 ? 1 : -1);
+  }
+
+  /** The point of the line at `t` along it (0 = from, 1 = to), relative frame coordinates. */
+  private pointAt(t: number): Point {
+    return { x: this.a.x + this.u.x * t * this.len, y: this.a.y + this.u.y * t * this.len };
   }
 
   /** The stream (re)started at this frame time: tracks seen in it were already there. */
@@ -227,8 +230,7 @@ export class CountingLine {
     st.pendingFromBirth = false;
     if (st.counted.has(direction)) return null;
     st.counted.add(direction);
-    const crossT = st.lastCrossT ?? 0.5; // set by observe() before a crossing is pending
-    const at = { x: this.a.x + this.u.x * crossT * this.len, y: this.a.y + this.u.y * crossT * this.len };
+    const at = this.pointAt(st.lastCrossT ?? 0.5); // set by observe() before a crossing is pending
     const crossing: LineCrossing = { lineId: this.id, trackId: tv.id, direction, cls: tv.cls, tMs: st.lastCrossMs ?? tMs, at, speedKmh: tv.speedKmh };
     this.record(crossing);
     const open = this.unsettled.get(tv.id);
@@ -241,12 +243,8 @@ export class CountingLine {
   private reclassify(trackId: number, cls: ObjectClass): void {
     for (const c of this.unsettled.get(trackId) ?? []) {
       if (c.cls === cls || (this.classes && !this.classes.has(cls))) continue;
-      for (const acc of this.acc.values()) {
-        const from = `${c.direction}|${c.cls}`;
-        acc.counts.set(from, (acc.counts.get(from) ?? 1) - 1);
-        const to = `${c.direction}|${cls}`;
-        acc.counts.set(to, (acc.counts.get(to) ?? 0) + 1);
-      }
+      this.addCount(c.direction, c.cls, -1);
+      this.addCount(c.direction, cls, 1);
       c.cls = cls;
     }
   }
@@ -283,10 +281,13 @@ export class CountingLine {
   /** Takes a counted crossing back out of the open intervals (a rider's second track). */
   private unrecord(c: LineCrossing): void {
     this.totals[c.direction]--;
-    for (const acc of this.acc.values()) {
-      const key = `${c.direction}|${c.cls}`;
-      acc.counts.set(key, (acc.counts.get(key) ?? 1) - 1);
-    }
+    this.addCount(c.direction, c.cls, -1);
+  }
+
+  /** Adds `by` to a direction × class count of every open interval. */
+  private addCount(direction: Direction, cls: ObjectClass, by: number): void {
+    const key = `${direction}|${cls}`;
+    for (const acc of this.acc.values()) acc.counts.set(key, (acc.counts.get(key) ?? 0) + by);
   }
 
   /** Crossings whose class is final since the last call, in the order they settled. */
@@ -334,11 +335,8 @@ export class CountingLine {
 
   private record(c: LineCrossing): void {
     this.totals[c.direction]++;
-    for (const acc of this.acc.values()) {
-      const key = `${c.direction}|${c.cls}`;
-      acc.counts.set(key, (acc.counts.get(key) ?? 0) + 1);
-      if (c.speedKmh !== null) acc.speeds.push(c.speedKmh);
-    }
+    this.addCount(c.direction, c.cls, 1);
+    if (c.speedKmh !== null) for (const acc of this.acc.values()) acc.speeds.push(c.speedKmh);
     if (c.speedKmh === null) this.pendingSpeed.add(c.trackId);
   }
 

@@ -333,7 +333,6 @@ export class LaneAnalytics {
     return this.tracks.size + this.classOf.size + this.lanes.reduce((s, l) => s + l.stateSize(), 0);
   }
 
-  /** The lane a point is in (line crossings are labelled with it); the first match in config order. */
   /** The class of a track's vehicles follows its vote until their interval is emitted (as the line counts do). */
   reclassify(trackId: number, cls: ObjectClass): void {
     const was = this.classOf.get(trackId);
@@ -342,6 +341,7 @@ export class LaneAnalytics {
     for (const lane of this.lanes) lane.reclassify(trackId, cls);
   }
 
+  /** The lane a point is in (line crossings are labelled with it); the first match in config order. */
   laneAt(anchor: Point): string | null {
     return this.lanes.find((l) => l.contains(anchor))?.id ?? null;
   }

@@ -70,6 +70,8 @@ export function autoEnhancement(s: LumaStats): EnhanceOp | null {
 export const CLAHE = { width: 108, height: 60, maxSlope: 3 } as const;
 /** Brightening exponent for dark frames: out = 255 · (in / 255)^GAMMA. */
 export const GAMMA = 0.5;
+/** Its tone curve, the same for every dark frame. */
+const GAMMA_CURVE = Uint8Array.from({ length: 256 }, (_, v) => Math.round(255 * Math.pow(v / 255, GAMMA)));
 
 /** The operation for one frame, and its tone curve as a 256-entry table where it is one (gamma, stretch). */
 export interface EnhancePlan {
@@ -87,7 +89,7 @@ export function planEnhancement(policy: EnhancePolicy | undefined, image: RgbIma
     op = autoEnhancement(stats);
   }
   if (op === null) return null;
-  if (op === 'gamma') return { op, curve: Uint8Array.from({ length: 256 }, (_, v) => Math.round(255 * Math.pow(v / 255, GAMMA))) };
+  if (op === 'gamma') return { op, curve: GAMMA_CURVE };
   if (op === 'stretch') {
     // The 2nd..98th luma percentiles to the full range (haze and spray lift the blacks and dim the whites).
     const { p2, p98 } = stats ?? lumaStats(image, region);
