@@ -103,8 +103,21 @@ describe('CountingLine', () => {
   });
 
   test('once per line and direction: a car going back and forth counts at most one each way', () => {
-    const ys = [...ramp(0.3, 0.7, 20), ...ramp(0.7, 0.3, 20), ...ramp(0.3, 0.7, 20), ...ramp(0.7, 0.3, 20)];
+    const hold = (y: number) => Array.from({ length: 40 }, () => y);
+    const ys = [...ramp(0.3, 0.7, 20), ...hold(0.7), ...ramp(0.7, 0.3, 20), ...ramp(0.3, 0.7, 20), ...ramp(0.7, 0.3, 20)];
     assert.deepEqual(runPath(ys, hLine(0.5)).totals, { lineId: 'l1', forward: 1, backward: 1 });
+  });
+
+  test('a vehicle back over its line within seconds of its count did not turn round and is not counted back; a person stepping back is', () => {
+    // 1 s after its count the anchor is back over the line: a box growing at the bottom in spray, or
+    // the track sliding onto the vehicle behind. No vehicle turns round over a line that fast.
+    const quick = [...ramp(0.3, 0.7, 20), ...ramp(0.7, 0.3, 8)];
+    // Down the picture is backward on this line (forward is the left normal of from → to).
+    assert.deepEqual(runPath(quick, hLine(0.5)).totals, { lineId: 'l1', forward: 0, backward: 1 });
+    assert.deepEqual(runPath(quick, hLine(0.5), { cls: 'person' }).totals, { lineId: 'l1', forward: 1, backward: 1 });
+    // Back after 5 s (stopped past the line, then reversing or turning round): counted.
+    const later = [...ramp(0.3, 0.7, 20), ...Array.from({ length: 50 }, () => 0.7), ...ramp(0.7, 0.3, 8)];
+    assert.deepEqual(runPath(later, hLine(0.5)).totals, { lineId: 'l1', forward: 1, backward: 1 });
   });
 
   test('a line near the bottom edge counts vehicles that leave the frame right after it', () => {

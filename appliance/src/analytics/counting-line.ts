@@ -24,6 +24,8 @@ export type Direction = 'forward' | 'backward';
 const RIDER_WITHIN_MS = 500;
 /** ...and this close on the screen (relative units). */
 const RIDER_WITHIN_REL = 0.05;
+/** A vehicle back over a line it was counted on sooner than this did not turn round (jitterBack). */
+const TURN_AROUND_MS = 3000;
 
 interface LineTrackState {
   /** Side the anchor was last seen beyond the hysteresis band: +1 forward side, −1 backward side, 0 unknown. */
@@ -35,6 +37,8 @@ interface LineTrackState {
   /** When it changed side, interpolated between the two observations; null when it came in across. */
   lastCrossMs: number | null;
   counted: Set<Direction>;
+  /** Frame time of its last counted crossing. */
+  countedMs: number | null;
   /** A crossing made before the track had travelled: counted when it has, dropped if it goes back first. */
   pending: Direction | null;
   /** Born inside the hysteresis band (first box on the line) after the stream started: where and when. */
@@ -123,7 +127,7 @@ export class CountingLine {
     const p = tv.anchorRel;
     let st = this.tracks.get(tv.id);
     if (!st) {
-      st = { side: 0, prev: null, prevMs: null, lastCrossT: null, lastCrossMs: null, counted: new Set(), pending: null, bornInBand: null, pendingFromBirth: false };
+      st = { side: 0, prev: null, prevMs: null, lastCrossT: null, lastCrossMs: null, counted: new Set(), countedMs: null, pending: null, bornInBand: null, pendingFromBirth: false };
       this.tracks.set(tv.id, st);
     }
     const rel = sub(p, this.a);
@@ -193,6 +197,7 @@ export class CountingLine {
     st.lastCrossMs ??= tMs;
     if (st.counted.has(direction)) return null;
     if (this.classes && !this.classes.has(tv.cls)) return null;
+    if (this.jitterBack(st, tv, tMs)) return null;
     st.pending = direction;
     return this.settlePending(st, tv, tMs, traffic, travelled);
   }
@@ -207,6 +212,16 @@ export class CountingLine {
     if (this.streamStartMs === null || tv.firstSeenMs <= this.streamStartMs || tMs - tv.firstSeenMs > 1000) return false;
     if (t < 0 || t > 1) return false;
     return Math.abs(d) < this.threshold(this.pointAt(t), d >= 0 ? 1 : -1);
+  }
+
+  /**
+   * A vehicle counted one way whose anchor is back over the line within seconds did not turn round
+   * (no vehicle makes a U-turn over a line that fast): its box grew at the bottom (spray, a box
+   * merging with the one behind) or the track slid onto the vehicle following it. People are not
+   * held to it: people do step back.
+   */
+  private jitterBack(st: LineTrackState, tv: TrackView, tMs: number): boolean {
+    return tv.isVehicle && st.countedMs !== null && tMs - st.countedMs < TURN_AROUND_MS;
   }
 
   /** The point of the line at `t` along it (0 = from, 1 = to), relative frame coordinates. */
@@ -230,6 +245,7 @@ export class CountingLine {
     st.pendingFromBirth = false;
     if (st.counted.has(direction)) return null;
     st.counted.add(direction);
+    st.countedMs = tMs;
     const at = this.pointAt(st.lastCrossT ?? 0.5); // set by observe() before a crossing is pending
     const crossing: LineCrossing = { lineId: this.id, trackId: tv.id, direction, cls: tv.cls, tMs: st.lastCrossMs ?? tMs, at, speedKmh: tv.speedKmh };
     this.record(crossing);
