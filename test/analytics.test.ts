@@ -120,6 +120,25 @@ describe('CountingLine', () => {
     assert.deepEqual(runPath(later, hLine(0.5)).totals, { lineId: 'l1', forward: 1, backward: 1 });
   });
 
+  test('one vehicle boxed several times (the whole car, its lit rear, its roof) is counted once; vehicles abreast and scooters in a pack are each counted', () => {
+    // Boxes in pixels moving down over a horizontal line at 0.5 (forward = up, so these are backward).
+    const box = (id: number, cx: number, bottom: number, w: number, h: number, cls: ObjectClass = 'car'): Track => ({
+      id, cls, box: { x: cx - w / 2, y: bottom - h, w, h }, score: 0.9, status: 'confirmed', velocity: { x: 0, y: 0.2 * H }, age: 1, hits: 1, firstSeenMs: T0,
+    });
+    const run = (shape: (dy: number) => Track[]) => {
+      const a = new CameraAnalytics({ camera: camera([hLine(0.5)]), binSeconds: [60], calibration: null });
+      for (let i = 0; i < 20; i++) a.process(ft(i, shape(0.3 * H + i * 0.02 * H)));
+      a.process(ft(20, []));
+      return a.liveSummary().lines[0]!.backward;
+    };
+    // The whole car, its rear (narrower, lower) and its roof (the top half): IoU with the whole 0.3–0.45.
+    const triple = (y: number) => [box(1, 320, y, 72, 42), box(2, 312, y + 4, 38, 47), box(3, 318, y - 14, 55, 28)];
+    assert.equal(run(triple), 1);
+    // Two cars in adjacent lanes, and two scooters a box width apart: as many counts as vehicles.
+    assert.equal(run((y) => [box(1, 250, y, 60, 40), box(2, 330, y, 60, 40)]), 2);
+    assert.equal(run((y) => [box(1, 300, y, 20, 40, 'motorcycle'), box(2, 318, y, 20, 40, 'motorcycle')]), 2);
+  });
+
   test('a line near the bottom edge counts vehicles that leave the frame right after it', () => {
     // Line at 0.985: the anchor can only get 0.015 past it before leaving the frame.
     const ys = [...ramp(0.8, 1.0, 25)];

@@ -11,7 +11,7 @@
 // cdnet-highway) whose height flickers swings its bottom edge back and forth over a line without
 // going anywhere; a vehicle that crosses before it has moved that far is counted when it has.
 import type { CountingLineConfig } from '../config/schema.js';
-import { OBJECT_CLASSES, TWO_WHEELER_CLASSES, type DomainEvent, type ObjectClass, type Point } from '../core/types.js';
+import { OBJECT_CLASSES, TWO_WHEELER_CLASSES, type Box, type DomainEvent, type ObjectClass, type Point } from '../core/types.js';
 import type { CountIntervalData } from '../core/event-data.js';
 import { binFields, type Bin } from './bins.js';
 import { distanceToFrameEdge, dot, mean, sub, unit } from './geometry.js';
@@ -26,6 +26,10 @@ const RIDER_WITHIN_MS = 500;
 const RIDER_WITHIN_REL = 0.05;
 /** A vehicle back over a line it was counted on sooner than this did not turn round (jitterBack). */
 const TURN_AROUND_MS = 3000;
+/** Two tracks crossing the same way within this of each other... */
+const SAME_VEHICLE_MS = 200;
+/** ...whose boxes cover this much of the same stretch of the line (of the shorter) are one vehicle. */
+const SAME_VEHICLE_COVER = 0.7;
 
 interface LineTrackState {
   /** Side the anchor was last seen beyond the hysteresis band: +1 forward side, −1 backward side, 0 unknown. */
@@ -90,6 +94,8 @@ export class CountingLine {
   /** Two-wheeler crossings settled in the last seconds: a person crossing with one is its rider. */
   private recentTwoWheelers: LineCrossing[] = [];
   private streamStartMs: number | null = null;
+  /** Vehicle crossings counted in the last seconds, with the stretch of the line their boxes covered. */
+  private recentVehicles: Array<{ direction: Direction; tMs: number; span: [number, number] }> = [];
 
   constructor(cfg: CountingLineConfig) {
     const problem = lineProblem(cfg);
@@ -224,6 +230,32 @@ export class CountingLine {
     return tv.isVehicle && st.countedMs !== null && tMs - st.countedMs < TURN_AROUND_MS;
   }
 
+  /**
+   * Another track's crossing of the same vehicle: the same way, at the same moment, with boxes that
+   * cover the same stretch of the line. At night a car can be boxed three times (the whole car, its
+   * lit rear, its roof) by boxes overlapping too little for NMS (IoU 0.3–0.45), each box a track of
+   * its own. Vehicles abreast cover different stretches of the line (their lanes), one behind the
+   * other cross at different moments.
+   */
+  private sameVehicleCounted(tv: TrackView, c: LineCrossing): boolean {
+    const span = this.spanOf(tv.boxRel);
+    this.recentVehicles = this.recentVehicles.filter((r) => Math.abs(c.tMs - r.tMs) <= 5_000);
+    const same = this.recentVehicles.some((r) => {
+      if (r.direction !== c.direction || Math.abs(c.tMs - r.tMs) > SAME_VEHICLE_MS) return false;
+      const overlap = Math.min(r.span[1], span[1]) - Math.max(r.span[0], span[0]);
+      return overlap >= SAME_VEHICLE_COVER * Math.min(r.span[1] - r.span[0], span[1] - span[0]);
+    });
+    if (!same) this.recentVehicles.push({ direction: c.direction, tMs: c.tMs, span });
+    return same;
+  }
+
+  /** The stretch of the line (0 = from, 1 = to) a box covers, seen along the line. */
+  private spanOf(b: Box): [number, number] {
+    const centre = dot(sub({ x: b.x + b.w / 2, y: b.y + b.h / 2 }, this.a), this.u) / this.len;
+    const half = (Math.abs(this.u.x) * b.w + Math.abs(this.u.y) * b.h) / 2 / this.len;
+    return [centre - half, centre + half];
+  }
+
   /** The point of the line at `t` along it (0 = from, 1 = to), relative frame coordinates. */
   private pointAt(t: number): Point {
     return { x: this.a.x + this.u.x * t * this.len, y: this.a.y + this.u.y * t * this.len };
@@ -248,6 +280,8 @@ export class CountingLine {
     st.countedMs = tMs;
     const at = this.pointAt(st.lastCrossT ?? 0.5); // set by observe() before a crossing is pending
     const crossing: LineCrossing = { lineId: this.id, trackId: tv.id, direction, cls: tv.cls, tMs: st.lastCrossMs ?? tMs, at, speedKmh: tv.speedKmh };
+    // Two-wheelers ride in packs, abreast within a box width of each other: not held to it.
+    if (tv.isVehicle && !TWO_WHEELER_CLASSES.includes(tv.cls) && this.sameVehicleCounted(tv, crossing)) return null;
     this.record(crossing);
     const open = this.unsettled.get(tv.id);
     if (open) open.push({ ...crossing });

@@ -162,6 +162,7 @@ export class CameraAnalytics implements AnalyticsStage {
         anchorRel,
         ground,
         velocityRel: { x: t.velocity.x / ft.width, y: t.velocity.y / ft.height },
+        boxRel: { x: t.box.x / ft.width, y: t.box.y / ft.height, w: t.box.w / ft.width, h: t.box.h / ft.height },
         speedPxPerSec: est.speedPxPerSec,
         speedKmh: mapper ? est.speedKmh : null,
         zones: this.zones.filter((z) => z.contains(anchorRel)).map((z) => z.id),

@@ -24,6 +24,8 @@ export interface TrackView {
   ground: Point | null;
   /** Tracker velocity of the box centre, relative units per second. */
   velocityRel: Point;
+  /** The box in relative frame coordinates (0..1). */
+  boxRel: Box;
   /** Smoothed anchor speed over the speed window; null until the window is long enough. */
   speedPxPerSec: number | null;
   speedKmh: number | null;
