@@ -209,16 +209,25 @@ export interface CountsResult {
 export type Pairing = 'time+class' | 'time';
 
 /**
+ * How close to a window's edge (inside it) an unmatched count of ours is neither a match nor an extra:
+ * the hand counter ended the window just before the next vehicle (cdnet-highway: "white SUV whose front
+ * reaches the line at ~56.6-56.7 s, at the very end of the clip: NOT counted; window ends at 56.5 s"),
+ * and hand times are good to ±0.2 s (±0.3 s at night): ours at 56.5 s is that vehicle.
+ */
+const WINDOW_EDGE_S = 0.3;
+
+/**
  * The clip's hand-counted vehicle crossings matched to ours (vehicles only; people crossing are
  * reported apart). Ours within 0.5 s outside the window count when they match a hand count inside it
- * (timing); unmatched, they are the vehicles the hand count left out at the window's edges on purpose.
+ * (timing); unmatched, they are the vehicles the hand count left out at the window's edges on purpose,
+ * as are unmatched ones within WINDOW_EDGE_S inside the window.
  */
 export function matchClip(clip: Clip, ours: readonly Ours[], pairing: Pairing = 'time+class'): { gtVeh: GtCrossing[]; oursVeh: Ours[]; matches: Match[]; extra: Ours[] } {
   const gt = clip.crossings.filter((x) => x.tS >= clip.window.fromS && x.tS <= clip.window.toS);
   const gtVeh = gt.filter((x) => VEHICLE.has(x.cls));
   const near = ours.filter((o) => VEHICLE.has(o.cls));
   const m0 = matchCrossings(gtVeh, near, pairing === 'time+class' ? classPairCost : undefined);
-  const inWindow = (o: Ours) => o.tS >= clip.window.fromS && o.tS <= clip.window.toS;
+  const inWindow = (o: Ours) => o.tS >= clip.window.fromS + WINDOW_EDGE_S && o.tS <= clip.window.toS - WINDOW_EDGE_S;
   const outside = new Set(m0.extra.filter((o) => !inWindow(o)));
   return { gtVeh, oursVeh: near.filter((o) => !outside.has(o)), matches: m0.matches, extra: m0.extra.filter(inWindow) };
 }
