@@ -201,15 +201,15 @@ describe('a crossing: when, where, and of which class', () => {
     assert.ok(Math.abs(crossings[0]!.at.x - (0.32 + 0.06 / 3)) < 1e-6 && crossings[0]!.at.y === 0.5, JSON.stringify(crossings[0]!.at));
   });
 
-  test('a vehicle first seen on the line (found late by the detector) and leaving it across is counted; one already on the line when the stream started is not', () => {
-    const run = (firstFrame: number) => {
+  test('a vehicle first seen on the line (found late by the detector) and leaving it across is counted; at the start of the stream, only one seen going over the line itself', () => {
+    const run = (firstFrame: number, firstY = 0.49) => {
       const crossings: Array<{ tMs: number; direction: string }> = [];
       const a = new CameraAnalytics({ camera: camera([hLine(0.5)]), binSeconds: [60], calibration: null, onCrossing: (c) => crossings.push(c) });
       // 5 fps; the stream starts at frame 0; the vehicle's first box is at frame `firstFrame`, 0.01 above the
       // line (inside the 0.02 band), then it moves down 0.06 per frame.
       for (let i = 0; i < firstFrame + 6; i++) {
         const k = i - firstFrame;
-        const tracks = k < 0 ? [] : [{ ...track(1, 0.5, 0.49 + k * 0.06, 'car', 0.3), firstSeenMs: T0 + firstFrame * 200 }];
+        const tracks = k < 0 ? [] : [{ ...track(1, 0.5, firstY + k * 0.06, 'car', 0.3), firstSeenMs: T0 + firstFrame * 200 }];
         a.process(ft(i, tracks, 200));
       }
       a.close(T0 + 5000);
@@ -219,7 +219,11 @@ describe('a crossing: when, where, and of which class', () => {
     assert.deepEqual(late.map((c) => c.direction), ['backward'], 'down the image is backward on this line');
     // Its path met the line between its first box (0.49) and the next (0.55): a sixth of the way.
     assert.ok(Math.abs(late[0]!.tMs - (T0 + 600 + 200 / 6)) < 1, `${late[0]!.tMs - T0}`);
-    assert.deepEqual(run(0), [], 'on the line at the first frame of the stream: nobody saw it arrive');
+    // In the band when the stream starts: nobody saw it arrive, but its ground point going over the
+    // line (0.49 → 0.55) was seen: counted. One already past the line (0.51) when the stream started
+    // crossed before it (wsdot's first car): not counted.
+    assert.deepEqual(run(0).map((c) => c.direction), ['backward'], 'before the line at the first frame, then over it');
+    assert.deepEqual(run(0, 0.51), [], 'past the line at the first frame of the stream');
   });
 
   test('a confident vehicle first seen on the line whose box swells backwards before it moves on is counted once, the way it goes', () => {

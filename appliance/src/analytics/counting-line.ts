@@ -5,7 +5,7 @@
 // room that is left, and a track first seen between the edge and the line while heading across it
 // is taken to come from that edge, so edge lines neither miss nor double count. A vehicle whose first
 // box is already on the line (found late: faint, or at 5 fps between two frames) counts when it leaves
-// the band across, unless it was there when the stream started.
+// the band across; one there when the stream started, only if it was seen going over the line itself.
 // A crossing is travel: it counts only once the track has moved one box height from where the line
 // first saw it (analytics/evidence.ts). A faint static box on the background (a tree's shadow at
 // cdnet-highway) whose height flickers swings its bottom edge back and forth over a line without
@@ -180,6 +180,12 @@ export class CountingLine {
           st.lastCrossT = born.t;
           st.lastCrossMs = born.tMs;
         }
+      } else if (st.lastCrossMs !== null && dot(tv.velocityRel, this.n) * raw > 0) {
+        // First seen inside the band (here when the stream started) and seen going over the line
+        // itself since: a crossing we watched, only its approach was not. One already past the line
+        // when the stream started (wsdot's first car) never changes side and is not counted.
+        st.side = (-raw) as -1 | 1;
+        st.pendingFromBirth = true;
       } else {
         st.side = raw;
         return null;
@@ -211,8 +217,8 @@ export class CountingLine {
   /**
    * A track whose first box is inside the line's band, on a stream that was already running when it
    * appeared: a vehicle the detector found late, on the line (at 5 fps a faint vehicle can go from
-   * unseen to on the line in one frame). One already on the line when the stream (re)started is not:
-   * nobody saw where it came from, and a hand counter would not count it either.
+   * unseen to on the line in one frame). One already on the line when the stream (re)started is not
+   * (nobody saw where it came from) unless it is then seen going over the line itself (observe()).
    */
   private arrivedOnLine(tv: TrackView, tMs: number, d: number, t: number): boolean {
     if (this.streamStartMs === null || tv.firstSeenMs <= this.streamStartMs || tMs - tv.firstSeenMs > 1000) return false;
