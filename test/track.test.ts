@@ -400,6 +400,30 @@ describe('re-finding a vehicle lost in spray', () => {
     const beside = run({}, 8, (y) => [det(360, y - 40, 40, 40, 0.5)]);
     assert.notEqual(beside.out[0]?.id, beside.id);
   });
+
+  test('a second box on one vehicle (a van boxed whole and by its roof), once lost, is not re-found: the vehicle is still tracked by the other and would be counted twice', () => {
+    const track = (maxCovered: number) => {
+      const trk = new MultiObjectTracker({ refind: { ...DEFAULT_REFIND, maxCovered } });
+      let seq = 0;
+      let y = 330;
+      let roofId: number | undefined;
+      for (let i = 0; i < 8; i++, y -= 12) {
+        // The van 60x70; its roof 40x30 inside its upper half, boxed apart.
+        const out = trk.process(frame(seq++, seq * 200, [det(290, y - 70, 60, 70, 0.6), det(300, y - 65, 40, 30, 0.3)])).tracks;
+        roofId = out.find((t) => t.box.h < 50)?.id;
+      }
+      // The roof box is lost while the van stays boxed (slowing, receding: the lost roof's prediction
+      // runs ahead), then a box comes where the roof is by then.
+      for (let i = 0; i < 8; i++, y -= 8) trk.process(frame(seq++, seq * 200, [det(290, y - 70, 60, 70, 0.6)]));
+      const out = trk.process(frame(seq++, seq * 200, [det(290, y - 70, 60, 70, 0.6), det(300, y - 65, 40, 30, 0.3)])).tracks;
+      return { roofId, after: out.find((t) => t.status !== 'lost' && t.box.h < 50)?.id };
+    };
+    const guarded = track(DEFAULT_REFIND.maxCovered);
+    assert.ok(guarded.roofId !== undefined);
+    assert.notEqual(guarded.after, guarded.roofId);
+    const open = track(1.01);
+    assert.equal(open.after, open.roofId, 'without the guard the roof track re-finds the roof box');
+  });
 });
 
 describe('refindCost', () => {

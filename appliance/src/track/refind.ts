@@ -23,6 +23,12 @@ export interface RefindOptions {
   minTravel: number;
   /** ...in the direction of its recent motion (cosine of the angle between them at least this). */
   minCos: number;
+  /**
+   * A track whose last box lay at least this share inside a box another track took in the same frame
+   * is not re-found: it was a second box on one vehicle (a tall van boxed whole and by its roof), and
+   * that vehicle is still tracked by the other; re-found, it would count the vehicle twice.
+   */
+  maxCovered: number;
   /** Lost for at most this long (s): further on, where it is becomes a guess. */
   maxLostS: number;
   /** Recent motion: over the matched boxes of the last this many ms. */
@@ -39,6 +45,7 @@ export const DEFAULT_REFIND: RefindOptions = {
   minSpeed: 0.3,
   minTravel: 1,
   minCos: 0.8,
+  maxCovered: 0.7,
   maxLostS: 3,
   trailMs: 1000,
 };
@@ -58,6 +65,13 @@ export function groundPoint(b: Box): Point {
 export function extendTrail(trail: TrailPoint[], ms: number, b: Box, trailMs: number): void {
   trail.push({ ms, ...groundPoint(b) });
   while (trail.length > 2 && ms - (trail[0]?.ms ?? ms) > trailMs) trail.shift();
+}
+
+/** Share of box a's area inside box b. */
+export function coverage(a: Box, b: Box): number {
+  const iw = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
+  const ih = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
+  return iw <= 0 || ih <= 0 || a.w <= 0 || a.h <= 0 ? 0 : (iw * ih) / (a.w * a.h);
 }
 
 /** Mean velocity (px/s) over the trail; zero for a single point. */

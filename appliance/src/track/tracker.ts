@@ -8,7 +8,7 @@ import type { TrackerStage } from '../core/stages.js';
 import { assign } from './hungarian.js';
 import { DEFAULT_RIDER_SPEED, fuseRiders, riderClass, type RiderSpeedOptions } from './riders.js';
 import { DEFAULT_SIZE_CLASS, VehicleSizeModel, heavyBySize, narrowBySize, type SizeClassOptions } from './size-class.js';
-import { DEFAULT_REFIND, extendTrail, groundPoint, refindCost, trailVelocity, type LostTrack, type RefindOptions, type TrailPoint } from './refind.js';
+import { DEFAULT_REFIND, coverage, extendTrail, groundPoint, refindCost, trailVelocity, type LostTrack, type RefindOptions, type TrailPoint } from './refind.js';
 import { DEFAULT_KALMAN_NOISE, initiate, predict, update, type BoxMeasurement, type KalmanNoise, type KalmanState } from './kalman.js';
 
 export interface TrackerOptions {
@@ -143,6 +143,8 @@ interface TrackState {
   firstPoint: Point;
   lastBox: Box;
   trail: TrailPoint[];
+  /** Share of its last box inside a box another track took in the same frame (track/refind.ts maxCovered). */
+  lastCovered: number;
 }
 
 /** Size ratios kept per track (the most recent). */
@@ -219,7 +221,8 @@ export class MultiObjectTracker implements TrackerStage {
     let remainingHigh = s1.unmatchedDets;
     // Stage 1b: lost tracks re-find their vehicle among the boxes no track took (track/refind.ts).
     if (o.refind) {
-      const s1b = this.refind(s1.unmatchedTracks.filter((t) => t.status === 'lost' && t.hits >= 3), remainingHigh, o.refind);
+      const rf = o.refind;
+      const s1b = this.refind(s1.unmatchedTracks.filter((t) => t.status === 'lost' && t.hits >= 3 && t.lastCovered < rf.maxCovered), remainingHigh, rf);
       for (const [t, d] of s1b.matches) this.apply(t, d, matched, links);
       remainingHigh = s1b.unmatchedDets;
     }
@@ -236,6 +239,13 @@ export class MultiObjectTracker implements TrackerStage {
     remainingHigh = s3.unmatchedDets;
 
     this.sizes?.learn(valid, fd.height, fd.width);
+    if (o.refind) {
+      for (const [t, d] of links) {
+        let c = 0;
+        for (const [u, e] of links) if (u !== t) c = Math.max(c, coverage(d.box, e.box));
+        t.lastCovered = c;
+      }
+    }
 
     // Unmatched tracks: tentative ones die at once, confirmed ones become lost, lost ones age out.
     const kept: TrackState[] = [];
@@ -385,6 +395,7 @@ export class MultiObjectTracker implements TrackerStage {
       firstPoint: groundPoint(d.box),
       lastBox: d.box,
       trail: [{ ms, ...groundPoint(d.box) }],
+      lastCovered: 0,
     };
     return t;
   }
