@@ -219,3 +219,25 @@ test('a vehicle first boxed just before a line and confirmed past it is counted:
   assert.ok(on.matched - off.matched >= 3, `matched ${on.matched} with, ${off.matched} without`);
   assert.ok(on.extra <= off.extra, `extra ${on.extra} with, ${off.extra} without`);
 });
+
+test('vehicles lost in spray before a counting line keep their identity when boxed again, and are counted, with no vehicle counted backwards (uk-motorway-rain)', async (t) => {
+  // Heavy rain: the detector loses a car in its own spray for 1–3 s just before the line and boxes it
+  // again past it, where a new track would be born past the line (not countable). Re-finding
+  // (track/refind.ts) hands that box back to the lost track.
+  const counted = async (tracker: Partial<TrackerOptions>, fps: 5 | 10) => {
+    const { crossings, gt } = await replay('uk-motorway-rain.pvb2003.10fps.jsonl', 'uk-motorway-rain', { tracker, fps });
+    const mine = crossings.map((c) => ({ ...c, line: c.lineId }));
+    const r = matchCrossings(gt.crossings, mine);
+    return { matched: r.matches.filter((x) => x.ours).length, extra: r.extra.length, backward: crossings.filter((c) => c.direction === 'backward').length, hand: gt.crossings.length };
+  };
+  const on5 = await counted({}, 5);
+  const off5 = await counted({ refind: null }, 5);
+  const on10 = await counted({}, 10);
+  const off10 = await counted({ refind: null }, 10);
+  t.diagnostic(`matched of ${on5.hand} (extra, backward): 5 fps ${on5.matched} (${on5.extra}, ${on5.backward}) with re-finding, ${off5.matched} (${off5.extra}, ${off5.backward}) without; 10 fps ${on10.matched} (${on10.extra}, ${on10.backward}), ${off10.matched} (${off10.extra}, ${off10.backward})`);
+  assert.ok(on5.matched - off5.matched >= 2, `5 fps: matched ${on5.matched} with, ${off5.matched} without`);
+  assert.ok(on10.matched >= off10.matched, `10 fps: matched ${on10.matched} with, ${off10.matched} without`);
+  assert.ok(on5.extra <= off5.extra && on10.extra <= off10.extra, 'no extra counts');
+  assert.equal(on5.backward, 0);
+  assert.ok(on10.backward <= off10.backward);
+});

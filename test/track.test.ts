@@ -2,6 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { MultiObjectTracker, assign } from '../appliance/src/track/index.js';
 import { DEFAULT_TRACKER_OPTIONS } from '../appliance/src/track/tracker.js';
+import { DEFAULT_REFIND, extendTrail, refindCost, trailVelocity } from '../appliance/src/track/refind.js';
 import { DEFAULT_SIZE_CLASS, VehicleSizeModel, heavyBySize, narrowBySize } from '../appliance/src/track/size-class.js';
 import { SyntheticScene, seededRandom } from '../appliance/src/track/synthetic.js';
 import type { Box, Detection, FrameDetections, ObjectClass, Track } from '../appliance/src/core/types.js';
@@ -361,5 +362,103 @@ describe('lost-track class gate', () => {
     const scooter = det(298, 100, 18, 36, 0.6, 'motorcycle');
     const r = run(true, 4, scooter);
     assert.equal(r.after?.id, r.personId);
+  });
+});
+
+describe('re-finding a vehicle lost in spray', () => {
+  // A car moving away up the image at 60 px/s (a box 40x40 px), boxed every 0.2 s, then hidden for
+  // `gap` frames while, receding, it slows in the image to 40 px/s and shrinks: when boxed again it is
+  // well clear of its last box and short of where the Kalman filter, at its last velocity, puts it by
+  // more than a box height, so the lost-track gates (buffered IoU, maxJump) turn the box down.
+  const run = (opts: Partial<typeof DEFAULT_TRACKER_OPTIONS>, gap: number, later: (y: number) => Detection[]) => {
+    const trk = new MultiObjectTracker(opts);
+    let seq = 0;
+    let y = 330;
+    let id: number | undefined;
+    for (let i = 0; i < 8; i++, y -= 12) id = trk.process(frame(seq++, seq * 200, [det(300, y - 40, 40, 40, 0.5)])).tracks[0]?.id;
+    for (let i = 0; i < gap; i++, y -= 8) trk.process(frame(seq++, seq * 200, []));
+    const out = trk.process(frame(seq++, seq * 200, later(y))).tracks.filter((t) => t.status !== 'lost');
+    return { id, out };
+  };
+  const ahead = (y: number) => [det(300, y - 30, 30, 30, 0.3)];
+
+  test('a track lost for 1.8–2.6 s takes the box where its own motion has brought it; without re-finding a new track is born there', () => {
+    for (const gap of [8, 12]) {
+      const on = run({}, gap, ahead);
+      assert.equal(on.out.length, 1);
+      assert.equal(on.out[0]?.id, on.id, `after ${gap} frames: the same identity`);
+      const off = run({ refind: null }, gap, ahead);
+      assert.notEqual(off.out[0]?.id, off.id, `after ${gap} frames without re-finding`);
+    }
+  });
+
+  test('the vehicle behind it, or one in the next lane, is not taken: a new track each', () => {
+    // The follower: half the expected way (still behind where the lost car must be by now).
+    const behind = run({}, 8, (y) => [det(300, y + 70, 40, 40, 0.5)]);
+    assert.notEqual(behind.out[0]?.id, behind.id);
+    // A car abreast in the next lane, a box width and a half to the side.
+    const beside = run({}, 8, (y) => [det(360, y - 40, 40, 40, 0.5)]);
+    assert.notEqual(beside.out[0]?.id, beside.id);
+  });
+
+  test('a second box on one vehicle (a van boxed whole and by its roof), once lost, is not re-found: the vehicle is still tracked by the other and would be counted twice', () => {
+    const track = (maxCovered: number) => {
+      const trk = new MultiObjectTracker({ refind: { ...DEFAULT_REFIND, maxCovered } });
+      let seq = 0;
+      let y = 330;
+      let roofId: number | undefined;
+      for (let i = 0; i < 8; i++, y -= 12) {
+        // The van 60x70; its roof 40x30 inside its upper half, boxed apart.
+        const out = trk.process(frame(seq++, seq * 200, [det(290, y - 70, 60, 70, 0.6), det(300, y - 65, 40, 30, 0.3)])).tracks;
+        roofId = out.find((t) => t.box.h < 50)?.id;
+      }
+      // The roof box is lost while the van stays boxed (slowing, receding: the lost roof's prediction
+      // runs ahead), then a box comes where the roof is by then.
+      for (let i = 0; i < 8; i++, y -= 8) trk.process(frame(seq++, seq * 200, [det(290, y - 70, 60, 70, 0.6)]));
+      const out = trk.process(frame(seq++, seq * 200, [det(290, y - 70, 60, 70, 0.6), det(300, y - 65, 40, 30, 0.3)])).tracks;
+      return { roofId, after: out.find((t) => t.status !== 'lost' && t.box.h < 50)?.id };
+    };
+    const guarded = track(DEFAULT_REFIND.maxCovered);
+    assert.ok(guarded.roofId !== undefined);
+    assert.notEqual(guarded.after, guarded.roofId);
+    const open = track(1.01);
+    assert.equal(open.after, open.roofId, 'without the guard the roof track re-finds the roof box');
+  });
+});
+
+describe('refindCost', () => {
+  const last: Box = { x: 280, y: 160, w: 40, h: 40 };
+  // Moving up at 60 px/s, lost 1 s: expected 60 px further up, ground point (300, 140).
+  const lost = { first: { x: 300, y: 320 }, last, velocity: { x: 0, y: -60 }, lostS: 1 };
+  const at = (gx: number, gy: number, w = 40, h = 40): Box => ({ x: gx - w / 2, y: gy - h, w, h });
+
+  test('cheapest where the motion predicts, dearer off it, and not allowed behind, sideways, far ahead or much smaller', () => {
+    const o = DEFAULT_REFIND;
+    const best = refindCost(lost, at(300, 140), o);
+    assert.ok(best < 0.05, `on the prediction: ${best}`);
+    assert.ok(refindCost(lost, at(300, 170), o) > best);
+    assert.ok(refindCost(lost, at(300, 170), o) < 1);
+    assert.equal(refindCost(lost, at(300, 210), o), 1, 'behind its last box: it would reverse');
+    assert.equal(refindCost(lost, at(330, 140), o), 1, 'the next lane');
+    assert.equal(refindCost(lost, at(300, 40), o), 1, 'further than it can have gone');
+    assert.equal(refindCost(lost, at(300, 140, 15, 15), o), 1, 'a box of another size');
+  });
+
+  test('a track that has not travelled, or whose recent motion disagrees with its path, has no direction to follow', () => {
+    assert.equal(refindCost({ ...lost, first: { x: 300, y: 215 } }, at(300, 140), DEFAULT_REFIND), 1);
+    assert.equal(refindCost({ ...lost, velocity: { x: 60, y: 0 } }, at(360, 200), DEFAULT_REFIND), 1);
+    assert.equal(refindCost({ ...lost, velocity: { x: 0, y: -5 } }, at(300, 195), DEFAULT_REFIND), 1);
+  });
+
+  test('a track lost for longer than maxLostS is not re-found: where it is by then is a guess', () => {
+    assert.ok(refindCost({ ...lost, lostS: 3 }, at(300, 20), DEFAULT_REFIND) < 1);
+    assert.equal(refindCost({ ...lost, lostS: 3.2 }, at(300, 8), DEFAULT_REFIND), 1);
+  });
+
+  test('the trail gives the recent velocity of the ground point over the last trailMs', () => {
+    const trail: Array<{ ms: number; x: number; y: number }> = [];
+    for (let i = 0; i <= 10; i++) extendTrail(trail, i * 200, at(300, 300 - (i < 5 ? 0 : (i - 5) * 12)), 1000);
+    assert.equal(trail.length, 6);
+    assert.deepEqual(trailVelocity(trail), { x: 0, y: -60 });
   });
 });

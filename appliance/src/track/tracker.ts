@@ -3,11 +3,12 @@
 // method on IoU cost. Young and lost tracks are matched with a buffered IoU (C-BIoU) because their
 // predicted position is uncertain, which keeps tracks alive at the low frame rates (5 fps) an edge
 // box analyses. Input and output are plain data; the input is never mutated.
-import { TWO_WHEELER_CLASSES, type Box, type Detection, type FrameDetections, type FrameTracks, type ObjectClass, type Track, type TrackStatus } from '../core/types.js';
+import { TWO_WHEELER_CLASSES, type Box, type Detection, type Point, type FrameDetections, type FrameTracks, type ObjectClass, type Track, type TrackStatus } from '../core/types.js';
 import type { TrackerStage } from '../core/stages.js';
 import { assign } from './hungarian.js';
 import { DEFAULT_RIDER_SPEED, fuseRiders, riderClass, type RiderSpeedOptions } from './riders.js';
 import { DEFAULT_SIZE_CLASS, VehicleSizeModel, heavyBySize, narrowBySize, type SizeClassOptions } from './size-class.js';
+import { DEFAULT_REFIND, coverage, extendTrail, groundPoint, refindCost, trailVelocity, type LostTrack, type RefindOptions, type TrailPoint } from './refind.js';
 import { DEFAULT_KALMAN_NOISE, initiate, predict, update, type BoxMeasurement, type KalmanNoise, type KalmanState } from './kalman.js';
 
 export interface TrackerOptions {
@@ -74,6 +75,12 @@ export interface TrackerOptions {
    * named the car a pedestrian on the carriageway.
    */
   lostClassGate: boolean;
+  /**
+   * A lost track that has travelled may take a box no other track took where its own recent motion
+   * would have brought it, though the box no longer overlaps its prediction: a vehicle hidden in
+   * spray for 1–3 s keeps its identity (track/refind.ts); null disables.
+   */
+  refind: RefindOptions | null;
   /** Remove a lost track as soon as its predicted box centre is outside the frame. */
   dropLeftFrame: boolean;
   /** Time step used for the first prediction when timestamps do not advance (s). */
@@ -103,6 +110,7 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   dropLeftFrame: true,
   maxJump: 1,
   lostClassGate: true,
+  refind: DEFAULT_REFIND,
   sizeClass: DEFAULT_SIZE_CLASS,
   duplicateIou: 0.7,
   riderFusion: true,
@@ -131,6 +139,12 @@ interface TrackState {
   /** Consecutive frames without a match. */
   missed: number;
   firstSeenMs: number;
+  /** Ground point of its first box, its last matched box and its recent ground points (track/refind.ts). */
+  firstPoint: Point;
+  lastBox: Box;
+  trail: TrailPoint[];
+  /** Share of its last box inside a box another track took in the same frame (track/refind.ts maxCovered). */
+  lastCovered: number;
 }
 
 /** Size ratios kept per track (the most recent). */
@@ -205,6 +219,13 @@ export class MultiObjectTracker implements TrackerStage {
     const s1 = this.associate(active, high, o.matchCost, true);
     for (const [t, d] of s1.matches) this.apply(t, d, matched, links);
     let remainingHigh = s1.unmatchedDets;
+    // Stage 1b: lost tracks re-find their vehicle among the boxes no track took (track/refind.ts).
+    if (o.refind) {
+      const rf = o.refind;
+      const s1b = this.refind(s1.unmatchedTracks.filter((t) => t.status === 'lost' && t.hits >= 3 && t.lastCovered < rf.maxCovered), remainingHigh, rf);
+      for (const [t, d] of s1b.matches) this.apply(t, d, matched, links);
+      remainingHigh = s1b.unmatchedDets;
+    }
 
     // Stage 2: low-score detections only rescue tracks that were being tracked last frame
     // (ByteTrack: occluded objects give low scores; lost tracks are not revived by doubtful boxes).
@@ -218,6 +239,13 @@ export class MultiObjectTracker implements TrackerStage {
     remainingHigh = s3.unmatchedDets;
 
     this.sizes?.learn(valid, fd.height, fd.width);
+    if (o.refind) {
+      for (const [t, d] of links) {
+        let c = 0;
+        for (const [u, e] of links) if (u !== t) c = Math.max(c, coverage(d.box, e.box));
+        t.lastCovered = c;
+      }
+    }
 
     // Unmatched tracks: tentative ones die at once, confirmed ones become lost, lost ones age out.
     const kept: TrackState[] = [];
@@ -271,6 +299,23 @@ export class MultiObjectTracker implements TrackerStage {
     };
   }
 
+  /** Lost tracks × boxes left over, by where each track's own motion would have brought it (class gate as in associate). */
+  private refind(tracks: TrackState[], dets: Detection[], rf: RefindOptions) {
+    const cost = tracks.map((t) => {
+      const kind = this.opts.lostClassGate && t.missed >= LOST_CLASS_GATE_FRAMES ? this.kindOf(t) : null;
+      const last = t.trail[t.trail.length - 1];
+      const lost: LostTrack = { first: t.firstPoint, last: t.lastBox, velocity: trailVelocity(t.trail), lostS: last ? (this.nowMs - last.ms) / 1000 : 0 };
+      return dets.map((d) => (kind !== null && clashes(kind, kindOf(d.cls)) ? 1 : refindCost(lost, d.box, rf)));
+    });
+    if (tracks.length === 0 || dets.length === 0) return { matches: [] as Array<[TrackState, Detection]>, unmatchedDets: dets };
+    // Every cost under 1 is an allowed pair.
+    const a = assign(cost, 0.999);
+    return {
+      matches: a.matches.map(([i, j]): [TrackState, Detection] => [itemAt(tracks, i), itemAt(dets, j)]),
+      unmatchedDets: a.unmatchedCols.map((j) => itemAt(dets, j)),
+    };
+  }
+
   /**
    * A lost track with a known motion whose predicted box is far from the detection: another vehicle
    * (the buffered gate reaches one box size around a track lost for a while), not this one. Measured
@@ -308,6 +353,8 @@ export class MultiObjectTracker implements TrackerStage {
     update(t.kf, boxToZ(d.box), this.opts.noise);
     t.hits++;
     t.missed = 0;
+    t.lastBox = d.box;
+    extendTrail(t.trail, this.nowMs, d.box, this.opts.refind?.trailMs ?? 0);
     t.score = d.score;
     t.votes.set(d.cls, (t.votes.get(d.cls) ?? 0) + d.score);
     const ratio = this.sizes?.ratio(d, this.frameHeight) ?? null;
@@ -345,6 +392,10 @@ export class MultiObjectTracker implements TrackerStage {
       hits: 1,
       missed: 0,
       firstSeenMs: ms,
+      firstPoint: groundPoint(d.box),
+      lastBox: d.box,
+      trail: [{ ms, ...groundPoint(d.box) }],
+      lastCovered: 0,
     };
     return t;
   }
