@@ -1,7 +1,8 @@
 // Unit tier: the detectors' pre- and post-processing on hand-made tensors (no model, no video).
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { classWiseNms, dropOversized, iou, vehicleAwareNms } from '../appliance/src/detect/nms.js';
+import { classWiseNms, dropOversized, vehicleAwareNms } from '../appliance/src/detect/nms.js';
+import { iou } from '../appliance/src/core/box.js';
 import { decodePicodet } from '../appliance/src/detect/picodet.js';
 import { decodeAtss } from '../appliance/src/detect/atss.js';
 import { prepareInput } from '../appliance/src/detect/preprocess.js';

@@ -1,10 +1,5 @@
 // Small plane-geometry helpers in relative frame coordinates (0..1 on both axes).
-import type { Box, Point } from '../core/types.js';
-
-/** The point of a box that touches the road: bottom-centre. */
-export function anchorOf(box: Box): Point {
-  return { x: box.x + box.w / 2, y: box.y + box.h };
-}
+import type { Point } from '../core/types.js';
 
 export function pointInPolygon(p: Point, poly: readonly Point[]): boolean {
   let inside = false;

@@ -7,7 +7,7 @@ import { groundMapper, type CalibrationFile } from '../../../calibration/file.js
 import type { AnalyticsStage } from '../core/stages.js';
 import { BinClock, type Bin } from './bins.js';
 import { CountingLine, type LineCrossing } from './counting-line.js';
-import { anchorOf } from './geometry.js';
+import { anchorOf } from '../core/box.js';
 import {
   IncidentManager,
   PedestrianOnCarriagewayRule,

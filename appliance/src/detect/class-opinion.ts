@@ -5,7 +5,7 @@
 // and keeps its own position and score (the count stays the first model's).
 import { TWO_WHEELER_CLASSES, type Detection, type ObjectClass, type RgbImage } from '../core/types.js';
 import type { Detector, DetectorBackend } from './detector.js';
-import { iou } from './nms.js';
+import { iou } from '../core/box.js';
 
 const HEAVY: ReadonlySet<ObjectClass> = new Set<ObjectClass>(['truck', 'bus']);
 const TWO_WHEELERS: ReadonlySet<ObjectClass> = new Set(TWO_WHEELER_CLASSES);

@@ -1,7 +1,8 @@
 export type { Detector, DetectorBackend, DetectorOptions } from './detector.js';
 export { OnnxDetector } from './onnx-detector.js';
 export { DetectorPool, WorkerDetector, DETECTOR_NICE } from './detector-host.js';
-export { classWiseNms, dropOversized, iou, vehicleAwareNms } from './nms.js';
+export { classWiseNms, dropOversized, vehicleAwareNms } from './nms.js';
+export { iou } from '../core/box.js';
 import type { Detector, DetectorOptions } from './detector.js';
 import { OnnxDetector } from './onnx-detector.js';
 import { DetectorPool, WorkerDetector } from './detector-host.js';

@@ -1,14 +1,5 @@
-import { VEHICLE_CLASSES, type Box, type Detection } from '../core/types.js';
-
-export function iou(a: Box, b: Box): number {
-  const x1 = Math.max(a.x, b.x);
-  const y1 = Math.max(a.y, b.y);
-  const x2 = Math.min(a.x + a.w, b.x + b.w);
-  const y2 = Math.min(a.y + a.h, b.y + b.h);
-  const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
-  const union = a.w * a.h + b.w * b.h - inter;
-  return union > 0 ? inter / union : 0;
-}
+import { VEHICLE_CLASSES, type Detection } from '../core/types.js';
+import { iou } from '../core/box.js';
 
 /** Greedy non-maximum suppression within each class (a car and a person may overlap). */
 export function classWiseNms(dets: Detection[], iouThreshold: number): Detection[] {

@@ -1,5 +1,6 @@
 // Box arithmetic for masks: padding, clipping, merging, and how much of a box a mask covers.
 import type { Box } from '../core/types.js';
+import { iou } from '../core/box.js';
 
 /** Grows a box by fractions of its own size on each side (top/bottom may differ: faces need more forehead). */
 export function padBox(b: Box, fx: number, fTop: number, fBottom = fTop): Box {
@@ -14,18 +15,6 @@ export function clipBox(b: Box, width: number, height: number): Box | null {
   const x2 = Math.min(width, Math.ceil(b.x + b.w));
   const y2 = Math.min(height, Math.ceil(b.y + b.h));
   return x2 > x1 && y2 > y1 ? { x: x1, y: y1, w: x2 - x1, h: y2 - y1 } : null;
-}
-
-export function iou(a: Box, b: Box): number {
-  const inter = intersection(a, b);
-  const union = a.w * a.h + b.w * b.h - inter;
-  return union > 0 ? inter / union : 0;
-}
-
-export function intersection(a: Box, b: Box): number {
-  const w = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
-  const h = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
-  return w > 0 && h > 0 ? w * h : 0;
 }
 
 export interface ScoredBox {

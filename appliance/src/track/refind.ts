@@ -6,6 +6,7 @@
 // own direction of travel, in units of its own size, and never behind it (the vehicle following it in
 // the lane is behind: taking that one would count a vehicle backwards).
 import type { Box, Point } from '../core/types.js';
+import { anchorOf, intersectionArea } from '../core/box.js';
 
 export interface RefindOptions {
   /** Progress along the track's direction since its last box, at least this fraction of speed × time lost... */
@@ -57,21 +58,15 @@ export interface TrailPoint {
   y: number;
 }
 
-export function groundPoint(b: Box): Point {
-  return { x: b.x + b.w / 2, y: b.y + b.h };
-}
-
 /** Adds a matched box to the trail, keeping at least two points and none older than `trailMs` before it. */
 export function extendTrail(trail: TrailPoint[], ms: number, b: Box, trailMs: number): void {
-  trail.push({ ms, ...groundPoint(b) });
+  trail.push({ ms, ...anchorOf(b) });
   while (trail.length > 2 && ms - (trail[0]?.ms ?? ms) > trailMs) trail.shift();
 }
 
 /** Share of box a's area inside box b. */
 export function coverage(a: Box, b: Box): number {
-  const iw = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
-  const ih = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
-  return iw <= 0 || ih <= 0 || a.w <= 0 || a.h <= 0 ? 0 : (iw * ih) / (a.w * a.h);
+  return a.w <= 0 || a.h <= 0 ? 0 : intersectionArea(a, b) / (a.w * a.h);
 }
 
 /** Mean velocity (px/s) over the trail; zero for a single point. */
@@ -107,12 +102,12 @@ export function refindCost(t: LostTrack, d: Box, o: RefindOptions): number {
   if (ratio > o.sizeRatio || ratio < 1 / o.sizeRatio) return 1;
   const ux = t.velocity.x / speed;
   const uy = t.velocity.y / speed;
-  const last = groundPoint(t.last);
+  const last = anchorOf(t.last);
   const travelX = last.x - t.first.x;
   const travelY = last.y - t.first.y;
   const travel = Math.hypot(travelX, travelY);
   if (travel < o.minTravel * h || (travelX * ux + travelY * uy) / travel < o.minCos) return 1;
-  const p = groundPoint(d);
+  const p = anchorOf(d);
   const along = (p.x - last.x) * ux + (p.y - last.y) * uy;
   const lateral = Math.abs((p.x - last.x) * uy - (p.y - last.y) * ux);
   const expected = speed * t.lostS;

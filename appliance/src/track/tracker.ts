@@ -8,7 +8,8 @@ import type { TrackerStage } from '../core/stages.js';
 import { assign } from './hungarian.js';
 import { DEFAULT_RIDER_SPEED, fuseRiders, riderClass, type RiderSpeedOptions } from './riders.js';
 import { DEFAULT_SIZE_CLASS, VehicleSizeModel, heavyBySize, narrowBySize, type SizeClassOptions } from './size-class.js';
-import { DEFAULT_REFIND, coverage, extendTrail, groundPoint, refindCost, trailVelocity, type LostTrack, type RefindOptions, type TrailPoint } from './refind.js';
+import { anchorOf } from '../core/box.js';
+import { DEFAULT_REFIND, coverage, extendTrail, refindCost, trailVelocity, type LostTrack, type RefindOptions, type TrailPoint } from './refind.js';
 import { DEFAULT_KALMAN_NOISE, initiate, predict, update, type BoxMeasurement, type KalmanNoise, type KalmanState } from './kalman.js';
 
 export interface TrackerOptions {
@@ -392,9 +393,9 @@ export class MultiObjectTracker implements TrackerStage {
       hits: 1,
       missed: 0,
       firstSeenMs: ms,
-      firstPoint: groundPoint(d.box),
+      firstPoint: anchorOf(d.box),
       lastBox: d.box,
-      trail: [{ ms, ...groundPoint(d.box) }],
+      trail: [{ ms, ...anchorOf(d.box) }],
       lastCovered: 0,
     };
     return t;
