@@ -161,8 +161,8 @@ export class MultiObjectTracker implements TrackerStage {
   private frameHeight = 0;
   private frameWidth = 0;
   private nowMs = 0;
-  /** What each track took in the last frame (diagnostics: bench/counts-misses.ts). */
-  private lastLinks = new Map<number, { detection: Detection; status: TrackStatus }>();
+  /** What each track took in the last frame, and whether the box started it (re-finding's maxCovered; diagnostics: bench/counts-misses.ts). */
+  private lastLinks = new Map<number, { detection: Detection; status: TrackStatus; born: boolean }>();
 
   constructor(opts: Partial<TrackerOptions> = {}) {
     this.opts = { ...DEFAULT_TRACKER_OPTIONS, ...opts, noise: { ...DEFAULT_TRACKER_OPTIONS.noise, ...(opts.noise ?? {}) } };
@@ -181,8 +181,20 @@ export class MultiObjectTracker implements TrackerStage {
    * Track id → the detection (after rider fusion) it was matched to or born from in the last frame
    * processed, and its own status then (a tentative track is output as confirmed when visibleFromFirstBox).
    */
-  lastFrameLinks(): ReadonlyMap<number, { detection: Detection; status: TrackStatus }> {
+  lastFrameLinks(): ReadonlyMap<number, { detection: Detection; status: TrackStatus; born: boolean }> {
     return this.lastLinks;
+  }
+
+  /**
+   * Largest share of this track's box in the last frame inside a box another existing track took in
+   * that frame (boxes that started new tracks are left out): re-finding's maxCovered.
+   */
+  private coveredInLastFrame(id: number): number {
+    const own = this.lastLinks.get(id);
+    if (!own) return 0;
+    let c = 0;
+    for (const [other, l] of this.lastLinks) if (other !== id && !l.born) c = Math.max(c, coverage(own.detection.box, l.detection.box));
+    return c;
   }
 
   /** Forgets every track (a stream gap: nothing can be matched across it). */
@@ -240,13 +252,6 @@ export class MultiObjectTracker implements TrackerStage {
     remainingHigh = s3.unmatchedDets;
 
     this.sizes?.learn(valid, fd.height, fd.width);
-    if (o.refind) {
-      for (const [t, d] of links) {
-        let c = 0;
-        for (const [u, e] of links) if (u !== t) c = Math.max(c, coverage(d.box, e.box));
-        t.lastCovered = c;
-      }
-    }
 
     // Unmatched tracks: tentative ones die at once, confirmed ones become lost, lost ones age out.
     const kept: TrackState[] = [];
@@ -254,6 +259,8 @@ export class MultiObjectTracker implements TrackerStage {
       if (!matched.has(t)) {
         t.missed++;
         if (t.status === 'tentative') continue;
+        // Just lost: how its last box sat among the boxes the other tracks took in that frame.
+        if (t.missed === 1 && o.refind) t.lastCovered = this.coveredInLastFrame(t.id);
         t.status = 'lost';
         if (t.missed > o.maxLostFrames) continue;
         // A lost track predicted out of the picture has left it: kept, it would only steal the
@@ -262,14 +269,14 @@ export class MultiObjectTracker implements TrackerStage {
       }
       kept.push(t);
     }
+    this.lastLinks = new Map([...links].map(([t, d]) => [t.id, { detection: d, status: t.status, born: false }]));
     for (const d of remainingHigh) {
       if (d.score < o.newTrackScore) continue;
       const t = this.newTrack(d, fd.timestampMs);
-      links.set(t, d);
+      this.lastLinks.set(t.id, { detection: d, status: t.status, born: true });
       kept.push(t);
     }
     this.tracks = kept;
-    this.lastLinks = new Map([...links].map(([t, d]) => [t.id, { detection: d, status: t.status }]));
 
     const out: Track[] = [];
     for (const t of this.tracks) {
