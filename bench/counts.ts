@@ -23,7 +23,7 @@ import { recordDetections } from '../appliance/src/cli/record-detections.js';
 import { parseRecording, type Recording } from '../appliance/src/core/recording.js';
 import { MultiObjectTracker, type TrackerOptions } from '../appliance/src/track/tracker.js';
 import type { LineCrossing } from '../appliance/src/analytics/index.js';
-import type { Box, EnhanceMode, Frame, ObjectClass, RoiMode } from '../appliance/src/core/types.js';
+import { HEAVY_VEHICLE_CLASSES, TWO_WHEELER_CLASSES, VEHICLE_CLASSES, type Box, type EnhanceMode, type Frame, type ObjectClass, type RoiMode } from '../appliance/src/core/types.js';
 import type { TrackerStage } from '../appliance/src/core/stages.js';
 import { CLASS_AS_TIME_S, MATCH_S, classPairCost, matchCrossings } from '../test/helpers/match-crossings.js';
 import { fitAspect, roiPixels, withRoi } from '../appliance/src/detect/roi.js';
@@ -111,9 +111,9 @@ export interface Match {
   ours: Ours | null;
 }
 
-const TWO_WHEEL = new Set<ObjectClass>(['bicycle', 'motorcycle']);
-const HEAVY = new Set<ObjectClass>(['truck', 'bus']);
-const VEHICLE = new Set<ObjectClass>(['car', 'truck', 'bus', 'motorcycle', 'bicycle']);
+const TWO_WHEEL = new Set(TWO_WHEELER_CLASSES);
+const HEAVY = new Set(HEAVY_VEHICLE_CLASSES);
+const VEHICLE = new Set(VEHICLE_CLASSES);
 const pct = (x: number) => Math.round(x * 1000) / 10;
 
 export type Clip = GtClip & { name: string };

@@ -16,6 +16,7 @@
 // different lanes is compared with which; a convex cost keeps the time order of both lists.
 
 import { assign } from '../../appliance/src/track/hungarian.js';
+import { HEAVY_VEHICLE_CLASSES, TWO_WHEELER_CLASSES, type ObjectClass } from '../../appliance/src/core/types.js';
 
 export interface TimedCrossing {
   line: string;
@@ -107,13 +108,13 @@ export const CLASS_AS_TIME_S = 0.3;
 
 type VehicleKind = 'heavy' | 'two-wheeler' | 'light' | 'other';
 
-function vehicleKind(cls: string): VehicleKind {
-  if (cls === 'truck' || cls === 'bus') return 'heavy';
-  if (cls === 'motorcycle' || cls === 'bicycle') return 'two-wheeler';
+function vehicleKind(cls: ObjectClass): VehicleKind {
+  if (HEAVY_VEHICLE_CLASSES.includes(cls)) return 'heavy';
+  if (TWO_WHEELER_CLASSES.includes(cls)) return 'two-wheeler';
   return cls === 'car' ? 'light' : 'other';
 }
 
 /** `pairCost` of the counts pairing: nothing for the same kind of vehicle, CLASS_AS_TIME_S² of time otherwise. */
-export function classPairCost(g: { cls: string }, o: { cls: string }): number {
+export function classPairCost(g: { cls: ObjectClass }, o: { cls: ObjectClass }): number {
   return vehicleKind(g.cls) === vehicleKind(o.cls) ? 0 : CLASS_AS_TIME_S * CLASS_AS_TIME_S;
 }

@@ -8,6 +8,7 @@ export const OBJECT_CLASSES = ['person', 'bicycle', 'car', 'motorcycle', 'bus', 
 export type ObjectClass = (typeof OBJECT_CLASSES)[number];
 export const VEHICLE_CLASSES: readonly ObjectClass[] = ['bicycle', 'car', 'motorcycle', 'bus', 'truck'];
 export const TWO_WHEELER_CLASSES: readonly ObjectClass[] = ['bicycle', 'motorcycle'];
+export const HEAVY_VEHICLE_CLASSES: readonly ObjectClass[] = ['bus', 'truck'];
 
 /**
  * What a drawn zone is: carriageway (running lanes: incident rules look here), sidewalk, area (counts

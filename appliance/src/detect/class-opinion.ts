@@ -3,11 +3,11 @@
 // 'bike'; a COCO model run on the same frame knows truck from bus from car and bicycle from
 // motorcycle. Each box of the first model takes the finer class of the COCO box that covers it best,
 // and keeps its own position and score (the count stays the first model's).
-import { TWO_WHEELER_CLASSES, type Detection, type ObjectClass, type RgbImage } from '../core/types.js';
+import { HEAVY_VEHICLE_CLASSES, TWO_WHEELER_CLASSES, type Detection, type ObjectClass, type RgbImage } from '../core/types.js';
 import type { Detector, DetectorBackend } from './detector.js';
 import { iou } from '../core/box.js';
 
-const HEAVY: ReadonlySet<ObjectClass> = new Set<ObjectClass>(['truck', 'bus']);
+const HEAVY: ReadonlySet<ObjectClass> = new Set(HEAVY_VEHICLE_CLASSES);
 const TWO_WHEELERS: ReadonlySet<ObjectClass> = new Set(TWO_WHEELER_CLASSES);
 
 export interface ClassOpinionOptions {
