@@ -263,6 +263,33 @@ describe('a crossing: when, where, and of which class', () => {
     assert.deepEqual(run(0, 0.3), ['bicycle 1', 'person 1'], 'at the same moment, far along the line: a pedestrian');
   });
 
+  test('a bicycle boxed as a car under its rider is one two-wheeler; a car with a scooter in front of it, or a wide car, is not', () => {
+    // Pixel boxes moving down over a horizontal line at 0.5 (backward), as recorded at campus-crosswalk
+    // 11.2 s: the bicycle itself boxed 'car' (45×32), the rider's track (20×37) named bicycle, its head
+    // well above the car box's top and its wheels inside it.
+    const box = (id: number, cls: ObjectClass, cx: number, bottom: number, w: number, h: number): Track => ({
+      id, cls, box: { x: cx - w / 2, y: bottom - h, w, h }, score: 0.6, status: 'confirmed', velocity: { x: 0, y: 0.2 * H }, age: 1, hits: 1, firstSeenMs: T0,
+    });
+    const run = (pair: (y: number) => Track[], carFrames = 20, wheelFrames = 20) => {
+      const a = new CameraAnalytics({ camera: camera([hLine(0.5)]), binSeconds: [60], calibration: null });
+      const events: DomainEvent[] = [];
+      for (let i = 0; i < 24; i++) {
+        const [car, wheel] = pair(0.3 * H + i * 0.02 * H);
+        events.push(...a.process(ft(i, [...(i < carFrames && car ? [car] : []), ...(i < wheelFrames && wheel ? [wheel] : [])])));
+      }
+      events.push(...a.close(T0 + 4000));
+      return (events.filter((e) => e.type === 'count.interval') as DomainEvent<CountIntervalData>[]).flatMap((e) => e.data.counts.filter((c) => c.count !== 0).map((c) => `${c.cls} ${c.count}`));
+    };
+    const riddenFrame = (y: number) => [box(1, 'car', 340, y, 45, 32), box(2, 'bicycle', 345, y - 5, 20, 37)];
+    assert.deepEqual(run(riddenFrame), ['bicycle 1'], 'frame and rider: one bicycle');
+    assert.deepEqual(run(riddenFrame, 18, 22), ['bicycle 1'], 'the frame track ends first');
+    assert.deepEqual(run(riddenFrame, 22, 18), ['bicycle 1'], 'the rider track ends first');
+    // A scooter just in front of a car (jakarta-scooters 10.9 s): its top is below the car's roof.
+    assert.deepEqual(run((y) => [box(1, 'car', 340, y, 45, 42), box(2, 'motorcycle', 345, y + 2, 29, 30)]).sort(), ['car 1', 'motorcycle 1']);
+    // A car three riders wide with a cyclist over it in the image: two road users.
+    assert.deepEqual(run((y) => [box(1, 'car', 340, y, 70, 32), box(2, 'bicycle', 345, y - 5, 20, 37)]).sort(), ['bicycle 1', 'car 1']);
+  });
+
   test("its class is the track's vote when the track ends: a count moves with a vote that turns after the line, inside the open interval", () => {
     const a = new CameraAnalytics({ camera: camera([hLine(0.5)]), binSeconds: [60], calibration: null, onCrossing: (c) => crossings.push(c.cls) });
     const crossings: ObjectClass[] = [];

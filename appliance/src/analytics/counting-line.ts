@@ -24,6 +24,10 @@ export type Direction = 'forward' | 'backward';
 const RIDER_WITHIN_MS = 500;
 /** ...and this close on the screen (relative units). */
 const RIDER_WITHIN_REL = 0.05;
+/** A two-wheeler boxed as a vehicle under its rider crosses within this of the rider's track... */
+const FRAME_WITHIN_MS = 300;
+/** ...its box no wider than this many of the rider's (a car beside a rider is far wider). */
+const FRAME_MAX_WIDTH_RATIO = 2.5;
 /** A vehicle back over a line it was counted on sooner than this did not turn round (jitterBack). */
 const TURN_AROUND_MS = 3000;
 /** Two tracks crossing the same way within this of each other... */
@@ -69,6 +73,10 @@ interface BinAcc {
   speeds: number[];
 }
 
+function movedBy(b: Box, v: Point, seconds: number): Box {
+  return { x: b.x + v.x * seconds, y: b.y + v.y * seconds, w: b.w, h: b.h };
+}
+
 export class CountingLine {
   readonly id: string;
   private readonly a: Point;
@@ -96,6 +104,8 @@ export class CountingLine {
   private streamStartMs: number | null = null;
   /** Vehicle crossings counted in the last seconds, with the stretch of the line their boxes covered. */
   private recentVehicles: Array<{ direction: Direction; tMs: number; span: [number, number] }> = [];
+  /** The box and velocity (relative) each held crossing's track had in the frame it was counted in. */
+  private readonly boxAtCount = new WeakMap<LineCrossing, { box: Box; v: Point; frameMs: number }>();
 
   constructor(cfg: CountingLineConfig) {
     const problem = lineProblem(cfg);
@@ -289,9 +299,11 @@ export class CountingLine {
     // Two-wheelers ride in packs, abreast within a box width of each other: not held to it.
     if (tv.isVehicle && !TWO_WHEELER_CLASSES.includes(tv.cls) && this.sameVehicleCounted(tv, crossing)) return null;
     this.record(crossing);
+    const held = { ...crossing };
+    this.boxAtCount.set(held, { box: tv.boxRel, v: tv.velocityRel, frameMs: tMs });
     const open = this.unsettled.get(tv.id);
-    if (open) open.push({ ...crossing });
-    else this.unsettled.set(tv.id, [{ ...crossing }]);
+    if (open) open.push(held);
+    else this.unsettled.set(tv.id, [held]);
     return crossing;
   }
 
@@ -314,6 +326,10 @@ export class CountingLine {
         this.unrecord(c);
         continue;
       }
+      if (c.cls === 'car' && this.frameOfTwoWheeler(c)) {
+        this.unrecord(c);
+        continue;
+      }
       this.settled.push(c);
       if (TWO_WHEELER_CLASSES.includes(c.cls)) this.recentTwoWheelers.push(c);
     }
@@ -332,6 +348,35 @@ export class CountingLine {
     if (this.recentTwoWheelers.some(near)) return true;
     for (const cs of this.unsettled.values()) if (cs.some(near)) return true;
     return false;
+  }
+
+  /**
+   * A 'car' crossing under a two-wheeler's rider: the detector boxed the bicycle or motorcycle itself
+   * as a vehicle (its frame, below the rider) beside the rider's own track, which is the two-wheeler.
+   * Same way, same moment, the two-wheeler's box over the car's (rider's head above its top, wheels or
+   * feet inside it) and the car's box not much wider: a car with a rider overlapping it in the image is
+   * far wider, and crosses apart unless they are abreast, where the boxes sit side by side.
+   */
+  private frameOfTwoWheeler(c: LineCrossing): boolean {
+    const near = (w: LineCrossing) => TWO_WHEELER_CLASSES.includes(w.cls) && this.isFrameOf(c, w);
+    if (this.recentTwoWheelers.some(near)) return true;
+    for (const cs of this.unsettled.values()) if (cs.some(near)) return true;
+    return false;
+  }
+
+  private isFrameOf(car: LineCrossing, wheel: LineCrossing): boolean {
+    if (car === wheel || car.direction !== wheel.direction || Math.abs(car.tMs - wheel.tMs) > FRAME_WITHIN_MS) return false;
+    const cb = this.boxAtCount.get(car);
+    const wb = this.boxAtCount.get(wheel);
+    if (!cb || !wb) return false;
+    // Counted a frame or two apart: both boxes where they were at the later count.
+    const at = Math.max(cb.frameMs, wb.frameMs);
+    const c = movedBy(cb.box, cb.v, (at - cb.frameMs) / 1000);
+    const w = movedBy(wb.box, wb.v, (at - wb.frameMs) / 1000);
+    if (c.w > FRAME_MAX_WIDTH_RATIO * w.w) return false;
+    const overlap = Math.min(c.x + c.w, w.x + w.w) - Math.max(c.x, w.x);
+    const bottom = w.y + w.h;
+    return overlap >= 0.4 * Math.min(c.w, w.w) && w.y < c.y - 0.25 * c.h && bottom > c.y + 0.2 * c.h && bottom < c.y + 1.15 * c.h;
   }
 
   /** Takes a counted crossing back out of the open intervals (a rider's second track). */
