@@ -301,6 +301,38 @@ describe('heavy vehicles by size and tracks leaving the picture', () => {
     assert.equal(cls, 'car');
   });
 
+  test('a row no car has crossed yet takes the perspective line through the rows that have; one lorry does not tilt it', () => {
+    const o = { ...DEFAULT_SIZE_CLASS, bands: 24, minSamples: 10, perspectiveMinSamples: 7 };
+    // A flat road seen from above: a car's height is a tenth of its bottom row (horizon at row 0).
+    // Rows are bands of 15 px of a 360 px picture; each learnt band sees 8 cars (too few for its own median).
+    const car = (bottom: number, scale = 1): Detection => ({ box: { x: 100, y: bottom - 0.1 * bottom * scale, w: 30, h: 0.1 * bottom * scale }, cls: 'car', score: 0.8 });
+    const teach = (m: VehicleSizeModel, bands: number[], lorryBand?: number) => {
+      for (let i = 0; i < 8; i++) m.learn(bands.map((b) => car(15 * b + 7.5, b === lorryBand ? 2 : 1)), 360);
+    };
+    const m = new VehicleSizeModel(o);
+    teach(m, [6, 7]);
+    assert.equal(m.medianAt(15 * 22 + 7.5, 360), null, 'two rows close together are no line');
+    teach(m, [8, 10, 12]);
+    assert.ok(Math.abs((m.medianAt(15 * 22 + 7.5, 360) ?? 0) - 0.1 * (15 * 22 + 7.5)) < 1e-9, 'the row near the camera, from the far rows');
+    const tilted = new VehicleSizeModel(o);
+    teach(tilted, [6, 7, 8, 9, 10, 11, 12], 9);
+    assert.ok(Math.abs((tilted.medianAt(15 * 22 + 7.5, 360) ?? 0) - 0.1 * (15 * 22 + 7.5)) < 1e-9, 'a lorry alone in one row');
+    const off = new VehicleSizeModel({ ...o, perspectiveMinSamples: null });
+    teach(off, [6, 8, 10, 12]);
+    assert.equal(off.medianAt(15 * 22 + 7.5, 360), null, 'off');
+    // Through the tracker: cars in the far rows only, then a lorry twice their size near the camera
+    // for eight frames (a lorry that stays teaches its own row: that is what the row's median is for).
+    const trk = new MultiObjectTracker();
+    let cls: string | undefined;
+    for (let i = 0; i < 18; i++) {
+      const dets: Detection[] = [100, 150, 200].map((bottom, k) => ({ ...car(bottom), box: { ...car(bottom).box, x: [20 + i * 10, 600 - i * 10, 300 - i * 5][k]! } }));
+      if (i >= 10) dets.push({ box: { x: 300, y: 320 - 64 + (i - 10), w: 70, h: 64 }, cls: 'car', score: 0.8 });
+      const out = trk.process({ cameraId: 'c', seq: i, timestampMs: 1000 + i * 200, width: 640, height: 360, detections: dets });
+      cls = out.tracks.find((t) => t.box.h > 50 && t.status === 'confirmed')?.cls ?? cls;
+    }
+    assert.equal(cls, 'truck');
+  });
+
   test('a scooter boxed as a vehicle: a track much narrower than the cars at its row and taller than wide is a motorcycle; a narrow but wide-aspect car and a box cut by the frame edge are not', () => {
     const m = new VehicleSizeModel(DEFAULT_SIZE_CLASS);
     const car = (x: number, w: number): Detection => ({ box: { x, y: 150, w, h: 30 }, cls: 'car', score: 0.8 });

@@ -24,13 +24,21 @@ export interface SizeClassOptions {
   minSamples: number;
   /** Only boxes at or above this score teach the model what a car looks like. */
   learnScore: number;
+  /**
+   * A band with too few cars of its own takes the perspective line through the bands with at least
+   * this many (a flat road: a car's size in the picture grows linearly with its bottom row); null: off.
+   */
+  perspectiveMinSamples?: number | null;
 }
 
 // heavyRatio 1.4, not the 2 of a lorry's height alone: a box is the vehicle's outline from a raised
 // camera (roof and length, not height), and a lorry in spray is boxed short. On the counts dev set
 // (bench/run.ts counts) 1.7 found 3 of 8 trucks and buses (heavy totals 8 → 3 at 5 fps, 8 → 4 at
 // 10); 1.4 finds 6 of 8 at either rate and names 3 (5 fps) / 1 (10 fps) large vans trucks (8 → 9, 8 → 8).
-export const DEFAULT_SIZE_CLASS: SizeClassOptions = { heavyRatio: 1.4, narrowRatio: 0.7, bands: 24, memory: 200, minSamples: 10, learnScore: 0.3 };
+// perspectiveMinSamples 7: a camera's first seconds. A lorry crossing 1.4 s into uk-motorway-rain had
+// no row learnt under it and stayed a car at 5 fps; with the line it is a truck (7 of 8 at 5 fps; 10
+// fps, where it was found already, names one early car a truck). 3 to 5 named more cars trucks.
+export const DEFAULT_SIZE_CLASS: SizeClassOptions = { heavyRatio: 1.4, narrowRatio: 0.7, bands: 24, memory: 200, minSamples: 10, learnScore: 0.3, perspectiveMinSamples: 7 };
 
 export class VehicleSizeModel {
   private readonly heights: SizeRing;
@@ -94,7 +102,10 @@ class SizeRing {
   private readonly medians: Array<number | null>;
   private readonly touched = new Set<number>();
 
-  constructor(private readonly o: Pick<SizeClassOptions, 'bands' | 'memory' | 'minSamples'>) {
+  /** Perspective line size = slope × band + intercept, or null while too few bands know their size. */
+  private line: { slope: number; intercept: number } | null = null;
+
+  constructor(private readonly o: Pick<SizeClassOptions, 'bands' | 'memory' | 'minSamples' | 'perspectiveMinSamples'>) {
     this.rings = Array.from({ length: o.bands }, () => []);
     this.next = new Array<number>(o.bands).fill(0);
     this.medians = new Array<number | null>(o.bands).fill(null);
@@ -112,15 +123,41 @@ class SizeRing {
 
   /** Recomputes the medians of the bands added to since the last call. */
   settle(): void {
+    if (this.touched.size === 0) return;
     for (const b of this.touched) {
       const ring = this.rings[b] ?? [];
       if (ring.length >= this.o.minSamples) this.medians[b] = median(ring);
     }
     this.touched.clear();
+    const min = this.o.perspectiveMinSamples;
+    if (min != null && this.medians.some((m) => m === null)) this.line = this.perspective(min);
   }
 
   median(band: number): number | null {
-    return this.medians[band] ?? null;
+    const own = this.medians[band] ?? null;
+    if (own !== null || !this.line) return own;
+    const v = this.line.slope * band + this.line.intercept;
+    return v > 0 ? v : null;
+  }
+
+  /**
+   * Theil–Sen line through the bands' medians (those with at least `min` boxes): the median of the
+   * slopes between every two of them, so a band that has only seen one lorry does not tilt it. Needs
+   * three bands spanning a quarter of the picture; a line that does not grow towards the camera (down
+   * the picture) is no perspective.
+   */
+  private perspective(min: number): { slope: number; intercept: number } | null {
+    const pts: Array<[number, number]> = [];
+    this.rings.forEach((ring, b) => {
+      if (ring.length >= min) pts.push([b, this.medians[b] ?? (median(ring) as number)]);
+    });
+    if (pts.length < 3 || (pts[pts.length - 1]![0] - pts[0]![0]) < this.o.bands / 4) return null;
+    const slopes: number[] = [];
+    for (let i = 0; i < pts.length; i++) for (let j = i + 1; j < pts.length; j++) slopes.push((pts[j]![1] - pts[i]![1]) / (pts[j]![0] - pts[i]![0]));
+    const slope = median(slopes) as number;
+    if (!(slope > 0)) return null;
+    const intercept = median(pts.map(([b, v]) => v - slope * b)) as number;
+    return { slope, intercept };
   }
 }
 
