@@ -155,6 +155,20 @@ describe('MultiObjectTracker', () => {
     assert.equal(trk.process(frame(15, 1500, [])).tracks.length, 0);
   });
 
+  test('at 5 fps a lost track lives maxLostSeconds, not 30 frames (6 s): it does not take a passer-by 6 s later', () => {
+    // A slow walker lost at frame 5 (jakarta-scooters #31, 11.4 s), a rider's box near its prediction 5 s later.
+    const run = (maxLostSeconds: number | null) => {
+      const trk = new MultiObjectTracker({ maxLostSeconds, refind: null, maxJump: null });
+      let id = -1;
+      for (let i = 0; i < 5; i++) id = trk.process(frame(i, i * 200, [det(300, 100 + i * 6, 30, 40, 0.6)])).tracks[0]?.id ?? id;
+      for (let i = 5; i < 30; i++) trk.process(frame(i, i * 200, []));
+      const later = trk.process(frame(30, 30 * 200, [det(300, 100 + 30 * 6, 30, 40, 0.6)])).tracks;
+      return later.some((t) => t.id === id);
+    };
+    assert.equal(run(null), true, 'without it, 25 frames lost and taken back');
+    assert.equal(run(3), false);
+  });
+
   test('keeps ids of fast objects at 5 fps (box moves more than its width per frame)', () => {
     const trk = new MultiObjectTracker();
     const ids = new Set<number>();
