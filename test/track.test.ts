@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { MultiObjectTracker, assign } from '../appliance/src/track/index.js';
 import { DEFAULT_TRACKER_OPTIONS } from '../appliance/src/track/tracker.js';
 import { DEFAULT_REFIND, extendTrail, refindCost, trailVelocity } from '../appliance/src/track/refind.js';
-import { DEFAULT_SIZE_CLASS, VehicleSizeModel, heavyBySize, narrowBySize } from '../appliance/src/track/size-class.js';
+import { DEFAULT_SIZE_CLASS, RollingMedian, VehicleSizeModel, heavyBySize, median, narrowBySize } from '../appliance/src/track/size-class.js';
 import { SyntheticScene, seededRandom } from '../appliance/src/track/synthetic.js';
 import type { Box, Detection, FrameDetections, ObjectClass, Track } from '../appliance/src/core/types.js';
 
@@ -313,6 +313,31 @@ describe('heavy vehicles by size and tracks leaving the picture', () => {
     let cls: string | undefined;
     for (let i = 0; i < 10; i++) cls = plain.process({ cameraId: 'c', seq: i, timestampMs: 1000 + i * 200, width: 640, height: 360, detections: [{ box: { x: 300, y: 140, w: 70, h: 60 }, cls: 'car', score: 0.8 }] }).tracks[0]?.cls ?? cls;
     assert.equal(cls, 'car');
+  });
+
+  test('a rolling median kept sorted equals the median of the last values sorted afresh, repeats and non-finite values included', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (const capacity of [1, 2, 5, 50]) {
+      const rm = new RollingMedian(capacity);
+      const window: number[] = [];
+      assert.equal(rm.median(), null);
+      for (let i = 0; i < 400; i++) {
+        // Few distinct values, so repeats are common (a box's height in whole pixels).
+        const v = i % 37 === 0 ? Number.NaN : Math.round(rand() * 20) / 10;
+        rm.push(v);
+        if (Number.isFinite(v)) {
+          window.push(v);
+          if (window.length > capacity) window.shift();
+        }
+        assert.equal(rm.length, window.length);
+        assert.equal(rm.median(), median(window), `capacity ${capacity}, step ${i}`);
+      }
+    }
+    assert.equal(heavyBySize(new RollingMedian(50), DEFAULT_SIZE_CLASS), false, 'empty: no verdict');
+    const lorry = new RollingMedian(50);
+    for (const r of [1.2, 1.9, 2, 2.1]) lorry.push(r);
+    assert.ok(heavyBySize(lorry, DEFAULT_SIZE_CLASS));
   });
 
   test('a row no car has crossed yet takes the perspective line through the rows that have; one lorry does not tilt it', () => {

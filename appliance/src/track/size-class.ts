@@ -97,8 +97,7 @@ function cutBySide(d: Detection, frameWidth: number): boolean {
 
 /** Per band, the most recent `memory` sizes and their median once `minSamples` are in. */
 class SizeRing {
-  private readonly rings: number[][];
-  private readonly next: number[];
+  private readonly rings: RollingMedian[];
   private readonly medians: Array<number | null>;
   private readonly touched = new Set<number>();
 
@@ -106,27 +105,23 @@ class SizeRing {
   private line: { slope: number; intercept: number } | null = null;
 
   constructor(private readonly o: Pick<SizeClassOptions, 'bands' | 'memory' | 'minSamples' | 'perspectiveMinSamples'>) {
-    this.rings = Array.from({ length: o.bands }, () => []);
-    this.next = new Array<number>(o.bands).fill(0);
+    this.rings = Array.from({ length: o.bands }, () => new RollingMedian(o.memory));
     this.medians = new Array<number | null>(o.bands).fill(null);
   }
 
   add(band: number, size: number): void {
     const ring = this.rings[band];
     if (!ring) return;
-    const at = this.next[band] ?? 0;
-    if (ring.length < this.o.memory) ring.push(size);
-    else ring[at] = size;
-    this.next[band] = (at + 1) % this.o.memory;
+    ring.push(size);
     this.touched.add(band);
   }
 
-  /** Recomputes the medians of the bands added to since the last call. */
+  /** Takes the medians of the bands added to since the last call. */
   settle(): void {
     if (this.touched.size === 0) return;
     for (const b of this.touched) {
-      const ring = this.rings[b] ?? [];
-      if (ring.length >= this.o.minSamples) this.medians[b] = median(ring);
+      const ring = this.rings[b];
+      if (ring && ring.length >= this.o.minSamples) this.medians[b] = ring.median();
     }
     this.touched.clear();
     const min = this.o.perspectiveMinSamples;
@@ -149,7 +144,8 @@ class SizeRing {
   private perspective(min: number): { slope: number; intercept: number } | null {
     const pts: Array<[number, number]> = [];
     this.rings.forEach((ring, b) => {
-      if (ring.length >= min) pts.push([b, this.medians[b] ?? (median(ring) as number)]);
+      const m = ring.length >= min ? ring.median() : null;
+      if (m !== null) pts.push([b, m]);
     });
     if (pts.length < 3 || (pts[pts.length - 1]![0] - pts[0]![0]) < this.o.bands / 4) return null;
     const slopes: number[] = [];
@@ -167,10 +163,65 @@ export function median(xs: readonly number[]): number | null {
   return sorted[Math.floor(sorted.length / 2)] ?? null;
 }
 
+/**
+ * The last `capacity` values and their median (the upper one of an even count, as median()), kept
+ * sorted as values come and go: a track's size ratios are asked for their median every frame, and
+ * sorting them each time was the tracker's largest cost (a third of it at 200 objects).
+ */
+export class RollingMedian {
+  private readonly arrival: number[] = [];
+  private readonly sorted: number[] = [];
+  private oldest = 0;
+
+  constructor(private readonly capacity: number) {
+    if (!(capacity >= 1)) throw new RangeError('RollingMedian capacity must be at least 1');
+  }
+
+  get length(): number {
+    return this.sorted.length;
+  }
+
+  /** Adds a value, dropping the oldest when full; a value that is not finite is ignored. */
+  push(v: number): void {
+    if (!Number.isFinite(v)) return;
+    if (this.arrival.length < this.capacity) this.arrival.push(v);
+    else {
+      const out = this.arrival[this.oldest] as number; // oldest < capacity = arrival.length
+      this.arrival[this.oldest] = v;
+      this.oldest = (this.oldest + 1) % this.capacity;
+      this.sorted.splice(lowerBound(this.sorted, out), 1);
+    }
+    this.sorted.splice(lowerBound(this.sorted, v), 0, v);
+  }
+
+  median(): number | null {
+    return this.sorted.length ? (this.sorted[Math.floor(this.sorted.length / 2)] as number) : null;
+  }
+}
+
+/** First index of a sorted array whose value is not below v. */
+function lowerBound(sorted: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A track's ratios: the rolling window the tracker keeps, or a plain list. */
+export type Ratios = RollingMedian | readonly number[];
+
+function medianOf(r: Ratios): number | null {
+  return r instanceof RollingMedian ? r.median() : median(r);
+}
+
 /** A car track is a truck when the median of its height ratios (at least `minFrames`) passes the heavy ratio. */
-export function heavyBySize(ratios: readonly number[], o: SizeClassOptions, minFrames = 3): boolean {
+export function heavyBySize(ratios: Ratios, o: SizeClassOptions, minFrames = 3): boolean {
   if (ratios.length < minFrames) return false;
-  const m = median(ratios);
+  const m = medianOf(ratios);
   return m !== null && m > o.heavyRatio;
 }
 
@@ -179,9 +230,9 @@ export function heavyBySize(ratios: readonly number[], o: SizeClassOptions, minF
  * narrow ratio and its boxes are (median) taller than wide: a two-wheeler seen end-on is, a car from
  * any side is not (a car on a far lane of a curved road can be narrow for its row, never upright).
  */
-export function narrowBySize(ratios: readonly number[], aspects: readonly number[], o: SizeClassOptions, minFrames = 3): boolean {
+export function narrowBySize(ratios: Ratios, aspects: Ratios, o: SizeClassOptions, minFrames = 3): boolean {
   if (o.narrowRatio === null || ratios.length < minFrames) return false;
-  const m = median(ratios);
-  const a = median(aspects);
+  const m = medianOf(ratios);
+  const a = medianOf(aspects);
   return m !== null && m < o.narrowRatio && a !== null && a < 1;
 }

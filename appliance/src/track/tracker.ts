@@ -7,7 +7,7 @@ import { TWO_WHEELER_CLASSES, type Box, type Detection, type Point, type FrameDe
 import type { TrackerStage } from '../core/stages.js';
 import { assign } from './hungarian.js';
 import { DEFAULT_RIDER_SPEED, fuseRiders, riderClass, type RiderSpeedOptions } from './riders.js';
-import { DEFAULT_SIZE_CLASS, VehicleSizeModel, heavyBySize, narrowBySize, type SizeClassOptions } from './size-class.js';
+import { DEFAULT_SIZE_CLASS, RollingMedian, VehicleSizeModel, heavyBySize, narrowBySize, type SizeClassOptions } from './size-class.js';
 import { anchorOf } from '../core/box.js';
 import { DEFAULT_REFIND, coverage, extendTrail, refindCost, trailVelocity, type LostTrack, type RefindOptions, type TrailPoint } from './refind.js';
 import { DEFAULT_KALMAN_NOISE, initiate, predict, update, type BoxMeasurement, type KalmanNoise, type KalmanState } from './kalman.js';
@@ -134,11 +134,11 @@ interface TrackState {
   /** Score-weighted class votes over the track's life; the output class is the arg max. */
   votes: Map<ObjectClass, number>;
   /** Box height over the camera's usual car height at that row, per matched car box (track/size-class.ts). */
-  sizeRatios: number[];
+  sizeRatios: RollingMedian;
   /** Box width over the usual car width at that row, per matched car box not cut by a side edge. */
-  widthRatios: number[];
+  widthRatios: RollingMedian;
   /** Width over height of the same boxes. */
-  aspects: number[];
+  aspects: RollingMedian;
   /** Set once a 'person' track is seen moving at vehicle speed: it is riding this. */
   rider: ObjectClass | null;
   score: number;
@@ -377,15 +377,10 @@ export class MultiObjectTracker implements TrackerStage {
     t.votes.set(d.cls, (t.votes.get(d.cls) ?? 0) + d.score);
     const ratio = this.sizes?.ratio(d, this.frameHeight) ?? null;
     if (ratio !== null) {
-      if (t.sizeRatios.length >= MAX_SIZE_RATIOS) t.sizeRatios.shift();
       t.sizeRatios.push(ratio);
     }
     const wr = this.sizes?.widthRatio(d, this.frameWidth, this.frameHeight) ?? null;
     if (wr !== null) {
-      if (t.widthRatios.length >= MAX_SIZE_RATIOS) {
-        t.widthRatios.shift();
-        t.aspects.shift();
-      }
       t.widthRatios.push(wr);
       t.aspects.push(d.box.w / d.box.h);
     }
@@ -401,9 +396,9 @@ export class MultiObjectTracker implements TrackerStage {
       kf: initiate(boxToZ(d.box), this.opts.noise),
       status: this.opts.minHits <= 1 ? 'confirmed' : 'tentative',
       votes: new Map([[d.cls, d.score]]),
-      sizeRatios: [],
-      widthRatios: [],
-      aspects: [],
+      sizeRatios: new RollingMedian(MAX_SIZE_RATIOS),
+      widthRatios: new RollingMedian(MAX_SIZE_RATIOS),
+      aspects: new RollingMedian(MAX_SIZE_RATIOS),
       rider: null,
       score: d.score,
       age: 0,
