@@ -169,6 +169,26 @@ describe('MultiObjectTracker', () => {
     assert.equal(run(3), false);
   });
 
+  test('a second box inside a tracked road user of the same kind starts no track (campus-crosswalk 11.0 s: a cyclist and its upper body); another kind, or a box half outside, does', () => {
+    // A tracked rider (26x43) moving right; from frame 5 the detector also boxes its upper body (16x31) inside it.
+    const tracksOf = (inner: (x: number) => Detection, nestedBirth: number | null, outer: ObjectClass = 'person') => {
+      const trk = new MultiObjectTracker({ nestedBirth });
+      const ids = new Set<number>();
+      for (let i = 0; i < 12; i++) {
+        const x = 100 + 12 * i;
+        const dets = [outer === 'person' ? det(x, 178, 26, 43, 0.6, 'person') : det(x - 10, 170, 60, 60, 0.6, outer), ...(i >= 5 ? [inner(x)] : [])];
+        for (const t of trk.process(frame(i, i * 200, dets)).tracks) if (t.status === 'confirmed') ids.add(t.id);
+      }
+      return ids.size;
+    };
+    const upperBody = (x: number) => det(x + 1, 178, 16, 31, 0.3, 'person');
+    assert.equal(tracksOf(upperBody, 0.9), 1);
+    assert.equal(tracksOf(upperBody, null), 2, 'without it, a second track (and a second count)');
+    assert.equal(tracksOf((x) => det(x + 2, 190, 20, 30, 0.3, 'motorcycle'), 0.9, 'car'), 2, 'a scooter in front of a car is boxed inside it: another kind');
+    assert.equal(tracksOf((x) => det(x + 2, 190, 20, 30, 0.3, 'car'), 0.9, 'car'), 1, 'a car inside a car');
+    assert.equal(tracksOf((x) => det(x + 14, 178, 26, 31, 0.3, 'person'), 0.9), 2, 'half outside: a person beside it');
+  });
+
   test('keeps ids of fast objects at 5 fps (box moves more than its width per frame)', () => {
     const trk = new MultiObjectTracker();
     const ids = new Set<number>();
