@@ -172,7 +172,7 @@ describe('MultiObjectTracker', () => {
   test('a second box inside a tracked road user of the same kind starts no track (campus-crosswalk 11.0 s: a cyclist and its upper body); another kind, or a box half outside, does', () => {
     // A tracked rider (26x43) moving right; from frame 5 the detector also boxes its upper body (16x31) inside it.
     const tracksOf = (inner: (x: number) => Detection, nestedBirth: number | null, outer: ObjectClass = 'person') => {
-      const trk = new MultiObjectTracker({ nestedBirth });
+      const trk = new MultiObjectTracker({ nestedBirth, nestedTrack: null });
       const ids = new Set<number>();
       for (let i = 0; i < 12; i++) {
         const x = 100 + 12 * i;
@@ -187,6 +187,29 @@ describe('MultiObjectTracker', () => {
     assert.equal(tracksOf((x) => det(x + 2, 190, 20, 30, 0.3, 'motorcycle'), 0.9, 'car'), 2, 'a scooter in front of a car is boxed inside it: another kind');
     assert.equal(tracksOf((x) => det(x + 2, 190, 20, 30, 0.3, 'car'), 0.9, 'car'), 1, 'a car inside a car');
     assert.equal(tracksOf((x) => det(x + 14, 178, 26, 31, 0.3, 'person'), 0.9), 2, 'half outside: a person beside it');
+  });
+
+  test("a younger track whose box stays inside a longer-seen track's box of the same kind is a part of it and ends (cdnet-highway 8.4 s: a box truck's cab); another kind, or an older one, stays", () => {
+    // A box truck (confirmed from frame 0) and its cab, first boxed at frame 2 sticking out of the
+    // truck's top (the top edge), then inside it; both move down the picture together.
+    const run = (nestedTrack: number | null, cabCls: ObjectClass = 'car', cabFirst = false, cabStill = false) => {
+      const trk = new MultiObjectTracker({ nestedTrack });
+      const alive: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        const y = 20 + 8 * i;
+        const truck = det(200, y, 120, 90, 0.8);
+        const cab = cabStill ? det(220, 70, 80, 50, 0.5, cabCls) : det(220, i < 5 ? y - 12 : y + 4, 80, 50, 0.5, cabCls);
+        const dets = cabFirst ? [cab, ...(i >= 2 ? [truck] : [])] : [truck, ...(i >= 2 ? [cab] : [])];
+        const out = trk.process(frame(i, i * 200, dets));
+        alive.push(out.tracks.filter((t) => t.status === 'confirmed').length);
+      }
+      return alive.at(-1);
+    };
+    assert.equal(run(2), 1, 'the cab ends once inside the truck for two frames (and is not born again: nestedBirth)');
+    assert.equal(run(null), 2, 'without it, two vehicles');
+    assert.equal(run(2, 'person'), 2, 'a person in front of a lorry is not a part of it');
+    assert.equal(run(2, 'car', true), 2, 'a big box around a car seen longer (two vehicles boxed as one) does not end the car');
+    assert.equal(run(2, 'car', false, true), 2, 'a vehicle standing still that the truck passes over in the picture is not a part of it');
   });
 
   test('keeps ids of fast objects at 5 fps (box moves more than its width per frame)', () => {
