@@ -139,6 +139,25 @@ describe('CountingLine', () => {
     assert.equal(run((y) => [box(1, 300, y, 20, 40, 'motorcycle'), box(2, 318, y, 20, 40, 'motorcycle')]), 2);
   });
 
+  test('a track seen again across the line after a gap counts once it goes on across, not when it goes back (a lost track that took another vehicle\'s box)', () => {
+    // uk-motorway-rain 1.5 s at 5 fps: a track lost above the line for 1.8 s took the box of a vehicle
+    // below it, going up the picture: a backward "crossing" made by the jump alone.
+    const run = (after: number[]) => {
+      const a = new CameraAnalytics({ camera: camera([hLine(0.5)]), binSeconds: [60], calibration: null });
+      const ys = [0.4, 0.41, 0.42, 0.43];
+      let i = 0;
+      for (const y of ys) a.process(ft(i++, [track(1, 0.5, y, 'car', 0.1)]));
+      for (let k = 0; k < 18; k++) a.process(ft(i++, [{ ...track(1, 0.5, 0.43 + 0.001 * k, 'car', 0.01), status: 'lost' }]));
+      for (const y of after) a.process(ft(i++, [track(1, 0.5, y, 'car', after.length > 1 ? (after[1]! - after[0]!) * 10 : 0)]));
+      a.process(ft(i++, []));
+      a.close(T0 + i * 100);
+      return a.liveSummary().lines[0]!;
+    };
+    assert.deepEqual(run([0.58, 0.56, 0.54, 0.52]), { lineId: 'l1', forward: 0, backward: 0 }, 'seen again below the line, then going up: not a crossing');
+    assert.deepEqual(run([0.58, 0.6, 0.62, 0.64]), { lineId: 'l1', forward: 0, backward: 1 }, 'going on down: a vehicle lost in spray that crossed');
+    assert.deepEqual(run([0.58]), { lineId: 'l1', forward: 0, backward: 1 }, 'the track ends at once, not gone back: counted');
+  });
+
   test('a line near the bottom edge counts vehicles that leave the frame right after it', () => {
     // Line at 0.985: the anchor can only get 0.015 past it before leaving the frame.
     const ys = [...ramp(0.8, 1.0, 25)];

@@ -28,6 +28,8 @@ const RIDER_WITHIN_REL = 0.05;
 const FRAME_WITHIN_MS = 300;
 /** ...its box no wider than this many of the rider's (a car beside a rider is far wider). */
 const FRAME_MAX_WIDTH_RATIO = 2.5;
+/** A side change between two sightings further apart than this waits for the track to go on across. */
+const AFTER_GAP_MS = 1000;
 /** A vehicle back over a line it was counted on sooner than this did not turn round (jitterBack). */
 const TURN_AROUND_MS = 3000;
 /** Two tracks crossing the same way within this of each other... */
@@ -44,6 +46,8 @@ interface LineTrackState {
   lastCrossT: number | null;
   /** When it changed side, interpolated between the two observations; null when it came in across. */
   lastCrossMs: number | null;
+  /** Time between the two observations it changed side between (0: seen on the line). */
+  crossGapMs: number;
   counted: Set<Direction>;
   /** Frame time of its last counted crossing. */
   countedMs: number | null;
@@ -53,6 +57,13 @@ interface LineTrackState {
   bornInBand: { d: number; t: number; tMs: number } | null;
   /** The pending crossing is its first way out of the band since birth: the side it came from is a guess. */
   pendingFromBirth: boolean;
+  /**
+   * The pending crossing spans a gap in which the track was not seen: where (signed distance from the
+   * line) it was seen again. It counts once the track has gone on across from there.
+   */
+  pendingAfterGap: number | null;
+  /** Its last view while such a crossing waits: counted with it if the track ends still across. */
+  lastView: { tv: TrackView; tMs: number } | null;
 }
 
 export interface LineCrossing {
@@ -143,7 +154,7 @@ export class CountingLine {
     const p = tv.anchorRel;
     let st = this.tracks.get(tv.id);
     if (!st) {
-      st = { side: 0, prev: null, prevMs: null, lastCrossT: null, lastCrossMs: null, counted: new Set(), countedMs: null, pending: null, bornInBand: null, pendingFromBirth: false };
+      st = { side: 0, prev: null, prevMs: null, lastCrossT: null, lastCrossMs: null, crossGapMs: 0, counted: new Set(), countedMs: null, pending: null, bornInBand: null, pendingFromBirth: false, pendingAfterGap: null, lastView: null };
       this.tracks.set(tv.id, st);
     }
     const rel = sub(p, this.a);
@@ -157,6 +168,7 @@ export class CountingLine {
         const q = { x: st.prev.x + f * (p.x - st.prev.x), y: st.prev.y + f * (p.y - st.prev.y) };
         st.lastCrossT = dot(sub(q, this.a), this.u) / this.len;
         st.lastCrossMs = st.prevMs === null ? tMs : st.prevMs + f * (tMs - st.prevMs);
+        st.crossGapMs = st.prevMs === null ? 0 : tMs - st.prevMs;
       }
     }
     st.prev = { x: p.x, y: p.y };
@@ -165,11 +177,12 @@ export class CountingLine {
       // On the line itself: this is where and when it crosses, if it goes on.
       st.lastCrossT = t;
       st.lastCrossMs = tMs;
+      st.crossGapMs = 0;
       return null;
     }
     const raw: -1 | 1 = d > 0 ? 1 : -1;
     const foot = this.pointAt(t);
-    if (Math.abs(d) < this.threshold(foot, raw)) return this.settlePending(st, tv, tMs, traffic, travelled);
+    if (Math.abs(d) < this.threshold(foot, raw)) return this.settlePending(st, tv, tMs, traffic, travelled, d);
 
     if (st.side === 0) {
       // First sure sighting. An object that just came into the frame on the line's other side and is
@@ -201,7 +214,7 @@ export class CountingLine {
         return null;
       }
     }
-    if (raw === st.side) return this.settlePending(st, tv, tMs, traffic, travelled);
+    if (raw === st.side) return this.settlePending(st, tv, tMs, traffic, travelled, d);
     st.side = raw;
     const direction: Direction = raw > 0 ? 'forward' : 'backward';
     // Back over the line before it had travelled: the pending crossing was jitter. For a track first
@@ -221,7 +234,8 @@ export class CountingLine {
     if (this.classes && !this.classes.has(tv.cls)) return null;
     if (this.jitterBack(st, tv, tMs)) return null;
     st.pending = direction;
-    return this.settlePending(st, tv, tMs, traffic, travelled);
+    st.pendingAfterGap = st.crossGapMs > AFTER_GAP_MS ? d : null;
+    return this.settlePending(st, tv, tMs, traffic, travelled, d);
   }
 
   /**
@@ -286,9 +300,31 @@ export class CountingLine {
    * Counts the pending crossing once the track has shown it is traffic; one first seen on the line,
    * once it has travelled (a confident box that swells backwards on its first frames is not a crossing).
    */
-  private settlePending(st: LineTrackState, tv: TrackView, tMs: number, traffic: boolean, travelled: boolean): LineCrossing | null {
+  private settlePending(st: LineTrackState, tv: TrackView, tMs: number, traffic: boolean, travelled: boolean, d: number): LineCrossing | null {
     if (st.pending === null || !(st.pendingFromBirth ? travelled : traffic)) return null;
+    if (st.pendingAfterGap !== null) {
+      // Seen again across the line after a gap: a vehicle that goes on across was crossing; one that
+      // goes back is another vehicle whose box the lost track took (its "crossing" is the jump).
+      const on = (d - st.pendingAfterGap) * (st.pending === 'forward' ? 1 : -1);
+      if (on <= -this.minTravel) {
+        st.pending = null;
+        st.pendingAfterGap = null;
+        return null;
+      }
+      if (on < this.minTravel) {
+        st.lastView = { tv, tMs };
+        return null;
+      }
+      st.pendingAfterGap = null;
+      st.lastView = null;
+    }
+    return this.countPending(st, tv, tMs);
+  }
+
+  /** The pending crossing counts (settlePending's checks passed, or the track ended still across). */
+  private countPending(st: LineTrackState, tv: TrackView, tMs: number): LineCrossing | null {
     const direction = st.pending;
+    if (direction === null) return null;
     st.pending = null;
     st.pendingFromBirth = false;
     if (st.counted.has(direction)) return null;
@@ -461,10 +497,15 @@ export class CountingLine {
     };
   }
 
-  endTrack(id: number): void {
+  /** The track ended: a crossing still waiting after a gap, not gone back, counts (returned). */
+  endTrack(id: number): LineCrossing | null {
+    const st = this.tracks.get(id);
+    const last = st && st.pendingAfterGap !== null ? st.lastView : null;
+    const crossing = st && last ? this.countPending(st, last.tv, last.tMs) : null;
     this.tracks.delete(id);
     this.pendingSpeed.delete(id);
     this.settle(id);
+    return crossing;
   }
 
   totalsSinceStart(): { forward: number; backward: number } {

@@ -303,7 +303,10 @@ export class CameraAnalytics implements AnalyticsStage {
     for (const id of ids) {
       for (const zc of this.zoneCounters) zc.endTrack(id);
       this.movements.endTrack(id);
-      for (const l of this.lines) l.endTrack(id);
+      for (const l of this.lines) {
+        const crossing = l.endTrack(id);
+        if (crossing) this.lanes.onCrossing({ ...crossing, anchor: crossing.at });
+      }
       this.motion.forget(id);
       this.lastMotion.delete(id);
       this.evidence.forget(id);
