@@ -341,7 +341,7 @@ function classAmongCars(other: (i: number) => Detection, which: (t: Track) => bo
 
 describe('heavy vehicles by size and tracks leaving the picture', () => {
   test('a car box 2x taller than the usual car at its row makes a truck track; a 1.2x one stays a car; nothing before the row is learnt', () => {
-    const m = new VehicleSizeModel({ heavyRatio: 1.7, narrowRatio: 0.7, bands: 10, memory: 50, minSamples: 5, learnScore: 0.3 });
+    const m = new VehicleSizeModel({ heavyRatio: 1.7, narrowRatio: 0.7, bands: 10, memory: 50, minSamples: 5, learnScore: 0.3, perspectiveMinSamples: null });
     const car = (h: number): Detection => ({ box: { x: 10, y: 200 - h, w: h * 1.2, h }, cls: 'car', score: 0.8 });
     assert.equal(m.ratio(car(40), 360), null, 'no cars seen at that row yet');
     for (let i = 0; i < 6; i++) m.learn([car(38 + i)], 360);

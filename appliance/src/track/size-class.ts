@@ -28,7 +28,7 @@ export interface SizeClassOptions {
    * A band with too few cars of its own takes the perspective line through the bands with at least
    * this many (a flat road: a car's size in the picture grows linearly with its bottom row); null: off.
    */
-  perspectiveMinSamples?: number | null;
+  perspectiveMinSamples: number | null;
 }
 
 // heavyRatio 1.4, not the 2 of a lorry's height alone: a box is the vehicle's outline from a raised
@@ -125,7 +125,7 @@ class SizeRing {
     }
     this.touched.clear();
     const min = this.o.perspectiveMinSamples;
-    if (min != null && this.medians.some((m) => m === null)) this.line = this.perspective(min);
+    if (min !== null && this.medians.some((m) => m === null)) this.line = this.perspective(min);
   }
 
   median(band: number): number | null {

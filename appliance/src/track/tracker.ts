@@ -35,7 +35,7 @@ export interface TrackerOptions {
   /** A track unmatched this many frames in a row is removed. */
   maxLostFrames: number;
   /** ...and no longer than this since its last box (s): at a low frame rate 30 frames is long; null: frames only. */
-  maxLostSeconds?: number | null;
+  maxLostSeconds: number | null;
   /**
    * A box lying at least this share inside the box of a confirmed track of the same kind (person,
    * two-wheeler, four-wheeler) matched in the same frame starts no track: it is a second box on that
@@ -280,7 +280,7 @@ export class MultiObjectTracker implements TrackerStage {
     remainingHigh = s3.unmatchedDets;
 
     this.sizes?.learn(valid, fd.height, fd.width);
-    const absorbed = o.nestedTrack != null ? this.partsOfOthers(links, o.nestedTrack) : new Set<TrackState>();
+    const absorbed = o.nestedTrack !== null ? this.partsOfOthers(links, o.nestedTrack) : new Set<TrackState>();
 
     // Unmatched tracks: tentative ones die at once, confirmed ones become lost, lost ones age out.
     const kept: TrackState[] = [];
@@ -292,7 +292,7 @@ export class MultiObjectTracker implements TrackerStage {
         // Just lost: how its last box sat among the boxes the other tracks took in that frame.
         if (t.missed === 1 && o.refind) t.lastCovered = this.coveredInLastFrame(t.id);
         t.status = 'lost';
-        if (t.missed > o.maxLostFrames || (o.maxLostSeconds != null && fd.timestampMs - t.lastSeenMs > o.maxLostSeconds * 1000)) continue;
+        if (t.missed > o.maxLostFrames || (o.maxLostSeconds !== null && fd.timestampMs - t.lastSeenMs > o.maxLostSeconds * 1000)) continue;
         // A lost track predicted out of the picture has left it: kept, it would only steal the
         // detections of the next vehicle coming in at that edge.
         if (o.dropLeftFrame && leftFrame(stateBox(t.kf), fd.width, fd.height)) continue;
@@ -340,7 +340,7 @@ export class MultiObjectTracker implements TrackerStage {
     for (let i = 0; i < ts.length; i++) {
       const t = ts[i] as TrackState; // i < ts.length, and bs, ks have the same length
       const a = bs[i] as Box;
-      const need = 0.9 * a.w * a.h;
+      const need = PART_INSIDE * a.w * a.h;
       let inside = false;
       for (let j = 0; j < ts.length && !inside; j++) {
         const b = bs[j] as Box;
@@ -506,6 +506,9 @@ export class MultiObjectTracker implements TrackerStage {
 const LOST_CLASS_GATE_FRAMES = 3;
 
 type Kind = 'person' | 'four-wheeler' | 'two-wheeler';
+
+/** Share of a track's box inside another's that makes it a part of that road user (nestedTrack). */
+const PART_INSIDE = 0.9;
 
 /**
  * A part moves with its whole: `outer` under way (a fifth of its height a second or more) and
