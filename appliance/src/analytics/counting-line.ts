@@ -59,11 +59,10 @@ interface LineTrackState {
   pendingFromBirth: boolean;
   /**
    * The pending crossing spans a gap in which the track was not seen: where (signed distance from the
-   * line) it was seen again. It counts once the track has gone on across from there.
+   * line) it was seen again, and its last view since. It counts once the track has gone on across from
+   * there, or with that view if the track ends still across.
    */
-  pendingAfterGap: number | null;
-  /** Its last view while such a crossing waits: counted with it if the track ends still across. */
-  lastView: { tv: TrackView; tMs: number } | null;
+  afterGap: { seenAgainAt: number; lastView: { tv: TrackView; tMs: number } | null } | null;
 }
 
 export interface LineCrossing {
@@ -154,7 +153,7 @@ export class CountingLine {
     const p = tv.anchorRel;
     let st = this.tracks.get(tv.id);
     if (!st) {
-      st = { side: 0, prev: null, prevMs: null, lastCrossT: null, lastCrossMs: null, crossGapMs: 0, counted: new Set(), countedMs: null, pending: null, bornInBand: null, pendingFromBirth: false, pendingAfterGap: null, lastView: null };
+      st = { side: 0, prev: null, prevMs: null, lastCrossT: null, lastCrossMs: null, crossGapMs: 0, counted: new Set(), countedMs: null, pending: null, bornInBand: null, pendingFromBirth: false, afterGap: null };
       this.tracks.set(tv.id, st);
     }
     const rel = sub(p, this.a);
@@ -234,7 +233,7 @@ export class CountingLine {
     if (this.classes && !this.classes.has(tv.cls)) return null;
     if (this.jitterBack(st, tv, tMs)) return null;
     st.pending = direction;
-    st.pendingAfterGap = st.crossGapMs > AFTER_GAP_MS ? d : null;
+    st.afterGap = st.crossGapMs > AFTER_GAP_MS ? { seenAgainAt: d, lastView: null } : null;
     return this.settlePending(st, tv, tMs, traffic, travelled, d);
   }
 
@@ -302,21 +301,20 @@ export class CountingLine {
    */
   private settlePending(st: LineTrackState, tv: TrackView, tMs: number, traffic: boolean, travelled: boolean, d: number): LineCrossing | null {
     if (st.pending === null || !(st.pendingFromBirth ? travelled : traffic)) return null;
-    if (st.pendingAfterGap !== null) {
+    if (st.afterGap !== null) {
       // Seen again across the line after a gap: a vehicle that goes on across was crossing; one that
       // goes back is another vehicle whose box the lost track took (its "crossing" is the jump).
-      const on = (d - st.pendingAfterGap) * (st.pending === 'forward' ? 1 : -1);
+      const on = (d - st.afterGap.seenAgainAt) * (st.pending === 'forward' ? 1 : -1);
       if (on <= -this.minTravel) {
         st.pending = null;
-        st.pendingAfterGap = null;
+        st.afterGap = null;
         return null;
       }
       if (on < this.minTravel) {
-        st.lastView = { tv, tMs };
+        st.afterGap.lastView = { tv, tMs };
         return null;
       }
-      st.pendingAfterGap = null;
-      st.lastView = null;
+      st.afterGap = null;
     }
     return this.countPending(st, tv, tMs);
   }
@@ -500,7 +498,7 @@ export class CountingLine {
   /** The track ended: a crossing still waiting after a gap, not gone back, counts (returned). */
   endTrack(id: number): LineCrossing | null {
     const st = this.tracks.get(id);
-    const last = st && st.pendingAfterGap !== null ? st.lastView : null;
+    const last = st?.afterGap?.lastView ?? null;
     const crossing = st && last ? this.countPending(st, last.tv, last.tMs) : null;
     this.tracks.delete(id);
     this.pendingSpeed.delete(id);

@@ -174,8 +174,7 @@ export class CameraAnalytics implements AnalyticsStage {
       if (tv.status !== 'confirmed') continue;
       for (const line of this.lines) {
         const crossing = line.observe(tv, tMs, this.evidence.isTraffic(tv.id), this.evidence.travelled(tv.id));
-        // The lane is where on the line it crossed (at 5 fps the anchor can be a lane's width further on).
-        if (crossing) this.lanes.onCrossing({ ...crossing, anchor: crossing.at });
+        if (crossing) this.toLanes(crossing);
       }
       this.movements.updateClass(tv.id, tv.cls);
       this.lanes.reclassify(tv.id, tv.cls);
@@ -298,6 +297,11 @@ export class CameraAnalytics implements AnalyticsStage {
     );
   }
 
+  /** A line's crossing to the lanes: its lane is where on the line it crossed (at 5 fps the anchor can be a lane's width further on). */
+  private toLanes(crossing: LineCrossing): void {
+    this.lanes.onCrossing({ ...crossing, anchor: crossing.at });
+  }
+
   private endTracks(ids: number[]): void {
     if (ids.length === 0) return;
     for (const id of ids) {
@@ -305,7 +309,7 @@ export class CameraAnalytics implements AnalyticsStage {
       this.movements.endTrack(id);
       for (const l of this.lines) {
         const crossing = l.endTrack(id);
-        if (crossing) this.lanes.onCrossing({ ...crossing, anchor: crossing.at });
+        if (crossing) this.toLanes(crossing);
       }
       this.motion.forget(id);
       this.lastMotion.delete(id);
