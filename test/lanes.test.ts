@@ -298,6 +298,39 @@ describe('lane data on a synthetic scene with exact trajectories', () => {
     assert.ok(crossings.length > 0);
     for (const c of crossings) assert.equal(c.laneId, VEHICLES.find((v) => v.id === c.trackId)?.lane === 'l1' ? 'left' : 'right', `track ${c.trackId}`);
   });
+  test("a divider lane agrees with its line: a crossing the line takes back (a bicycle's frame boxed as a car under its rider) leaves the lane, and a walker is no vehicle", () => {
+    const line = { id: 'x', from: { x: 0, y: 0.5 }, to: { x: 1, y: 0.5 }, direction: { x: 0, y: 1 }, minTravel: 0.02 };
+    const lanes: LaneConfig[] = [{ id: 'div', divider: { lineId: 'x', from: 0.2, to: 0.8 }, direction: { x: 0, y: 1 } }];
+    const an = new CameraAnalytics({ camera: camera(lanes, { lines: [line] }), binSeconds: [60], calibration: null });
+    // The boxes recorded at campus-crosswalk 11.2 s (640x360, scaled to this frame): the bicycle
+    // itself boxed 'car', its rider's track named bicycle, both moving down over the line. Then, 2 s
+    // later, a walker crossing the line in the same lane, and a car 1 s after.
+    const sx = W / 640;
+    const sy = H / 360;
+    const at = (id: number, cls: ObjectClass, cx: number, bottom: number, w: number, h: number): Track => ({
+      id, cls, box: { x: cx - w / 2, y: bottom - h, w, h }, score: 0.6, status: 'confirmed', velocity: { x: 0, y: 0.2 * H }, age: 1, hits: 1, firstSeenMs: T0,
+    });
+    const events: DomainEvent[] = [];
+    const lineCounts: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const y = 0.3 * H + i * 0.02 * H;
+      const tracks: Track[] = [];
+      if (i < 24) tracks.push(at(1, 'car', 340 * sx, y, 45 * sx, 32 * sy), at(2, 'bicycle', 345 * sx, y - 5 * sy, 20 * sx, 37 * sy));
+      if (i >= 26 && i < 50) tracks.push(at(3, 'person', 600, 0.3 * H + (i - 26) * 0.02 * H, 30, 90));
+      if (i >= 36) tracks.push(at(4, 'car', 400, 0.3 * H + (i - 36) * 0.02 * H, 120, 90));
+      events.push(...an.process({ cameraId: 'syn', seq: i, timestampMs: T0 + i * 100, width: W, height: H, tracks }));
+    }
+    events.push(...an.close(T0 + 6000));
+    for (const e of events) if (e.type === 'count.interval') for (const c of (e.data as { counts: Array<{ cls: string; count: number }> }).counts) if (c.count) lineCounts.push(`${c.cls} ${c.count}`);
+    assert.deepEqual(lineCounts.sort(), ['bicycle 1', 'car 1', 'person 1'], "the line's own counts");
+    const [d] = laneEvents(events);
+    assert.ok(d);
+    assert.deepEqual(d.counts.filter((c) => c.count > 0), [{ cls: 'bicycle', count: 1 }, { cls: 'car', count: 1 }]);
+    assert.equal(d.volume, 2, 'bicycle and car: not the frame taken back, not the walker');
+    // Where each bottom edge reaches the line (y 0.5): the rider's box at frame (200 + 5 sy) / 20, the car's at 36 + 10.
+    const riderCrossMs = ((200 + 5 * sy) / 20) * 100;
+    assert.equal(d.meanHeadwayS, Math.round(4600 - riderCrossMs) / 1000, 'the car follows the bicycle, not the walker (1 s) or the frame (3.6 s)');
+  });
 });
 
 describe('lane config', () => {

@@ -109,6 +109,8 @@ export class CountingLine {
    */
   private readonly unsettled = new Map<number, LineCrossing[]>();
   private settled: LineCrossing[] = [];
+  /** Crossings taken back since the last call of takeWithdrawn (the lanes drop them too). */
+  private withdrawn: LineCrossing[] = [];
   /** Two-wheeler crossings settled in the last seconds: a person crossing with one is its rider. */
   private recentTwoWheelers: LineCrossing[] = [];
   private streamStartMs: number | null = null;
@@ -417,6 +419,7 @@ export class CountingLine {
   private unrecord(c: LineCrossing): void {
     this.totals[c.direction]--;
     this.addCount(c.direction, c.cls, -1);
+    this.withdrawn.push(c);
   }
 
   /** Adds `by` to a direction × class count of every open interval. */
@@ -429,6 +432,13 @@ export class CountingLine {
   takeSettled(): LineCrossing[] {
     const out = this.settled;
     this.settled = [];
+    return out;
+  }
+
+  /** Crossings taken back since the last call (a rider's second track, a bicycle's frame boxed as a car). */
+  takeWithdrawn(): LineCrossing[] {
+    const out = this.withdrawn;
+    this.withdrawn = [];
     return out;
   }
 

@@ -302,6 +302,14 @@ export class CameraAnalytics implements AnalyticsStage {
     this.lanes.onCrossing({ ...crossing, anchor: crossing.at });
   }
 
+  /**
+   * Crossings the line took back when they settled leave the divider lanes too, so a lane's volume
+   * agrees with its line's count (unless the lane's interval was emitted in between).
+   */
+  private withdrawFromLanes(line: CountingLine): void {
+    for (const c of line.takeWithdrawn()) this.lanes.withdraw(c);
+  }
+
   private endTracks(ids: number[]): void {
     if (ids.length === 0) return;
     for (const id of ids) {
@@ -310,6 +318,7 @@ export class CameraAnalytics implements AnalyticsStage {
       for (const l of this.lines) {
         const crossing = l.endTrack(id);
         if (crossing) this.toLanes(crossing);
+        this.withdrawFromLanes(l);
       }
       this.motion.forget(id);
       this.lastMotion.delete(id);
@@ -329,7 +338,10 @@ export class CameraAnalytics implements AnalyticsStage {
   private closeBins(bins: Bin[]): DomainEvent[] {
     const events: DomainEvent[] = [];
     for (const bin of bins.sort((a, b) => a.endMs - b.endMs || a.binSeconds - b.binSeconds)) {
-      for (const l of this.lines) events.push(l.closeBin(this.cameraId, bin));
+      for (const l of this.lines) {
+        events.push(l.closeBin(this.cameraId, bin));
+        this.withdrawFromLanes(l);
+      }
       for (const z of this.zoneCounters) events.push(z.closeBin(this.cameraId, bin));
       if (this.movements && this.zones.some((z) => z.kind === 'area')) events.push(this.movements.closeBin(this.cameraId, bin));
       if (this.calibration) events.push(this.speeds.closeBin(this.cameraId, bin));

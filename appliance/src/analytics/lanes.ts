@@ -127,6 +127,8 @@ export class LaneRuntime {
   private records: LaneRecord[] = [];
   /** Front of the last vehicle to reach the loop, and when it left (null while on it). */
   last: Vehicle | null = null;
+  /** A divider lane: when the last vehicle in an emitted interval crossed. */
+  private lastCrossingMs: number | null = null;
   private queueMaxM: number | null = null;
   private loopLenCache: { key: unknown; m: number | null } | null = null;
 
@@ -170,9 +172,27 @@ export class LaneRuntime {
     this.records.push(r);
   }
 
+  removeRecord(trackId: number, tOff: number): void {
+    const i = this.records.findIndex((r) => r.trackId === trackId && r.tOff === tOff);
+    if (i >= 0) this.records.splice(i, 1);
+  }
+
   /** A track's class vote changed: its vehicles not yet in an emitted interval take the new class. */
   reclassify(trackId: number, cls: ObjectClass): void {
     for (const r of this.records) if (r.trackId === trackId) r.cls = cls;
+  }
+
+  /**
+   * A divider lane's headways, from the crossings the interval keeps: one the line took back (a
+   * rider's second track) or a walker's is not the vehicle in front.
+   */
+  private dividerHeadways(recs: LaneRecord[]): void {
+    let prev = this.lastCrossingMs;
+    for (const r of [...recs].sort((a, b) => a.tOff - b.tOff)) {
+      r.headwayS = prev !== null && r.tOff >= prev ? (r.tOff - prev) / 1000 : null;
+      prev = r.tOff;
+    }
+    this.lastCrossingMs = prev;
   }
 
   observeQueue(lengthM: number): void {
@@ -182,8 +202,10 @@ export class LaneRuntime {
   /** The interval's numbers; what it used is dropped (a vehicle still on the loop stays open). */
   close(cameraId: string, bin: Bin, nowMs: number, settings: LaneSettings, calibrated: boolean): DomainEvent<LaneIntervalData> {
     const { startMs: s, endMs: e } = bin;
-    const recs = this.records.filter((r) => r.tOff < e);
+    // Vehicles only: a loop sees only vehicles, but a divider lane holds every crossing of its line.
+    const recs = this.records.filter((r) => r.tOff < e && VEHICLE_CLASSES.includes(r.cls));
     this.records = this.records.filter((r) => r.tOff >= e);
+    if (this.divider && !this.loop) this.dividerHeadways(recs);
     const openNow: Array<[number, number]> = [...this.openSince.values()].map((a) => [a, Math.min(e, Math.max(a, nowMs))]);
     const occupied = coveredTime([...this.intervals, ...openNow], s, e);
     this.intervals = this.intervals.filter(([, b]) => b > e);
@@ -276,26 +298,20 @@ export class LaneAnalytics {
     return events;
   }
 
-  /** A divider lane without a loop counts the line's crossings between its dividers. */
+  /**
+   * A divider lane without a loop counts the line's crossings between its dividers. Every class is
+   * held (a walker's track may turn out to be a rider's); the interval counts the vehicles among them.
+   */
   onCrossing(c: LaneLineCrossing): void {
     for (const lane of this.lanes) {
       if (lane.loop || lane.divider?.lineId !== c.lineId || !lane.contains(c.anchor)) continue;
-      const prev = lane.last;
-      const v: Vehicle = {
-        trackId: c.trackId,
-        cls: c.cls,
-        tOn: c.tMs,
-        tOff: c.tMs,
-        headwayS: prev ? (c.tMs - prev.tOn) / 1000 : null,
-        gapS: null,
-        speeds: c.speedKmh === null ? [] : [c.speedKmh],
-        leadIn: null,
-        leadOut: null,
-        seenArriving: true,
-      };
-      lane.last = v;
-      lane.addRecord({ trackId: c.trackId, tOff: c.tMs, cls: c.cls, speedKmh: c.speedKmh, lengthM: null, headwayS: v.headwayS, gapS: null });
+      lane.addRecord({ trackId: c.trackId, tOff: c.tMs, cls: c.cls, speedKmh: c.speedKmh, lengthM: null, headwayS: null, gapS: null });
     }
+  }
+
+  /** The line took a crossing back: it leaves the divider lanes on that line, if its interval is still open. */
+  withdraw(c: Pick<LaneLineCrossing, 'lineId' | 'trackId' | 'tMs'>): void {
+    for (const lane of this.lanes) if (!lane.loop && lane.divider?.lineId === c.lineId) lane.removeRecord(c.trackId, c.tMs);
   }
 
   /** The tracker dropped these tracks: a vehicle still over a loop leaves it where it was last seen. */
