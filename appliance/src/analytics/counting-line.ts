@@ -10,6 +10,9 @@
 // first saw it (analytics/evidence.ts). A faint static box on the background (a tree's shadow at
 // cdnet-highway) whose height flickers swings its bottom edge back and forth over a line without
 // going anywhere; a vehicle that crosses before it has moved that far is counted when it has.
+// A vehicle lost just before the line (spray, a lorry in front) whose predicted box goes on across
+// within a second counts when its track ends without being seen again, unless another track counted
+// it there (observeLost).
 import type { CountingLineConfig } from '../config/schema.js';
 import { OBJECT_CLASSES, TWO_WHEELER_CLASSES, type Box, type DomainEvent, type ObjectClass, type Point } from '../core/types.js';
 import type { CountIntervalData } from '../core/event-data.js';
@@ -36,6 +39,12 @@ const TURN_AROUND_MS = 3000;
 const SAME_VEHICLE_MS = 200;
 /** ...whose boxes cover this much of the same stretch of the line (of the shorter) are one vehicle. */
 const SAME_VEHICLE_COVER = 0.7;
+/** A lost vehicle's predicted anchor going over the line this soon after its last box counts if it is never seen again... */
+const COAST_ACROSS_MS = 1000;
+/** ...while the predicted box is within this factor of its last seen height (a runaway size is no longer the vehicle)... */
+const COAST_SIZE_RATIO = 0.6;
+/** ...and no other track crossed the same way, over the same stretch of the line, within this of it (the vehicle found again). */
+const COAST_SAME_MS = 1500;
 
 interface LineTrackState {
   /** Side the anchor was last seen beyond the hysteresis band: +1 forward side, −1 backward side, 0 unknown. */
@@ -63,6 +72,14 @@ interface LineTrackState {
    * there, or with that view if the track ends still across.
    */
   afterGap: { seenAgainAt: number; lastView: { tv: TrackView; tMs: number } | null } | null;
+  /** Its box height (relative) at `prev`. */
+  prevH: number;
+  /**
+   * Lost, its predicted anchor went over the line within COAST_ACROSS_MS of its last box: the
+   * crossing, when and where the path met the line, and that view. It counts if the track ends
+   * without being seen again; seen again, the sightings decide as usual.
+   */
+  coasted: { direction: Direction; tMs: number; t: number; tv: TrackView } | null;
 }
 
 export interface LineCrossing {
@@ -116,10 +133,16 @@ export class CountingLine {
   private streamStartMs: number | null = null;
   /** Vehicle crossings counted in the last seconds, with the stretch of the line their boxes covered. */
   private recentVehicles: Array<{ direction: Direction; tMs: number; span: [number, number] }> = [];
+  /** Every crossing counted in the last seconds, two-wheelers too, with its stretch of the line (countCoasted). */
+  private recentCrossings: Array<{ direction: Direction; tMs: number; span: [number, number] }> = [];
   /** The box and velocity (relative) each held crossing's track had in the frame it was counted in. */
   private readonly boxAtCount = new WeakMap<LineCrossing, { box: Box; v: Point; frameMs: number }>();
 
-  constructor(cfg: CountingLineConfig) {
+  /** `coastAcross` false: a lost track's predicted crossing never counts (benchmarks measuring the tracker's re-finding alone). */
+  constructor(
+    cfg: CountingLineConfig,
+    private readonly opts: { coastAcross: boolean } = { coastAcross: true },
+  ) {
     const problem = lineProblem(cfg);
     if (problem) throw new RangeError(problem.message);
     this.id = cfg.id;
@@ -154,8 +177,9 @@ export class CountingLine {
     }
     const p = tv.anchorRel;
     let st = this.tracks.get(tv.id);
+    if (st) st.coasted = null;
     if (!st) {
-      st = { side: 0, prev: null, prevMs: null, lastCrossT: null, lastCrossMs: null, crossGapMs: 0, counted: new Set(), countedMs: null, pending: null, bornInBand: null, pendingFromBirth: false, afterGap: null };
+      st = { side: 0, prev: null, prevMs: null, lastCrossT: null, lastCrossMs: null, crossGapMs: 0, counted: new Set(), countedMs: null, pending: null, bornInBand: null, pendingFromBirth: false, afterGap: null, coasted: null, prevH: 0 };
       this.tracks.set(tv.id, st);
     }
     const rel = sub(p, this.a);
@@ -174,6 +198,7 @@ export class CountingLine {
     }
     st.prev = { x: p.x, y: p.y };
     st.prevMs = tMs;
+    st.prevH = tv.boxRel.h;
     if (d === 0) {
       // On the line itself: this is where and when it crosses, if it goes on.
       st.lastCrossT = t;
@@ -335,6 +360,8 @@ export class CountingLine {
     // Two-wheelers ride in packs, abreast within a box width of each other: not held to it.
     if (tv.isVehicle && !TWO_WHEELER_CLASSES.includes(tv.cls) && this.sameVehicleCounted(tv, crossing)) return null;
     this.record(crossing);
+    this.recentCrossings = this.recentCrossings.filter((r) => Math.abs(crossing.tMs - r.tMs) <= 5_000);
+    this.recentCrossings.push({ direction, tMs: crossing.tMs, span: this.spanOf(tv.boxRel) });
     const held = { ...crossing };
     this.boxAtCount.set(held, { box: tv.boxRel, v: tv.velocityRel, frameMs: tMs });
     const open = this.unsettled.get(tv.id);
@@ -505,11 +532,54 @@ export class CountingLine {
     };
   }
 
-  /** The track ended: a crossing still waiting after a gap, not gone back, counts (returned). */
+  /**
+   * Feed one frame of a lost track (its box is the tracker's prediction). A vehicle lost in spray or
+   * behind another just before the line, whose box is never found again (or is found by a new track
+   * past the line, which the line cannot count), crossed the line where its motion took it: this
+   * keeps the first such predicted crossing, for endTrack. Only a vehicle that has shown it is
+   * traffic and has travelled, heading across, its predicted size still its own.
+   */
+  observeLost(tv: TrackView, tMs: number, traffic: boolean, travelled: boolean): void {
+    const st = this.tracks.get(tv.id);
+    if (!this.opts.coastAcross || !st || st.coasted || st.side === 0 || !st.prev || st.prevMs === null || st.pending !== null || !tv.isVehicle || !traffic || !travelled) return;
+    if (tMs - st.prevMs > COAST_ACROSS_MS) return;
+    if (tv.boxRel.h < COAST_SIZE_RATIO * st.prevH || COAST_SIZE_RATIO * tv.boxRel.h > st.prevH) return;
+    const p = tv.anchorRel;
+    const d = dot(sub(p, this.a), this.n);
+    if (d * st.side >= 0 || Math.abs(d) < this.minTravel) return;
+    const raw = d > 0 ? 1 : -1;
+    const direction: Direction = raw > 0 ? 'forward' : 'backward';
+    if (st.counted.has(direction) || dot(tv.velocityRel, this.n) * raw <= 0) return;
+    if (this.classes && !this.classes.has(tv.cls)) return;
+    const dPrev = dot(sub(st.prev, this.a), this.n);
+    const f = dPrev / (dPrev - d);
+    const q = { x: st.prev.x + f * (p.x - st.prev.x), y: st.prev.y + f * (p.y - st.prev.y) };
+    const t = dot(sub(q, this.a), this.u) / this.len;
+    if (t < -0.01 || t > 1.01) return;
+    st.coasted = { direction, tMs: st.prevMs + f * (tMs - st.prevMs), t, tv };
+  }
+
+  /** The track ended unseen since its predicted crossing: that crossing counts, unless another track counted the vehicle. */
+  private countCoasted(st: LineTrackState, endMs: number): LineCrossing | null {
+    const c = st.coasted;
+    if (!c || st.counted.has(c.direction)) return null;
+    const span = this.spanOf(c.tv.boxRel);
+    const foundAgain = this.recentCrossings.some(
+      (r) => r.direction === c.direction && Math.abs(r.tMs - c.tMs) <= COAST_SAME_MS && Math.min(r.span[1], span[1]) - Math.max(r.span[0], span[0]) >= 0.5 * Math.min(r.span[1] - r.span[0], span[1] - span[0]),
+    );
+    if (foundAgain) return null;
+    st.pending = c.direction;
+    st.pendingFromBirth = false;
+    st.lastCrossT = c.t;
+    st.lastCrossMs = c.tMs;
+    return this.countPending(st, c.tv, endMs);
+  }
+
+  /** The track ended: a crossing still waiting after a gap, not gone back, or a coasted one, counts (returned). */
   endTrack(id: number): LineCrossing | null {
     const st = this.tracks.get(id);
     const last = st?.afterGap?.lastView ?? null;
-    const crossing = st && last ? this.countPending(st, last.tv, last.tMs) : null;
+    const crossing = st && last ? this.countPending(st, last.tv, last.tMs) : st ? this.countCoasted(st, st.prevMs ?? 0) : null;
     this.tracks.delete(id);
     this.pendingSpeed.delete(id);
     this.settle(id);

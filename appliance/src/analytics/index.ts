@@ -50,6 +50,8 @@ export interface CameraAnalyticsOptions {
   onCrossing?: (crossing: LineCrossing & { laneId: string | null }) => void;
   /** IANA zone the bins align to (default UTC). */
   timeZone?: string;
+  /** A vehicle lost just before a line whose prediction goes on across counts (default true; off to measure the tracker alone). */
+  coastAcross?: boolean;
 }
 
 export interface LiveSummary {
@@ -99,7 +101,7 @@ export class CameraAnalytics implements AnalyticsStage {
     this.cameraId = cam.id;
     this.clock = new BinClock(opts.binSeconds, { timeZone: opts.timeZone });
     this.calibration = opts.calibration;
-    this.lines = (cam.lines ?? []).map((l) => new CountingLine(l));
+    this.lines = (cam.lines ?? []).map((l) => new CountingLine(l, { coastAcross: opts.coastAcross ?? true }));
     this.zones = (cam.zones ?? []).map((z) => new ZoneShape(z));
     this.zoneCounters = this.zones.map((z) => new ZoneCounter(z, opts.zoneDebounceFrames ?? 2));
     this.movements = new MovementCounter(new Set(this.zones.filter((z) => z.kind === 'area').map((z) => z.id)));
@@ -171,6 +173,8 @@ export class CameraAnalytics implements AnalyticsStage {
 
     // 4. Lines, zones, movements, speeds.
     for (const tv of views) {
+      // A lost track's box is the tracker's prediction: the line keeps where it went (counted only if never seen again).
+      if (tv.status === 'lost') for (const line of this.lines) line.observeLost(tv, tMs, this.evidence.isTraffic(tv.id), this.evidence.travelled(tv.id));
       if (tv.status !== 'confirmed') continue;
       for (const line of this.lines) {
         const crossing = line.observe(tv, tMs, this.evidence.isTraffic(tv.id), this.evidence.travelled(tv.id));

@@ -25,6 +25,8 @@ export interface ReplayOptions {
   log?: Logger;
   onCrossing?: (crossing: LineCrossing) => void;
   tracker?: () => TrackerStage;
+  /** CameraAnalyticsOptions.coastAcross. */
+  coastAcross?: boolean;
 }
 
 export interface ReplayResult {
@@ -45,7 +47,7 @@ export async function replayCamera(o: ReplayOptions): Promise<ReplayResult> {
         close: async () => undefined,
       },
       createTracker: o.tracker ?? (() => new MultiObjectTracker()),
-      createAnalytics: (camera, calibration, binSeconds) => new CameraAnalytics({ camera, calibration, binSeconds, onCrossing: o.onCrossing }),
+      createAnalytics: (camera, calibration, binSeconds) => new CameraAnalytics({ camera, calibration, binSeconds, onCrossing: o.onCrossing, coastAcross: o.coastAcross }),
       observer: o.observer ?? new QuietObserver(),
       log: o.log ?? pino({ level: 'silent' }),
       // Intervals close at the clip's time: just after its last frame.
