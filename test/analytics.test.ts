@@ -181,6 +181,8 @@ describe('CountingLine', () => {
     assert.deepEqual(run([[px(1, 'lost', 262, 134, 9, 9)]]), { lineId: 'l1', forward: 0, backward: 0 }, 'the prediction shrank to a third: not where the car is');
     const reborn = [[px(1, 'lost', 257, 123, 18, 20), px(2, 'confirmed', 250, 150, 26, 28)], [px(1, 'lost', 268, 105, 9, 9), px(2, 'confirmed', 255, 128, 22, 24)], [px(2, 'confirmed', 260, 105, 20, 22)]];
     assert.deepEqual(run(reborn), { lineId: 'l1', forward: 1, backward: 0 }, 'found again by a new track that crossed: one count');
+    const later = [...lost, [px(2, 'confirmed', 250, 165, 26, 28)], [px(2, 'confirmed', 255, 150, 24, 26)], [px(2, 'confirmed', 260, 128, 22, 24)], [px(2, 'confirmed', 262, 105, 20, 22)]];
+    assert.deepEqual(run(later), { lineId: 'l1', forward: 1, backward: 0 }, 'found again by a new track that crosses after the lost one ended: one count');
   });
 
   test('a line near the bottom edge counts vehicles that leave the frame right after it', () => {

@@ -134,7 +134,7 @@ export class CountingLine {
   /** Vehicle crossings counted in the last seconds, with the stretch of the line their boxes covered. */
   private recentVehicles: Array<{ direction: Direction; tMs: number; span: [number, number] }> = [];
   /** Every crossing counted in the last seconds, two-wheelers too, with its stretch of the line (countCoasted). */
-  private recentCrossings: Array<{ direction: Direction; tMs: number; span: [number, number] }> = [];
+  private recentCrossings: Array<{ direction: Direction; tMs: number; span: [number, number]; coasted: boolean }> = [];
   /** The box and velocity (relative) each held crossing's track had in the frame it was counted in. */
   private readonly boxAtCount = new WeakMap<LineCrossing, { box: Box; v: Point; frameMs: number }>();
 
@@ -347,7 +347,7 @@ export class CountingLine {
   }
 
   /** The pending crossing counts (settlePending's checks passed, or the track ended still across). */
-  private countPending(st: LineTrackState, tv: TrackView, tMs: number): LineCrossing | null {
+  private countPending(st: LineTrackState, tv: TrackView, tMs: number, coasted = false): LineCrossing | null {
     const direction = st.pending;
     if (direction === null) return null;
     st.pending = null;
@@ -359,9 +359,12 @@ export class CountingLine {
     const crossing: LineCrossing = { lineId: this.id, trackId: tv.id, direction, cls: tv.cls, tMs: st.lastCrossMs ?? tMs, at, speedKmh: tv.speedKmh };
     // Two-wheelers ride in packs, abreast within a box width of each other: not held to it.
     if (tv.isVehicle && !TWO_WHEELER_CLASSES.includes(tv.cls) && this.sameVehicleCounted(tv, crossing)) return null;
-    this.record(crossing);
+    const span = this.spanOf(tv.boxRel);
     this.recentCrossings = this.recentCrossings.filter((r) => Math.abs(crossing.tMs - r.tMs) <= 5_000);
-    this.recentCrossings.push({ direction, tMs: crossing.tMs, span: this.spanOf(tv.boxRel) });
+    // The vehicle a lost track was counted for from its prediction, found again by a new track.
+    if (this.recentCrossings.some((r) => r.coasted && this.sameStretch(r, direction, crossing.tMs, span))) return null;
+    this.record(crossing);
+    this.recentCrossings.push({ direction, tMs: crossing.tMs, span, coasted });
     const held = { ...crossing };
     this.boxAtCount.set(held, { box: tv.boxRel, v: tv.velocityRel, frameMs: tMs });
     const open = this.unsettled.get(tv.id);
@@ -564,15 +567,18 @@ export class CountingLine {
     const c = st.coasted;
     if (!c || st.counted.has(c.direction)) return null;
     const span = this.spanOf(c.tv.boxRel);
-    const foundAgain = this.recentCrossings.some(
-      (r) => r.direction === c.direction && Math.abs(r.tMs - c.tMs) <= COAST_SAME_MS && Math.min(r.span[1], span[1]) - Math.max(r.span[0], span[0]) >= 0.5 * Math.min(r.span[1] - r.span[0], span[1] - span[0]),
-    );
-    if (foundAgain) return null;
+    if (this.recentCrossings.some((r) => this.sameStretch(r, c.direction, c.tMs, span))) return null;
     st.pending = c.direction;
     st.pendingFromBirth = false;
     st.lastCrossT = c.t;
     st.lastCrossMs = c.tMs;
-    return this.countPending(st, c.tv, endMs);
+    return this.countPending(st, c.tv, endMs, true);
+  }
+
+  /** A counted crossing the same way within COAST_SAME_MS over half the same stretch of the line: one vehicle, if one was coasted. */
+  private sameStretch(r: { direction: Direction; tMs: number; span: [number, number] }, direction: Direction, tMs: number, span: [number, number]): boolean {
+    const overlap = Math.min(r.span[1], span[1]) - Math.max(r.span[0], span[0]);
+    return r.direction === direction && Math.abs(r.tMs - tMs) <= COAST_SAME_MS && overlap >= 0.5 * Math.min(r.span[1] - r.span[0], span[1] - span[0]);
   }
 
   /** The track ended: a crossing still waiting after a gap, not gone back, or a coasted one, counts (returned). */
