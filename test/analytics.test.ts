@@ -158,31 +158,39 @@ describe('CountingLine', () => {
     assert.deepEqual(run([0.58]), { lineId: 'l1', forward: 0, backward: 1 }, 'the track ends at once, not gone back: counted');
   });
 
-  test('a vehicle lost just before the line whose predicted box goes on across counts when its track ends unseen; not when seen again on its side, when the prediction lost its size, or when another track counted it', () => {
+  test('a vehicle lost just before the line whose predicted box goes on across counts when its track ends unseen; not when seen again on its side, when the prediction lost its size, when another track counted it, or when it was lost inside another road user', () => {
     // uk-motorway-rain 16.0-16.6 s at 5 fps (640x360), line away-mid at row 172 (forward = up the
     // picture): a car boxed twice below the line, then lost in spray; the tracker's prediction
     // goes on up over the line, and the car is never boxed again (its re-found box started a new
     // track past the line, which cannot be counted there).
     const line = hLine(172 / 360, { from: { x: 0.0312, y: 172 / 360 }, to: { x: 0.5, y: 172 / 360 }, direction: { x: 0, y: -1 } });
-    const px = (id: number, status: Track['status'], x: number, y: number, w: number, h: number, vy = -135): Track => ({
-      id, cls: 'car', box: { x, y, w, h }, score: 0.4, status, velocity: { x: 50, y: vy }, age: 1, hits: 2, firstSeenMs: T0,
+    const px = (id: number, status: Track['status'], x: number, y: number, w: number, h: number, vy = -135, score = 0.4): Track => ({
+      id, cls: 'car', box: { x, y, w, h }, score, status, velocity: { x: 50, y: vy }, age: 1, hits: 2, firstSeenMs: T0,
     });
-    const run = (after: Track[][]) => {
+    const count = (frames: Track[][]) => {
       const a = new CameraAnalytics({ camera: camera([line]), binSeconds: [60], calibration: null });
-      const frames: Track[][] = [[px(1, 'confirmed', 233, 156, 43, 47)], [px(1, 'confirmed', 247, 140, 28, 30)], ...after];
       frames.forEach((tracks, i) => a.process(ft(i, tracks, 200)));
       a.process(ft(frames.length, [], 200));
       a.close(T0 + 200 * (frames.length + 1));
       return a.liveSummary().lines[0]!;
     };
+    const seen = [[px(1, 'confirmed', 233, 156, 43, 47)], [px(1, 'confirmed', 247, 140, 28, 30)]];
     const lost = [[px(1, 'lost', 257, 123, 18, 20)], [px(1, 'lost', 268, 105, 9, 9)]];
-    assert.deepEqual(run(lost), { lineId: 'l1', forward: 1, backward: 0 }, 'as recorded: counted when the track ends');
-    assert.deepEqual(run([...lost, [px(1, 'confirmed', 250, 160, 30, 32, 0)]]), { lineId: 'l1', forward: 0, backward: 0 }, 'seen again below the line: not across');
-    assert.deepEqual(run([[px(1, 'lost', 262, 134, 9, 9)]]), { lineId: 'l1', forward: 0, backward: 0 }, 'the prediction shrank to a third: not where the car is');
-    const reborn = [[px(1, 'lost', 257, 123, 18, 20), px(2, 'confirmed', 250, 150, 26, 28)], [px(1, 'lost', 268, 105, 9, 9), px(2, 'confirmed', 255, 128, 22, 24)], [px(2, 'confirmed', 260, 105, 20, 22)]];
-    assert.deepEqual(run(reborn), { lineId: 'l1', forward: 1, backward: 0 }, 'found again by a new track that crossed: one count');
-    const later = [...lost, [px(2, 'confirmed', 250, 165, 26, 28)], [px(2, 'confirmed', 255, 150, 24, 26)], [px(2, 'confirmed', 260, 128, 22, 24)], [px(2, 'confirmed', 262, 105, 20, 22)]];
-    assert.deepEqual(run(later), { lineId: 'l1', forward: 1, backward: 0 }, 'found again by a new track that crosses after the lost one ended: one count');
+    const up = (n: number) => ({ lineId: 'l1', forward: n, backward: 0 });
+    assert.deepEqual(count([...seen, ...lost]), up(1), 'as recorded: counted when the track ends');
+    assert.deepEqual(count([...seen, ...lost, [px(1, 'confirmed', 250, 160, 30, 32, 0)]]), up(0), 'seen again below the line: not across');
+    assert.deepEqual(count([...seen, [px(1, 'lost', 262, 134, 9, 9)]]), up(0), 'the prediction shrank to a third: not where the car is');
+    const reborn = [[px(2, 'confirmed', 250, 150, 26, 28)], [px(2, 'confirmed', 255, 128, 22, 24)], [px(2, 'confirmed', 260, 105, 20, 22)]];
+    assert.deepEqual(count([...seen, [...lost[0]!, ...reborn[0]!], [...lost[1]!, ...reborn[1]!], reborn[2]!]), up(1), 'found again by a new track that crossed: one count');
+    const later = [[px(2, 'confirmed', 250, 165, 26, 28)], [px(2, 'confirmed', 255, 150, 24, 26)], [px(2, 'confirmed', 260, 128, 22, 24)], [px(2, 'confirmed', 262, 105, 20, 22)]];
+    assert.deepEqual(count([...seen, ...lost, ...later]), up(1), 'found again by a new track that crosses after the lost one ended: one count');
+    // Another vehicle over the same stretch, across the line before the lost one's last box (uk 4.2 s): both count.
+    const ahead = [px(3, 'confirmed', 250, 157, 30, 38, -135, 0.9), px(3, 'confirmed', 250, 112, 30, 38, -135, 0.9), px(3, 'confirmed', 250, 80, 30, 38, -135, 0.9)];
+    assert.deepEqual(count([[ahead[0]!], [...seen[0]!, ahead[1]!], [...seen[1]!, ahead[2]!], ...lost]), up(2), 'a vehicle just ahead over the same stretch: both counted');
+    // Lost while its box lay inside another road user's box (cdnet-highway 51 s: a van's roof rack
+    // boxed on its own, the van's own box counted before it): only the van.
+    const van = [[225, 145], [225, 90], [235, 75], [240, 55], [245, 35]].map(([x, y]) => px(2, 'confirmed', x!, y!, 65, 70 + (y! < 80 ? 20 : 0), -135, 0.9));
+    assert.deepEqual(count([[van[0]!], [...seen[0]!, van[1]!], [...seen[1]!, van[2]!], [...lost[0]!, van[3]!], [...lost[1]!, van[4]!]]), up(1), 'inside the van: only the van');
   });
 
   test('a line near the bottom edge counts vehicles that leave the frame right after it', () => {

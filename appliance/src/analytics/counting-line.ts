@@ -567,7 +567,9 @@ export class CountingLine {
     const c = st.coasted;
     if (!c || st.counted.has(c.direction)) return null;
     const span = this.spanOf(c.tv.boxRel);
-    if (this.recentCrossings.some((r) => this.sameStretch(r, c.direction, c.tMs, span))) return null;
+    const lastSeenMs = st.prevMs ?? c.tMs;
+    // Found again: a crossing there since it was last seen (one before was another vehicle's).
+    if (this.recentCrossings.some((r) => r.tMs >= lastSeenMs && this.sameStretch(r, c.direction, c.tMs, span))) return null;
     st.pending = c.direction;
     st.pendingFromBirth = false;
     st.lastCrossT = c.t;

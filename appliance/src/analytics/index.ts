@@ -7,7 +7,7 @@ import { groundMapper, type CalibrationFile } from '../../../calibration/file.js
 import type { AnalyticsStage } from '../core/stages.js';
 import { BinClock, type Bin } from './bins.js';
 import { CountingLine, type LineCrossing } from './counting-line.js';
-import { anchorOf } from '../core/box.js';
+import { anchorOf, intersectionArea } from '../core/box.js';
 import {
   IncidentManager,
   PedestrianOnCarriagewayRule,
@@ -37,6 +37,9 @@ export { TrackMotion } from './motion.js';
 export { BinClock } from './bins.js';
 export type { TrackView, FrameContext, GroundMapper } from './types.js';
 export { LaneAnalytics, lengthClassOf, DEFAULT_LANE_SETTINGS, type LaneTrack, type LaneFrame } from './lanes.js';
+
+/** A lost track whose last box lay this much inside another road user's box is not coasted over a line. */
+const COAST_MAX_COVERED = 0.5;
 
 export interface CameraAnalyticsOptions {
   camera: CameraConfig;
@@ -87,6 +90,8 @@ export class CameraAnalytics implements AnalyticsStage {
   /** Track ids present in the previous frame; one missing from a frame has been dropped by the tracker. */
   private known = new Set<number>();
   private last: { tMs: number; tracks: TrackView[] } | null = null;
+  /** Lost tracks: the share of their last seen box inside another road user's box in that frame (coverAtLoss). */
+  private readonly coverAtLoss = new Map<number, number>();
   /** A frame has come since the stream (re)started: the lines know which tracks they saw arrive. */
   private streaming = false;
 
@@ -173,9 +178,14 @@ export class CameraAnalytics implements AnalyticsStage {
 
     // 4. Lines, zones, movements, speeds.
     for (const tv of views) {
-      // A lost track's box is the tracker's prediction: the line keeps where it went (counted only if never seen again).
-      if (tv.status === 'lost') for (const line of this.lines) line.observeLost(tv, tMs, this.evidence.isTraffic(tv.id), this.evidence.travelled(tv.id));
+      // A lost track's box is the tracker's prediction: the line keeps where it went (counted only if
+      // never seen again). Not for one lost inside another road user's box: a part of it (a van's
+      // roof rack boxed on its own), or hidden behind it; that one's own track is what is counted.
+      if (tv.status === 'lost' && this.lines.length > 0 && this.coveredAtLoss(tv.id) < COAST_MAX_COVERED) {
+        for (const line of this.lines) line.observeLost(tv, tMs, this.evidence.isTraffic(tv.id), this.evidence.travelled(tv.id));
+      }
       if (tv.status !== 'confirmed') continue;
+      this.coverAtLoss.delete(tv.id);
       for (const line of this.lines) {
         const crossing = line.observe(tv, tMs, this.evidence.isTraffic(tv.id), this.evidence.travelled(tv.id));
         if (crossing) this.toLanes(crossing);
@@ -292,6 +302,7 @@ export class CameraAnalytics implements AnalyticsStage {
       this.known.size +
       this.motion.size() +
       this.lastMotion.size +
+      this.coverAtLoss.size +
       this.lines.reduce((s, l) => s + l.stateSize(), 0) +
       this.zoneCounters.reduce((s, z) => s + z.stateSize(), 0) +
       this.movements.stateSize() +
@@ -299,6 +310,21 @@ export class CameraAnalytics implements AnalyticsStage {
       this.lanes.stateSize() +
       this.evidence.size()
     );
+  }
+
+  /**
+   * The share of a lost track's last seen box inside another confirmed track's box in that frame;
+   * measured at its first lost frame (the previous frame's views), 1 when that frame is not known.
+   */
+  private coveredAtLoss(id: number): number {
+    let c = this.coverAtLoss.get(id);
+    if (c === undefined) {
+      const views = this.last?.tracks ?? [];
+      const own = views.find((v) => v.id === id && v.status === 'confirmed');
+      c = own ? Math.max(0, ...views.filter((v) => v !== own && v.status === 'confirmed').map((v) => intersectionArea(own.boxPx, v.boxPx) / Math.max(1e-9, own.boxPx.w * own.boxPx.h))) : 1;
+      this.coverAtLoss.set(id, c);
+    }
+    return c;
   }
 
   /** A line's crossing to the lanes: its lane is where on the line it crossed (at 5 fps the anchor can be a lane's width further on). */
@@ -326,6 +352,7 @@ export class CameraAnalytics implements AnalyticsStage {
       }
       this.motion.forget(id);
       this.lastMotion.delete(id);
+      this.coverAtLoss.delete(id);
       this.evidence.forget(id);
     }
     this.lanes.endTracks(ids);
