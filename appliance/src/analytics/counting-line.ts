@@ -10,7 +10,7 @@
 // first saw it (analytics/evidence.ts). A faint static box on the background (a tree's shadow at
 // cdnet-highway) whose height flickers swings its bottom edge back and forth over a line without
 // going anywhere; a vehicle that crosses before it has moved that far is counted when it has.
-// A vehicle lost just before the line (spray, a lorry in front) whose predicted box goes on across
+// A vehicle lost just before the line (in spray, in glare) whose predicted box goes on across
 // within a second counts when its track ends without being seen again, unless another track counted
 // it there (observeLost).
 import type { CountingLineConfig } from '../config/schema.js';
@@ -79,7 +79,7 @@ interface LineTrackState {
    * crossing, when and where the path met the line, and that view. It counts if the track ends
    * without being seen again; seen again, the sightings decide as usual.
    */
-  coasted: { direction: Direction; tMs: number; t: number; tv: TrackView } | null;
+  coasted: { direction: Direction; tMs: number; t: number; tv: TrackView; viewMs: number } | null;
 }
 
 export interface LineCrossing {
@@ -133,7 +133,7 @@ export class CountingLine {
   private streamStartMs: number | null = null;
   /** Vehicle crossings counted in the last seconds, with the stretch of the line their boxes covered. */
   private recentVehicles: Array<{ direction: Direction; tMs: number; span: [number, number] }> = [];
-  /** Every crossing counted in the last seconds, two-wheelers too, with its stretch of the line (countCoasted). */
+  /** Every vehicle crossing counted in the last seconds, two-wheelers too, with its stretch of the line (countCoasted). */
   private recentCrossings: Array<{ direction: Direction; tMs: number; span: [number, number]; coasted: boolean }> = [];
   /** The box and velocity (relative) each held crossing's track had in the frame it was counted in. */
   private readonly boxAtCount = new WeakMap<LineCrossing, { box: Box; v: Point; frameMs: number }>();
@@ -359,12 +359,14 @@ export class CountingLine {
     const crossing: LineCrossing = { lineId: this.id, trackId: tv.id, direction, cls: tv.cls, tMs: st.lastCrossMs ?? tMs, at, speedKmh: tv.speedKmh };
     // Two-wheelers ride in packs, abreast within a box width of each other: not held to it.
     if (tv.isVehicle && !TWO_WHEELER_CLASSES.includes(tv.cls) && this.sameVehicleCounted(tv, crossing)) return null;
-    const span = this.spanOf(tv.boxRel);
-    this.recentCrossings = this.recentCrossings.filter((r) => Math.abs(crossing.tMs - r.tMs) <= 5_000);
-    // The vehicle a lost track was counted for from its prediction, found again by a new track.
-    if (this.recentCrossings.some((r) => r.coasted && this.sameStretch(r, direction, crossing.tMs, span))) return null;
+    if (tv.isVehicle) {
+      const span = this.spanOf(tv.boxRel);
+      this.recentCrossings = this.recentCrossings.filter((r) => Math.abs(crossing.tMs - r.tMs) <= 5_000);
+      // The vehicle a lost track was counted for from its prediction, found again by a new track.
+      if (this.recentCrossings.some((r) => r.coasted && this.sameStretch(r, direction, crossing.tMs, span))) return null;
+      this.recentCrossings.push({ direction, tMs: crossing.tMs, span, coasted });
+    }
     this.record(crossing);
-    this.recentCrossings.push({ direction, tMs: crossing.tMs, span, coasted });
     const held = { ...crossing };
     this.boxAtCount.set(held, { box: tv.boxRel, v: tv.velocityRel, frameMs: tMs });
     const open = this.unsettled.get(tv.id);
@@ -536,8 +538,8 @@ export class CountingLine {
   }
 
   /**
-   * Feed one frame of a lost track (its box is the tracker's prediction). A vehicle lost in spray or
-   * behind another just before the line, whose box is never found again (or is found by a new track
+   * Feed one frame of a lost track (its box is the tracker's prediction). A vehicle lost in spray
+   * just before the line, whose box is never found again (or is found by a new track
    * past the line, which the line cannot count), crossed the line where its motion took it: this
    * keeps the first such predicted crossing, for endTrack. Only a vehicle that has shown it is
    * traffic and has travelled, heading across, its predicted size still its own.
@@ -559,11 +561,11 @@ export class CountingLine {
     const q = { x: st.prev.x + f * (p.x - st.prev.x), y: st.prev.y + f * (p.y - st.prev.y) };
     const t = dot(sub(q, this.a), this.u) / this.len;
     if (t < -0.01 || t > 1.01) return;
-    st.coasted = { direction, tMs: st.prevMs + f * (tMs - st.prevMs), t, tv };
+    st.coasted = { direction, tMs: st.prevMs + f * (tMs - st.prevMs), t, tv, viewMs: tMs };
   }
 
   /** The track ended unseen since its predicted crossing: that crossing counts, unless another track counted the vehicle. */
-  private countCoasted(st: LineTrackState, endMs: number): LineCrossing | null {
+  private countCoasted(st: LineTrackState): LineCrossing | null {
     const c = st.coasted;
     if (!c || st.counted.has(c.direction)) return null;
     const span = this.spanOf(c.tv.boxRel);
@@ -574,7 +576,7 @@ export class CountingLine {
     st.pendingFromBirth = false;
     st.lastCrossT = c.t;
     st.lastCrossMs = c.tMs;
-    return this.countPending(st, c.tv, endMs, true);
+    return this.countPending(st, c.tv, c.viewMs, true);
   }
 
   /** A counted crossing the same way within COAST_SAME_MS over half the same stretch of the line: one vehicle, if one was coasted. */
@@ -587,7 +589,7 @@ export class CountingLine {
   endTrack(id: number): LineCrossing | null {
     const st = this.tracks.get(id);
     const last = st?.afterGap?.lastView ?? null;
-    const crossing = st && last ? this.countPending(st, last.tv, last.tMs) : st ? this.countCoasted(st, st.prevMs ?? 0) : null;
+    const crossing = st && last ? this.countPending(st, last.tv, last.tMs) : st ? this.countCoasted(st) : null;
     this.tracks.delete(id);
     this.pendingSpeed.delete(id);
     this.settle(id);
