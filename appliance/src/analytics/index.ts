@@ -7,7 +7,7 @@ import { groundMapper, type CalibrationFile } from '../../../calibration/file.js
 import type { AnalyticsStage } from '../core/stages.js';
 import { BinClock, type Bin } from './bins.js';
 import { CountingLine, type LineCrossing } from './counting-line.js';
-import { anchorOf, intersectionArea } from '../core/box.js';
+import { anchorOf, coverage } from '../core/box.js';
 import {
   IncidentManager,
   PedestrianOnCarriagewayRule,
@@ -321,7 +321,7 @@ export class CameraAnalytics implements AnalyticsStage {
     if (c === undefined) {
       const views = this.last?.tracks ?? [];
       const own = views.find((v) => v.id === id && v.status === 'confirmed');
-      c = own ? Math.max(0, ...views.filter((v) => v !== own && v.status === 'confirmed').map((v) => intersectionArea(own.boxPx, v.boxPx) / Math.max(1e-9, own.boxPx.w * own.boxPx.h))) : 1;
+      c = own ? Math.max(0, ...views.filter((v) => v !== own && v.status === 'confirmed').map((v) => coverage(own.boxPx, v.boxPx))) : 1;
       this.coverAtLoss.set(id, c);
     }
     return c;

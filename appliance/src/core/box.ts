@@ -13,6 +13,11 @@ export function intersectionArea(a: Box, b: Box): number {
   return w > 0 && h > 0 ? w * h : 0;
 }
 
+/** Share of box a's area inside box b (0 for an empty a). */
+export function coverage(a: Box, b: Box): number {
+  return a.w <= 0 || a.h <= 0 ? 0 : intersectionArea(a, b) / (a.w * a.h);
+}
+
 export function iou(a: Box, b: Box): number {
   const inter = intersectionArea(a, b);
   const union = a.w * a.h + b.w * b.h - inter;

@@ -6,7 +6,7 @@
 // own direction of travel, in units of its own size, and never behind it (the vehicle following it in
 // the lane is behind: taking that one would count a vehicle backwards).
 import type { Box, Point } from '../core/types.js';
-import { anchorOf, intersectionArea } from '../core/box.js';
+import { anchorOf } from '../core/box.js';
 
 export interface RefindOptions {
   /** Progress along the track's direction since its last box, at least this fraction of speed × time lost... */
@@ -62,11 +62,6 @@ export interface TrailPoint {
 export function extendTrail(trail: TrailPoint[], ms: number, b: Box, trailMs: number): void {
   trail.push({ ms, ...anchorOf(b) });
   while (trail.length > 2 && ms - (trail[0]?.ms ?? ms) > trailMs) trail.shift();
-}
-
-/** Share of box a's area inside box b. */
-export function coverage(a: Box, b: Box): number {
-  return a.w <= 0 || a.h <= 0 ? 0 : intersectionArea(a, b) / (a.w * a.h);
 }
 
 /** Mean velocity (px/s) over the trail; zero for a single point. */

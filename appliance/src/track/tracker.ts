@@ -8,8 +8,8 @@ import type { TrackerStage } from '../core/stages.js';
 import { assign } from './hungarian.js';
 import { DEFAULT_RIDER_SPEED, fuseRiders, riderClass, type RiderSpeedOptions } from './riders.js';
 import { DEFAULT_SIZE_CLASS, RollingMedian, VehicleSizeModel, heavyBySize, narrowBySize, type SizeClassOptions } from './size-class.js';
-import { anchorOf, intersectionArea } from '../core/box.js';
-import { DEFAULT_REFIND, coverage, extendTrail, refindCost, trailVelocity, type LostTrack, type RefindOptions, type TrailPoint } from './refind.js';
+import { anchorOf, coverage, intersectionArea } from '../core/box.js';
+import { DEFAULT_REFIND, extendTrail, refindCost, trailVelocity, type LostTrack, type RefindOptions, type TrailPoint } from './refind.js';
 import { DEFAULT_KALMAN_NOISE, initiate, predict, update, type BoxMeasurement, type KalmanNoise, type KalmanState } from './kalman.js';
 
 export interface TrackerOptions {
