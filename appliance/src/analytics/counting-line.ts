@@ -43,7 +43,8 @@ const SAME_VEHICLE_COVER = 0.7;
 const COAST_ACROSS_MS = 1000;
 /** ...while the predicted box is within this factor of its last seen height (a runaway size is no longer the vehicle)... */
 const COAST_SIZE_RATIO = 0.6;
-/** ...and no other track crossed the same way, over the same stretch of the line, within this of it (the vehicle found again). */
+/** ...and no other track crossed the same way, over this much of the same stretch of the line, within COAST_SAME_MS (the vehicle found again). */
+const COAST_SAME_COVER = 0.5;
 const COAST_SAME_MS = 1500;
 
 interface LineTrackState {
@@ -95,6 +96,19 @@ export interface LineCrossing {
   speedKmh: number | null;
 }
 
+/** A counted crossing's direction, time and the stretch of the line (0..1 along it) its box covered. */
+interface CountedSpan {
+  direction: Direction;
+  tMs: number;
+  span: [number, number];
+}
+
+/** `r` was counted the same way within `withinMs` of `tMs`, over at least `cover` of the shorter of the two stretches. */
+function overSameStretch(r: CountedSpan, direction: Direction, tMs: number, span: [number, number], withinMs: number, cover: number): boolean {
+  const overlap = Math.min(r.span[1], span[1]) - Math.max(r.span[0], span[0]);
+  return r.direction === direction && Math.abs(r.tMs - tMs) <= withinMs && overlap >= cover * Math.min(r.span[1] - r.span[0], span[1] - span[0]);
+}
+
 interface BinAcc {
   counts: Map<string, number>;
   speeds: number[];
@@ -132,9 +146,9 @@ export class CountingLine {
   private recentTwoWheelers: LineCrossing[] = [];
   private streamStartMs: number | null = null;
   /** Vehicle crossings counted in the last seconds, with the stretch of the line their boxes covered. */
-  private recentVehicles: Array<{ direction: Direction; tMs: number; span: [number, number] }> = [];
+  private recentVehicles: CountedSpan[] = [];
   /** Every vehicle crossing counted in the last seconds, two-wheelers too, with its stretch of the line (countCoasted). */
-  private recentCrossings: Array<{ direction: Direction; tMs: number; span: [number, number]; coasted: boolean }> = [];
+  private recentCrossings: Array<CountedSpan & { coasted: boolean }> = [];
   /** The box and velocity (relative) each held crossing's track had in the frame it was counted in. */
   private readonly boxAtCount = new WeakMap<LineCrossing, { box: Box; v: Point; frameMs: number }>();
 
@@ -296,11 +310,7 @@ export class CountingLine {
   private sameVehicleCounted(tv: TrackView, c: LineCrossing): boolean {
     const span = this.spanOf(tv.boxRel);
     this.recentVehicles = this.recentVehicles.filter((r) => Math.abs(c.tMs - r.tMs) <= 5_000);
-    const same = this.recentVehicles.some((r) => {
-      if (r.direction !== c.direction || Math.abs(c.tMs - r.tMs) > SAME_VEHICLE_MS) return false;
-      const overlap = Math.min(r.span[1], span[1]) - Math.max(r.span[0], span[0]);
-      return overlap >= SAME_VEHICLE_COVER * Math.min(r.span[1] - r.span[0], span[1] - span[0]);
-    });
+    const same = this.recentVehicles.some((r) => overSameStretch(r, c.direction, c.tMs, span, SAME_VEHICLE_MS, SAME_VEHICLE_COVER));
     if (!same) this.recentVehicles.push({ direction: c.direction, tMs: c.tMs, span });
     return same;
   }
@@ -580,9 +590,8 @@ export class CountingLine {
   }
 
   /** A counted crossing the same way within COAST_SAME_MS over half the same stretch of the line: one vehicle, if one was coasted. */
-  private sameStretch(r: { direction: Direction; tMs: number; span: [number, number] }, direction: Direction, tMs: number, span: [number, number]): boolean {
-    const overlap = Math.min(r.span[1], span[1]) - Math.max(r.span[0], span[0]);
-    return r.direction === direction && Math.abs(r.tMs - tMs) <= COAST_SAME_MS && overlap >= 0.5 * Math.min(r.span[1] - r.span[0], span[1] - span[0]);
+  private sameStretch(r: CountedSpan, direction: Direction, tMs: number, span: [number, number]): boolean {
+    return overSameStretch(r, direction, tMs, span, COAST_SAME_MS, COAST_SAME_COVER);
   }
 
   /** The track ended: a crossing still waiting after a gap, not gone back, or a coasted one, counts (returned). */
